@@ -1,0 +1,28 @@
+"""harvest: pure, platform-free harvesting of question → answer pairs."""
+
+from harvest.errors import (
+    ConflictError,
+    FanqaError,
+    GateRejected,
+    InputError,
+    NotFound,
+    PermissionDenied,
+    PlatformError,
+    TrainingError,
+)
+from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
+
+__all__ = [
+    "ChatMessage",
+    "ConflictError",
+    "FanqaError",
+    "GateRejected",
+    "InputError",
+    "NotFound",
+    "PairMethod",
+    "PairedAnswer",
+    "PermissionDenied",
+    "PlatformError",
+    "Role",
+    "TrainingError",
+]
