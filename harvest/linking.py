@@ -1,0 +1,377 @@
+"""Implicit reply links for messages sent without the reply button (mentions, "name:", turns)."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from types import MappingProxyType
+
+from harvest.errors import InputError
+from harvest.model import ChatMessage, Role
+from harvest.questions import DEFAULT, QuestionConfig, is_question
+
+__all__ = ["ImplicitLinker", "LinkerConfig", "name_aliases"]
+
+_NO_ROLES: Mapping[str, Role] = MappingProxyType({})
+_MENTION_RE = re.compile(r"@([^\s@,，:：;；!?！？。()（）]+)")
+# A leading "name:" / "name," / "name -" / "name>" (names may contain spaces, up to 32 chars).
+_LEADING_RE = re.compile(r"\s*([^:：,，>]{1,32}?)\s*(?:[:：,，>]|\s-\s)")
+_STRIP_CHARS = " \t\r\n:：,，>.!?！？。;；-~()（）[]【】\"'“”"
+_PARTIAL_SCAN = 64  # recent messages whose authors a partial name ("futur:") may mean
+_PARTNERS = 8  # per speaker: latest message sent to each of this many partners
+_TAIL_WORDS = 3  # a name among the last words also addresses ("try LXDE, gremuchnik")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkerConfig:
+    """Time windows and bounds of the implicit linker.
+
+    ``window_seconds``: how long ago an addressed speaker may have spoken, and how old a
+    message addressing the author may be, to be linked. ``continuation_seconds``: an
+    author's unaddressed message within this time of their previous one continues it.
+    ``question_seconds`` / ``question_lookback``: an unanswered question this recent (and
+    among this many latest messages) is answered by the next message of a regular
+    answerer: an expert / moderator, or a member who already answered
+    ``regular_min_answers`` others (0: anyone).
+    ``recent_messages`` and ``max_speakers`` (up to twice as many between prunings) bound
+    memory per conversation, ``max_conversations`` the (chat, thread) conversations
+    tracked (least recently active dropped first).
+    """
+
+    window_seconds: float = 900.0
+    continuation_seconds: float = 180.0
+    question_seconds: float = 120.0
+    question_lookback: int = 8
+    regular_min_answers: int = 3
+    recent_messages: int = 256
+    max_speakers: int = 1000
+    max_conversations: int = 500
+    question: QuestionConfig = field(default=DEFAULT)
+
+    def __post_init__(self) -> None:
+        for name in ("window_seconds", "continuation_seconds", "question_seconds"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name} must be >= 0", field=name)
+        for name in ("question_lookback", "recent_messages", "max_speakers", "max_conversations"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be >= 1", field=name)
+
+
+def name_aliases(name: str) -> tuple[str, ...]:
+    """The lower-case forms people address ``name`` by: full, without spaces, first word."""
+    full = name.strip().lower()
+    if not full:
+        return ()
+    aliases = [full]
+    compact = "".join(full.split())
+    bare = compact.strip(_STRIP_CHARS + "_|`^")
+    words = full.split()
+    for alias in (compact, bare, words[0] if len(words) > 1 else ""):
+        if len(alias) >= 2 and alias not in aliases:
+            aliases.append(alias)
+    return tuple(aliases)
+
+
+class _Speaker:
+    """What the linker remembers about one author in one conversation."""
+
+    __slots__ = (
+        "aliases",
+        "answers",
+        "author_id",
+        "called_at",
+        "called_by",
+        "called_seq",
+        "free_id",
+        "last_at",
+        "last_id",
+        "last_seq",
+        "name",
+        "sent_to",
+    )
+
+    def __init__(self, author_id: str, name: str) -> None:
+        self.author_id = author_id
+        self.name = name
+        self.aliases = name_aliases(name)
+        self.last_id: str | None = None
+        self.last_at = 0.0
+        self.last_seq = -1
+        self.free_id: str | None = None  # latest message not addressed to someone else
+        self.called_by: str | None = None  # latest message addressing this author ...
+        self.called_at = 0.0  # ... when ...
+        self.called_seq = -1  # ... and its place in the conversation
+        self.answers = 0
+        self.sent_to: dict[str, tuple[str, float]] = {}  # partner → latest message to them
+
+
+class _Recent:
+    """One recent message: enough to find an unanswered question."""
+
+    __slots__ = ("answered", "at", "author_id", "message_id", "question", "text")
+
+    def __init__(self, message_id: str, author_id: str, at: float, text: str) -> None:
+        self.message_id = message_id
+        self.author_id = author_id
+        self.at = at
+        self.text = text
+        self.answered = False
+        self.question: bool | None = None
+
+
+class _Conversation:
+    """Linker state of one (chat, thread)."""
+
+    __slots__ = ("aliases", "by_id", "recent", "seq", "speakers")
+
+    def __init__(self, recent_messages: int) -> None:
+        self.speakers: dict[str, _Speaker] = {}
+        self.aliases: dict[str, str] = {}  # lower-case alias → author id (latest wins)
+        self.recent: deque[_Recent] = deque(maxlen=recent_messages)
+        self.by_id: dict[str, _Recent] = {}  # the same recent messages by id
+        self.seq = 0  # messages seen
+
+
+class ImplicitLinker:
+    """Fed messages in order, says which earlier message each one replies to.
+
+    An explicit ``reply_to_id`` is passed through (and teaches the linker who talks to
+    whom). Without one, in order: a message addressed to a recent speaker (``@name``,
+    ``name: …``, ``name, …``, a leading name, else a name anywhere) replies to that
+    speaker's latest message to this author, else to their latest message not addressed
+    to someone else; an author who was addressed since they last spoke replies to that
+    message; an author's quick follow-up continues their own previous message (the link
+    points at the author's own message); a regular answerer's message after an unanswered
+    question answers it. Otherwise ``None``: a new conversation.
+    """
+
+    def __init__(
+        self, config: LinkerConfig | None = None, roles: Mapping[str, Role] = _NO_ROLES
+    ) -> None:
+        self.config = config or LinkerConfig()
+        self.roles = roles
+        # (platform, chat, thread) → state; least recently used first.
+        self._conversations: OrderedDict[tuple[str, str, str], _Conversation] = OrderedDict()
+        # Why the last fed message got its link: "reply", "addressed", "called",
+        # "continuation", "question", or None.
+        self.last_reason: str | None = None
+
+    def feed(self, msg: ChatMessage) -> str | None:
+        """The id of the message ``msg`` replies to, or ``None``; remembers ``msg``."""
+        return self.feed_at(msg, msg.sent_at.timestamp())
+
+    def feed_at(self, msg: ChatMessage, at: float) -> str | None:
+        """:meth:`feed` with ``msg.sent_at`` already in POSIX seconds (saves a conversion)."""
+        self.last_reason = None
+        if msg.is_service:
+            return None if msg.is_topic_root else msg.reply_to_id
+        conv = self._conversation(msg)
+        speaker = self._speaker(conv, msg)
+        target: str | None
+        addressed = False
+        if msg.reply_to_id is not None and not msg.is_topic_root:
+            target = msg.reply_to_id
+            addressed = True
+            self.last_reason = "reply"
+        elif msg.is_topic_root:
+            target = None
+            self.last_reason = None
+        else:
+            target, addressed = self._guess(conv, speaker, msg.text, at)
+        self._remember(conv, speaker, msg, at, target, addressed)
+        return target
+
+    def is_question(self, msg: ChatMessage) -> bool:
+        """``is_question(msg.text)`` under this linker's config, shared with its own cache."""
+        key = (msg.platform, msg.chat_id, msg.thread_id or "")
+        conv = self._conversations.get(key)
+        rec = conv.by_id.get(msg.message_id) if conv is not None else None
+        if rec is None:
+            return is_question(msg.text, self.config.question)
+        if rec.question is None:
+            rec.question = is_question(rec.text, self.config.question)
+        return rec.question
+
+    # -- guessing ----------------------------------------------------------------------
+
+    def _guess(
+        self, conv: _Conversation, me: _Speaker, text: str, at: float
+    ) -> tuple[str | None, bool]:
+        window = self.config.window_seconds
+        other = self._addressee(conv, text, me)
+        if other is not None and at - other.last_at <= window:
+            self.last_reason = "addressed"
+            to_me = other.sent_to.get(me.author_id)
+            if to_me is not None and at - to_me[1] <= window:
+                return to_me[0], True
+            return other.free_id or other.last_id, True
+        if me.called_by is not None and me.called_seq > me.last_seq and at - me.called_at <= window:
+            self.last_reason = "called"
+            return me.called_by, False
+        if me.last_id is not None and at - me.last_at <= self.config.continuation_seconds:
+            self.last_reason = "continuation"
+            return me.last_id, False
+        if self._is_regular(me):
+            question = self._open_question(conv, me, at)
+            if question is not None:
+                self.last_reason = "question"
+                return question, False
+        self.last_reason = None
+        return None, False
+
+    def _addressee(self, conv: _Conversation, text: str, me: _Speaker) -> _Speaker | None:
+        """The recent speaker ``text`` is addressed to: ``@name``, a leading name, a name."""
+        aliases = conv.aliases
+        mine = me.author_id
+        if "@" in text:
+            for m in _MENTION_RE.finditer(text):
+                who = aliases.get(m.group(1).lower().rstrip(_STRIP_CHARS))
+                if who is not None and who != mine:
+                    return conv.speakers.get(who)
+        words = text[:64].lower().split()
+        if not words:
+            return None
+        who = aliases.get(words[0].strip(_STRIP_CHARS))
+        if who is None or who == mine:
+            lead = _LEADING_RE.match(text, 0, 48)
+            if lead is not None:
+                name = lead.group(1).lower().strip(_STRIP_CHARS)
+                who = aliases.get(name)
+                if who is None and name.isascii() and " " not in name:
+                    who = self._partial(conv, name, me)
+        if who is None or who == mine:
+            tail = words if len(text) <= 64 else text[-48:].lower().split()
+            for word in tail[-1 : -_TAIL_WORDS - 1 : -1]:
+                found = aliases.get(word.strip(_STRIP_CHARS))
+                if found is not None and found != mine and len(word) >= 3:
+                    who = found
+                    break
+        if who is not None and who != mine:
+            return conv.speakers.get(who)
+        return None
+
+    def _partial(self, conv: _Conversation, name: str, me: _Speaker) -> str | None:
+        """The one recent speaker whose name starts with ``name`` (3+ chars), if unique."""
+        if len(name) < 3:
+            return None
+        found: str | None = None
+        seen: set[str] = {me.author_id}
+        for rec in islice(reversed(conv.recent), _PARTIAL_SCAN):
+            author_id = rec.author_id
+            if author_id in seen:
+                continue
+            seen.add(author_id)
+            speaker = conv.speakers.get(author_id)
+            if speaker is not None and speaker.aliases and speaker.aliases[0].startswith(name):
+                if found is not None:
+                    return None
+                found = author_id
+        return found
+
+    def _is_regular(self, me: _Speaker) -> bool:
+        role = self.roles.get(me.author_id)
+        if role is Role.EXPERT or role is Role.MODERATOR:
+            return True
+        return me.answers >= self.config.regular_min_answers
+
+    def _open_question(self, conv: _Conversation, me: _Speaker, at: float) -> str | None:
+        limit = self.config.question_seconds
+        qcfg = self.config.question
+        for rec in islice(reversed(conv.recent), self.config.question_lookback):
+            if at - rec.at > limit:
+                break
+            if rec.author_id == me.author_id:
+                break  # only questions asked since my last message
+            if rec.answered:
+                continue
+            if rec.question is None:
+                rec.question = is_question(rec.text, qcfg)
+            if rec.question:
+                return rec.message_id
+        return None
+
+    # -- state -------------------------------------------------------------------------
+
+    def _conversation(self, msg: ChatMessage) -> _Conversation:
+        key = (msg.platform, msg.chat_id, msg.thread_id or "")
+        conversations = self._conversations
+        conv = conversations.get(key)
+        if conv is None:
+            if len(conversations) >= self.config.max_conversations:
+                conversations.popitem(last=False)
+            conv = conversations[key] = _Conversation(self.config.recent_messages)
+        else:
+            conversations.move_to_end(key)
+        return conv
+
+    def _speaker(self, conv: _Conversation, msg: ChatMessage) -> _Speaker:
+        speakers = conv.speakers
+        speaker = speakers.get(msg.author_id)
+        if speaker is None:
+            speaker = speakers[msg.author_id] = _Speaker(msg.author_id, msg.author_name)
+            if len(speakers) > 2 * self.config.max_speakers:
+                self._prune(conv)
+        elif msg.author_name != speaker.name:
+            self._forget(conv, speaker)  # renamed
+            speaker.name = msg.author_name
+            speaker.aliases = name_aliases(msg.author_name)
+        aliases = conv.aliases
+        for alias in speaker.aliases:
+            aliases[alias] = msg.author_id
+        return speaker
+
+    def _prune(self, conv: _Conversation) -> None:
+        """Keep the ``max_speakers`` most recently active speakers."""
+        ranked = sorted(conv.speakers.values(), key=lambda sp: sp.last_seq)
+        cut = len(ranked) - self.config.max_speakers
+        for speaker in ranked[:cut]:
+            self._forget(conv, speaker)
+        conv.speakers = {sp.author_id: sp for sp in ranked[cut:]}
+
+    @staticmethod
+    def _forget(conv: _Conversation, speaker: _Speaker) -> None:
+        for alias in speaker.aliases:
+            if conv.aliases.get(alias) == speaker.author_id:
+                del conv.aliases[alias]
+
+    def _remember(
+        self,
+        conv: _Conversation,
+        me: _Speaker,
+        msg: ChatMessage,
+        at: float,
+        target: str | None,
+        addressed: bool,
+    ) -> None:
+        recent = conv.recent
+        by_id = conv.by_id
+        if len(recent) == recent.maxlen and by_id.get(recent[0].message_id) is recent[0]:
+            del by_id[recent[0].message_id]
+        rec = _Recent(msg.message_id, msg.author_id, at, msg.text)
+        recent.append(rec)
+        by_id[msg.message_id] = rec
+        parent = by_id.get(target) if target is not None else None
+        to_other = parent is not None and parent.author_id != me.author_id
+        if parent is not None and to_other:
+            other_id = parent.author_id
+            parent.answered = True
+            sent_to = me.sent_to
+            sent_to.pop(other_id, None)
+            if len(sent_to) >= _PARTNERS:
+                del sent_to[next(iter(sent_to))]
+            sent_to[other_id] = (msg.message_id, at)
+            me.answers += 1
+            other = conv.speakers.get(other_id)
+            if other is not None:
+                other.called_by = msg.message_id
+                other.called_at = at
+                other.called_seq = conv.seq
+        me.last_id = msg.message_id
+        me.last_at = at
+        me.last_seq = conv.seq
+        conv.seq += 1
+        if not (addressed and to_other):
+            me.free_id = msg.message_id

@@ -1,0 +1,308 @@
+"""SQLModel tables: communities, chats, members, messages, pairs, reviews, learning loop.
+
+Every datetime is timezone-aware UTC (sqlmodel stores it as UTC on every backend).
+Every external id is unique-constrained so a re-delivered update or a re-imported
+export never duplicates anything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "AnswerLog",
+    "Chat",
+    "Community",
+    "DatasetSnapshot",
+    "Member",
+    "Message",
+    "ModelStatus",
+    "ModelVersion",
+    "PairMessage",
+    "PairStatus",
+    "QAPair",
+    "ReviewEvent",
+    "RunMetric",
+    "RunStatus",
+    "TrainingRun",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC: the form every timestamp is stored in."""
+    return datetime.now(UTC)
+
+
+class PairStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ModelStatus(StrEnum):
+    CANDIDATE = "candidate"
+    LIVE = "live"
+    RETIRED = "retired"
+    REJECTED = "rejected"
+
+
+class Community(SQLModel, table=True):
+    """A group of chats whose Q&A trains one model, with its settings."""
+
+    __tablename__ = "communities"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=100)
+    language: str = Field(default="auto", max_length=16)  # auto | zh | en
+    system_prompt: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    answer_policy: str = Field(default="mention", max_length=16)  # mention | auto | off
+    auto_answer_after_min: int = 10
+    abstain_mode: str = Field(default="notice", max_length=16)  # notice | silent
+    min_confidence: float = 0.35
+    timezone: str = Field(default="UTC", max_length=64)
+    train_cron: str = Field(default="0 3 * * *", max_length=64)
+    min_new_pairs: int = 20
+    question_patterns: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    moderator_platform: str | None = Field(default=None, max_length=16)
+    moderator_chat_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Chat(SQLModel, table=True):
+    """A group / channel on one platform, belonging to a community."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_chat_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    title: str = Field(default="", max_length=255)
+    answer_policy: str | None = Field(default=None, max_length=16)  # overrides the community's
+
+
+class Member(SQLModel, table=True):
+    """A platform user as seen in one community, with their role there."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("community_id", "platform", "external_id", name="uq_member_external"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=255)
+    role: str = Field(default="member", max_length=16)  # moderator | expert | member
+    is_bot: bool = False
+
+
+class Message(SQLModel, table=True):
+    """One harvested chat message."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "external_id", name="uq_message_external"),
+        Index("ix_messages_chat_sent", "chat_id", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chats.id")
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    author_id: int | None = Field(default=None, foreign_key="members.id", index=True)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reply_to_external_id: str | None = Field(default=None, max_length=64)
+    thread_external_id: str | None = Field(default=None, max_length=64)
+    sent_at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False
+    is_question: bool = False
+    is_bot: bool = False
+    has_media: bool = False
+
+
+class QAPair(SQLModel, table=True):
+    """A question and its answer, waiting for or past a moderator's review."""
+
+    __tablename__ = "qa_pairs"
+    __table_args__ = (
+        UniqueConstraint("community_id", "source_key", name="uq_pair_source"),
+        Index("ix_pairs_community_status", "community_id", "status"),
+        Index("ix_pairs_community_hash", "community_id", "content_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id")
+    chat_id: int | None = Field(default=None, foreign_key="chats.id")
+    # chat:question:first-answer external ids; what makes a re-import a no-op.
+    source_key: str = Field(max_length=255)
+    question_message_id: int | None = Field(default=None, foreign_key="messages.id")
+    question_text: str = Field(sa_column=Column(Text, nullable=False))
+    answer_text: str = Field(sa_column=Column(Text, nullable=False))
+    asker_id: int | None = Field(default=None, foreign_key="members.id")
+    answerer_id: int | None = Field(default=None, foreign_key="members.id")
+    method: str = Field(default="reply", max_length=16)
+    score: float = 0.0
+    status: str = Field(default=PairStatus.PENDING, max_length=16)
+    content_hash: str = Field(max_length=64)
+    split: str = Field(default="train", max_length=16)  # train | holdout
+    golden: bool = False
+    reviewed_by: int | None = Field(default=None, foreign_key="members.id")
+    reviewed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    deleted_at: datetime | None = None  # forgotten or source deleted: out of every dataset
+
+
+class PairMessage(SQLModel, table=True):
+    """Which stored messages a pair's answer is made of (a reaction on any of them counts)."""
+
+    __tablename__ = "pair_messages"
+    __table_args__ = (UniqueConstraint("pair_id", "message_id", name="uq_pair_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: int = Field(foreign_key="qa_pairs.id", index=True)
+    message_id: int = Field(foreign_key="messages.id", index=True)
+    position: int = 0
+
+
+class ReviewEvent(SQLModel, table=True):
+    """Append-only audit of every moderator action."""
+
+    __tablename__ = "review_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    pair_id: int | None = Field(default=None, foreign_key="qa_pairs.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="members.id")
+    actor_label: str = Field(default="", max_length=255)  # e.g. "telegram:123" or "cli"
+    action: str = Field(max_length=32)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DatasetSnapshot(SQLModel, table=True):
+    """The exact approved pairs a training run learned from and was judged on."""
+
+    __tablename__ = "dataset_snapshots"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    content_hash: str = Field(max_length=64)
+    n_train: int = 0
+    n_holdout: int = 0
+    n_golden: int = 0
+    train_pair_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    eval_pair_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    scrubbed: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
+    path: str = Field(default="", max_length=1024)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TrainingRun(SQLModel, table=True):
+    """One fine-tuning run: queued, claimed by a worker, followed to its end."""
+
+    __tablename__ = "training_runs"
+    __table_args__ = (Index("ix_runs_status", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    snapshot_id: int | None = Field(default=None, foreign_key="dataset_snapshots.id")
+    backend: str = Field(default="local", max_length=32)
+    base_model: str = Field(default="", max_length=1024)
+    status: str = Field(default=RunStatus.QUEUED, max_length=16)
+    trigger: str = Field(default="manual", max_length=32)  # manual | schedule | command
+    hyperparameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    step: int = 0
+    total_steps: int = 0
+    last_loss: float | None = None
+    heartbeat_at: datetime | None = None
+    worker: str | None = Field(default=None, max_length=255)
+    pid: int | None = None
+    external_job_id: str | None = Field(default=None, max_length=255)
+    out_dir: str = Field(default="", max_length=1024)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    cancel_requested: bool = False
+    attempts: int = 0
+    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class RunMetric(SQLModel, table=True):
+    """Per-step metrics in the shape of OpenAI's fine-tuning results file."""
+
+    __tablename__ = "run_metrics"
+    __table_args__ = (UniqueConstraint("run_id", "step", name="uq_metric_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="training_runs.id", index=True)
+    step: int
+    train_loss: float | None = None
+    train_mean_token_accuracy: float | None = None
+    valid_loss: float | None = None
+    valid_mean_token_accuracy: float | None = None
+    valid_sequence_accuracy: float | None = None
+
+
+class ModelVersion(SQLModel, table=True):
+    """A trained model with its lineage, metrics and gate decision."""
+
+    __tablename__ = "model_versions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    run_id: int | None = Field(default=None, foreign_key="training_runs.id")
+    backend: str = Field(default="local", max_length=32)
+    base_model: str = Field(default="", max_length=1024)
+    adapter_path: str | None = Field(default=None, max_length=1024)
+    remote_model_id: str | None = Field(default=None, max_length=255)
+    dataset_hash: str = Field(default="", max_length=64)
+    status: str = Field(default=ModelStatus.CANDIDATE, max_length=16)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    gate: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    report_path: str | None = Field(default=None, max_length=1024)
+    created_at: datetime = Field(default_factory=utcnow)
+    promoted_at: datetime | None = None
+
+
+class AnswerLog(SQLModel, table=True):
+    """Every answer the bot gave (or withheld), and the feedback it got."""
+
+    __tablename__ = "answer_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    chat_id: int | None = Field(default=None, foreign_key="chats.id")
+    platform: str = Field(default="cli", max_length=16)
+    question_external_id: str | None = Field(default=None, max_length=64)
+    answer_external_id: str | None = Field(default=None, max_length=64, index=True)
+    question_text: str = Field(sa_column=Column(Text, nullable=False))
+    answer_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    confidence: float = 0.0
+    abstained: bool = False
+    model_version_id: int | None = Field(default=None, foreign_key="model_versions.id")
+    source_pair_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    feedback_up: int = 0
+    feedback_down: int = 0
+    latency_ms: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)

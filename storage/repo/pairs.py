@@ -1,0 +1,216 @@
+"""Q&A pairs and their append-only review audit, by plain ids."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from harvest.errors import InputError, NotFound, PermissionDenied
+from storage.models import Message, PairMessage, PairStatus, QAPair, ReviewEvent, utcnow
+
+__all__ = [
+    "HOLDOUT_PERCENT",
+    "answer_message_ids",
+    "count_pairs",
+    "get_pair",
+    "list_pairs",
+    "list_review_events",
+    "pair_for_message",
+    "question_message",
+    "record_event",
+    "review_pair",
+    "set_golden",
+    "split_for_hash",
+]
+
+HOLDOUT_PERCENT = 10
+_ACTIONS = {
+    "approve": PairStatus.APPROVED,
+    "reject": PairStatus.REJECTED,
+    "reset": PairStatus.PENDING,
+}
+
+
+def split_for_hash(content_hash: str, holdout_percent: int = HOLDOUT_PERCENT) -> str:
+    """Deterministic train/holdout assignment from a pair's content hash."""
+    bucket = int(hashlib.sha256(content_hash.encode()).hexdigest()[:8], 16) % 100
+    return "holdout" if bucket < holdout_percent else "train"
+
+
+def _snapshot(pair: QAPair) -> dict[str, Any]:
+    return {"status": pair.status, "answer_text": pair.answer_text, "golden": pair.golden}
+
+
+def record_event(
+    session: Session,
+    *,
+    community_id: int,
+    action: str,
+    pair_id: int | None = None,
+    actor_id: int | None = None,
+    actor_label: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> ReviewEvent:
+    """Append one audit row; nothing ever updates or deletes these."""
+    event = ReviewEvent(
+        community_id=community_id,
+        pair_id=pair_id,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action=action,
+        before=before,
+        after=after,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def get_pair(session: Session, pair_id: int, *, community_id: int | None = None) -> QAPair:
+    """The pair ``pair_id``; with ``community_id`` a pair of another community is refused."""
+    pair = session.get(QAPair, pair_id)
+    if pair is None or pair.deleted_at is not None:
+        raise NotFound(f"no pair #{pair_id}", kind="pair", key=pair_id)
+    if community_id is not None and pair.community_id != community_id:
+        raise PermissionDenied(f"pair #{pair_id} belongs to another community")
+    return pair
+
+
+def list_pairs(
+    session: Session,
+    community_id: int,
+    *,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[QAPair]:
+    """Live pairs of a community, best first for pending review (score, then age)."""
+    query = select(QAPair).where(
+        QAPair.community_id == community_id, col(QAPair.deleted_at).is_(None)
+    )
+    if status is not None:
+        if status not in {s.value for s in PairStatus}:
+            raise InputError(f"unknown status {status!r}", field="status")
+        query = query.where(QAPair.status == status)
+    query = query.order_by(col(QAPair.score).desc(), col(QAPair.id)).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def count_pairs(session: Session, community_id: int) -> dict[str, int]:
+    """Live pair counts by status."""
+    rows = session.exec(
+        select(QAPair.status, func.count())
+        .where(QAPair.community_id == community_id, col(QAPair.deleted_at).is_(None))
+        .group_by(QAPair.status)
+    ).all()
+    counts = {s.value: 0 for s in PairStatus}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def review_pair(
+    session: Session,
+    pair_id: int,
+    action: str,
+    *,
+    community_id: int,
+    actor_id: int | None = None,
+    actor_label: str = "",
+    answer_text: str | None = None,
+) -> QAPair:
+    """Approve, reject, reset (undo) or edit a pair, and audit it in review_events."""
+    pair = get_pair(session, pair_id, community_id=community_id)
+    before = _snapshot(pair)
+    if action == "edit":
+        if answer_text is None or not answer_text.strip():
+            raise InputError("the new answer is empty", field="answer")
+        pair.answer_text = answer_text.strip()
+    elif action in _ACTIONS:
+        pair.status = _ACTIONS[action]
+    else:
+        raise InputError(f"unknown review action {action!r}", field="action")
+    pair.reviewed_by = actor_id
+    pair.reviewed_at = utcnow()
+    pair.updated_at = pair.reviewed_at
+    session.add(pair)
+    record_event(
+        session,
+        community_id=community_id,
+        pair_id=pair.id,
+        action=action,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        before=before,
+        after=_snapshot(pair),
+    )
+    return pair
+
+
+def set_golden(
+    session: Session,
+    pair_id: int,
+    golden: bool,
+    *,
+    community_id: int,
+    actor_id: int | None = None,
+    actor_label: str = "",
+) -> QAPair:
+    """Pin (or unpin) a pair in the golden set that every evaluation includes."""
+    pair = get_pair(session, pair_id, community_id=community_id)
+    before = _snapshot(pair)
+    pair.golden = golden
+    session.add(pair)
+    record_event(
+        session,
+        community_id=community_id,
+        pair_id=pair.id,
+        action="pin" if golden else "unpin",
+        actor_id=actor_id,
+        actor_label=actor_label,
+        before=before,
+        after=_snapshot(pair),
+    )
+    return pair
+
+
+def pair_for_message(session: Session, message_id: int) -> QAPair | None:
+    """The best live pair whose answer includes stored message ``message_id``."""
+    return session.exec(
+        select(QAPair)
+        .join(PairMessage, col(PairMessage.pair_id) == col(QAPair.id))
+        .where(PairMessage.message_id == message_id, col(QAPair.deleted_at).is_(None))
+        .order_by(col(QAPair.score).desc())
+    ).first()
+
+
+def answer_message_ids(session: Session, pair_id: int) -> list[int]:
+    """Stored ids of the messages a pair's answer is made of, in order."""
+    return list(
+        session.exec(
+            select(PairMessage.message_id)
+            .where(PairMessage.pair_id == pair_id)
+            .order_by(col(PairMessage.position))
+        ).all()
+    )
+
+
+def list_review_events(
+    session: Session, community_id: int, *, pair_id: int | None = None
+) -> Sequence[ReviewEvent]:
+    query = select(ReviewEvent).where(ReviewEvent.community_id == community_id)
+    if pair_id is not None:
+        query = query.where(ReviewEvent.pair_id == pair_id)
+    return session.exec(query.order_by(col(ReviewEvent.id))).all()
+
+
+def question_message(session: Session, pair: QAPair) -> Message | None:
+    if pair.question_message_id is None:
+        return None
+    return session.get(Message, pair.question_message_id)

@@ -1,0 +1,451 @@
+"""Pairing a chronological message stream into question → answer pairs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from harvest.errors import InputError
+from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
+from harvest.pairing import (
+    Pairer,
+    PairingConfig,
+    answer_for_reply,
+    is_harvestable,
+    pair_all,
+    role_of,
+    score_answer,
+    should_merge,
+)
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+NAMES = {"a": "Alice", "b": "Bob", "c": "Carol", "d": "Dave", "z": "张三", "l": "李四"}
+
+
+def msg(mid: str, author: str, text: str, t: float = 0, **kw: Any) -> ChatMessage:
+    """A group message ``t`` seconds after T0."""
+    fields: dict[str, Any] = {
+        "platform": "telegram",
+        "chat_id": "g1",
+        "message_id": mid,
+        "author_id": author,
+        "author_name": NAMES.get(author, author),
+        "text": text,
+        "sent_at": T0 + timedelta(seconds=t),
+    }
+    fields.update(kw)
+    return ChatMessage(**fields)
+
+
+def pairs(messages: list[ChatMessage], **config: Any) -> list[PairedAnswer]:
+    """All pairs found in ``messages``."""
+    return pair_all(messages, PairingConfig(**config))
+
+
+def summary(found: list[PairedAnswer]) -> list[tuple[str, tuple[str, ...], str]]:
+    """(question id, answer ids, method) of each pair, for compact asserts."""
+    return [(p.question_id, p.answer_ids, p.method.value) for p in found]
+
+
+def test_explicit_reply_to_question_is_a_pair() -> None:
+    """A reply from another member to a question becomes a REPLY pair with both texts."""
+    found = pairs(
+        [
+            msg("1", "a", "How do I redeem my fund units?", 0),
+            msg("2", "b", "Assets > Redeem, before 15:00.", 30, reply_to_id="1"),
+        ]
+    )
+    assert found == [
+        PairedAnswer(
+            chat_id="g1",
+            question_id="1",
+            answer_ids=("2",),
+            question_text="How do I redeem my fund units?",
+            answer_text="Assets > Redeem, before 15:00.",
+            asker_id="a",
+            answerer_id="b",
+            method=PairMethod.REPLY,
+            score=score_answer(Role.MEMBER, PairMethod.REPLY, 0),
+        )
+    ]
+
+
+def test_chinese_reply_is_a_pair() -> None:
+    """Chinese questions pair the same way."""
+    found = pairs(
+        [
+            msg("1", "z", "请问重疾险的等待期是多久", 0),
+            msg("2", "l", "一般是90天，看合同条款。", 20, reply_to_id="1"),
+        ]
+    )
+    assert [(p.question_text, p.answer_text) for p in found] == [
+        ("请问重疾险的等待期是多久", "一般是90天，看合同条款。")
+    ]
+
+
+def test_reply_to_statement_is_not_a_pair() -> None:
+    """Replying to a non-question pairs nothing."""
+    found = pairs(
+        [
+            msg("1", "a", "The fund's NAV dropped 2% today", 0),
+            msg("2", "b", "yeah, rough week", 10, reply_to_id="1"),
+        ]
+    )
+    assert found == []
+
+
+def test_self_answer_bot_service_empty_and_media_only_are_skipped() -> None:
+    """Only other members' text messages answer."""
+    found = pairs(
+        [
+            msg("1", "a", "Is the claim form online?", 0),
+            msg("2", "a", "found it, never mind", 5, reply_to_id="1"),
+            msg("3", "bot", "Here is the FAQ link", 6, reply_to_id="1", is_bot=True),
+            msg("4", "b", "pinned message", 7, reply_to_id="1", is_service=True),
+            msg("5", "c", "", 8, reply_to_id="1", has_media=True),
+            msg("6", "d", "   ", 9, reply_to_id="1"),
+        ]
+    )
+    assert found == []
+
+
+def test_answerer_follow_ups_within_window_are_merged() -> None:
+    """An answerer's next messages within the merge window join the answer."""
+    found = pairs(
+        [
+            msg("1", "a", "How do I switch to the dividend plan?", 0),
+            msg("2", "b", "Open the fund page", 10, reply_to_id="1"),
+            msg("3", "c", "good question", 20),
+            msg("4", "b", "then tap Dividend > Cash", 60),
+            msg("5", "b", "takes a day to apply", 170),
+            msg("6", "b", "oh and the app must be updated", 400),
+        ],
+        implicit=False,
+    )
+    assert [(p.answer_ids, p.answer_text) for p in found] == [
+        (
+            ("2", "4", "5"),
+            "Open the fund page\nthen tap Dividend > Cash\ntakes a day to apply",
+        )
+    ]
+
+
+def test_follow_up_after_the_askers_thanks_is_merged() -> None:
+    """Without reply buttons, the answerer's next line after the asker's reply still merges."""
+    found = pairs(
+        [
+            msg("1", "a", "How do I enable the debug log?", 0),
+            msg("2", "b", "Alice: set LOG_LEVEL=debug", 10),
+            msg("3", "a", "thanks, trying", 20),
+            msg("4", "b", "and restart the service after", 30),
+        ]
+    )
+    assert [(p.answer_ids, p.answer_text) for p in found] == [
+        (("2", "4"), "Alice: set LOG_LEVEL=debug\nand restart the service after")
+    ]
+
+
+def test_follow_up_replying_to_someone_else_is_not_merged() -> None:
+    """A follow-up that replies to another member's message ends the answer."""
+    found = pairs(
+        [
+            msg("1", "a", "Which version should I install?", 0),
+            msg("2", "b", "3.12", 5, reply_to_id="1"),
+            msg("3", "c", "3.12 broke my build", 10),
+            msg("4", "b", "works fine here", 15, reply_to_id="3"),
+        ],
+        implicit=False,
+    )
+    assert summary(found) == [("1", ("2",), "reply")]
+
+
+def test_follow_up_replying_to_the_same_question_is_merged() -> None:
+    """Two replies to the same question by the same member form one answer."""
+    found = pairs(
+        [
+            msg("1", "a", "能不能同时买两份医疗险", 0),
+            msg("2", "b", "可以买", 5, reply_to_id="1"),
+            msg("3", "b", "但是报销不能超过实际花费", 25, reply_to_id="1"),
+        ]
+    )
+    assert [(p.answer_ids, p.answer_text) for p in found] == [
+        (("2", "3"), "可以买\n但是报销不能超过实际花费")
+    ]
+
+
+def test_two_questions_answered_in_a_row_are_two_pairs() -> None:
+    """An answerer moving to another question starts a new answer."""
+    found = pairs(
+        [
+            msg("1", "a", "How long does a withdrawal take?", 0),
+            msg("2", "c", "Can I add my spouse to the policy?", 5),
+            msg("3", "b", "one or two days", 10, reply_to_id="1"),
+            msg("4", "b", "yes, at renewal", 20, reply_to_id="2"),
+        ],
+        implicit=False,
+    )
+    assert sorted(summary(found)) == [("1", ("3",), "reply"), ("2", ("4",), "reply")]
+
+
+def test_question_spanning_two_messages_pairs_with_context() -> None:
+    """A reply to the asker's context line pairs with the question it belongs to."""
+    found = pairs(
+        [
+            msg("1", "a", "I bought the index fund last week.", 0),
+            msg("2", "a", "How do I see the expense ratio", 15),
+            msg("3", "b", "Fund page > Fees", 40, reply_to_id="1"),
+        ],
+        implicit=False,
+    )
+    assert [(p.question_id, p.question_text) for p in found] == [
+        ("2", "I bought the index fund last week.\nHow do I see the expense ratio")
+    ]
+
+
+def test_thread_root_is_the_question_for_other_members() -> None:
+    """In a thread, other members' messages answer its first message."""
+    found = pairs(
+        [
+            msg("100", "a", "Crash when loading the raid map", 0, thread_id="100"),
+            msg("101", "b", "Verify the game files in the launcher", 30, thread_id="100"),
+            msg("102", "a", "did that, still crashes", 60, thread_id="100"),
+            msg("103", "c", "Roll back the GPU driver to 551", 90, thread_id="100"),
+        ]
+    )
+    assert summary(found) == [("100", ("101",), "thread"), ("100", ("103",), "thread")]
+
+
+def test_thread_starter_outside_the_thread_is_its_root() -> None:
+    """A Discord thread (id = starter id) pairs with its starter in the parent channel."""
+    found = pairs(
+        [
+            msg("500", "a", "Our helm chart pins the wrong image", 0),
+            msg("501", "b", "Set image.tag in values.yaml", 30, thread_id="500"),
+        ]
+    )
+    assert summary(found) == [("500", ("501",), "thread")]
+
+
+def test_telegram_topic_root_is_not_a_reply() -> None:
+    """A topic root replying to the topic-creation message is the question, not an answer."""
+    found = pairs(
+        [
+            msg("10", "a", "Topic created", 0, thread_id="10", is_service=True),
+            msg(
+                "11",
+                "a",
+                "理赔需要准备哪些材料",
+                5,
+                thread_id="10",
+                reply_to_id="10",
+                is_topic_root=True,
+            ),
+            msg("12", "b", "身份证、病历和发票", 40, thread_id="10", reply_to_id="11"),
+            msg("13", "c", "还有银行卡", 50, thread_id="10"),
+        ]
+    )
+    assert summary(found) == [("11", ("12",), "reply"), ("11", ("13",), "thread")]
+
+
+def test_threads_off_ignores_thread_membership() -> None:
+    """With thread handling off, thread messages pair only by reply."""
+    found = pairs(
+        [
+            msg("100", "a", "Crash when loading the raid map", 0, thread_id="100"),
+            msg("101", "b", "Verify the game files", 30, thread_id="100"),
+        ],
+        threads=False,
+        implicit=False,
+    )
+    assert found == []
+
+
+def test_implicit_mention_answers_without_reply_button() -> None:
+    """An "@name" answer to an open question pairs as IMPLICIT; off when disabled."""
+    stream = [
+        msg("1", "a", "anyone know if the claim form can be submitted online", 0),
+        msg("2", "c", "lol that boss fight was brutal", 10),
+        msg("3", "b", "@Alice yes, under Claims > New claim", 20),
+    ]
+    assert summary(pairs(stream)) == [("1", ("3",), "implicit")]
+    assert pairs(stream, implicit=False) == []
+
+
+def test_implicit_chinese_name_prefix_answers() -> None:
+    """ "张三：…" answers 张三's question without the reply button."""
+    found = pairs(
+        [
+            msg("1", "z", "这个基金可以随时赎回吗", 0),
+            msg("2", "l", "张三：可以，T+1 到账", 30),
+        ]
+    )
+    assert [(p.question_id, p.answerer_id, p.method) for p in found] == [
+        ("1", "l", PairMethod.IMPLICIT)
+    ]
+
+
+def test_experts_and_moderators_rank_first() -> None:
+    """An expert's later answer scores above a member's earlier one."""
+    stream = [
+        msg("1", "a", "What is the expense ratio of the index fund?", 0),
+        msg("2", "c", "about 1%?", 10, reply_to_id="1"),
+        msg("3", "b", "0.15% a year, see the fact sheet", 20, reply_to_id="1"),
+    ]
+    found = pair_all(stream, PairingConfig(), roles={"b": Role.EXPERT})
+    ranked = sorted(found, key=lambda p: p.score, reverse=True)
+    assert [p.answerer_id for p in ranked] == ["b", "c"]
+
+
+def test_source_roles_rank_like_configured_roles() -> None:
+    """A moderator role from the export ranks first too."""
+    stream = [
+        msg("1", "a", "Is the API down?", 0),
+        msg("2", "c", "works for me", 10, reply_to_id="1"),
+        msg("3", "b", "Yes, fix is rolling out", 20, reply_to_id="1", author_roles=("Admin",)),
+    ]
+    ranked = sorted(pairs(stream), key=lambda p: p.score, reverse=True)
+    assert [p.answerer_id for p in ranked] == ["b", "c"]
+
+
+def test_answers_close_as_the_stream_moves_on() -> None:
+    """feed returns an answer once its merge window has passed; flush returns the rest."""
+    pairer = Pairer(PairingConfig(implicit=False))
+    got = [
+        pairer.feed(msg("1", "a", "How do I restart the node?", 0)),
+        pairer.feed(msg("2", "b", "systemctl restart node", 10, reply_to_id="1")),
+        pairer.feed(msg("3", "c", "Why does the build fail on Windows", 100)),
+        pairer.feed(msg("4", "d", "long paths, enable them", 200, reply_to_id="3")),
+    ]
+    assert [summary(batch) for batch in got] == [[], [], [], [("1", ("2",), "reply")]]
+    assert summary(pairer.flush()) == [("3", ("4",), "reply")]
+    assert pairer.flush() == []
+
+
+def test_chats_do_not_mix() -> None:
+    """The same message id in another chat is another message."""
+    found = pairs(
+        [
+            msg("1", "a", "How do I join the beta?", 0, chat_id="g1"),
+            msg("1", "c", "nice weather today", 1, chat_id="g2"),
+            msg("2", "b", "Settings > Beta", 10, chat_id="g2", reply_to_id="1"),
+            msg("2", "b", "Settings > Beta", 10, chat_id="g1", reply_to_id="1"),
+        ],
+        implicit=False,
+    )
+    assert [(p.chat_id, p.question_id) for p in found] == [("g1", "1")]
+
+
+def test_memory_window_forgets_old_questions() -> None:
+    """A reply to a question older than max_tracked messages is not paired."""
+    stream = [msg("q", "a", "How do I export my data?", 0)]
+    stream += [msg(f"n{i}", "c", f"note {i}", 1 + i) for i in range(50)]
+    stream.append(msg("r", "b", "Settings > Export", 60, reply_to_id="q"))
+    assert pairs(stream, max_tracked=100, implicit=False) != []
+    assert pairs(stream, max_tracked=20, implicit=False) == []
+
+
+def test_pairing_is_deterministic() -> None:
+    """The same stream gives the same pairs, in the same order."""
+    stream = [
+        msg("1", "a", "How do I export my data?", 0),
+        msg("2", "b", "Settings > Export", 5, reply_to_id="1"),
+        msg("3", "c", "Can I add my spouse to the policy", 6),
+        msg("4", "d", "@Carol yes", 9),
+        msg("5", "b", "as CSV", 20),
+    ]
+    assert pairs(stream) == pairs(stream)
+    assert len(pairs(stream)) == 2
+
+
+def test_config_rejects_bad_values() -> None:
+    """A negative window or an empty memory is an input error naming the field."""
+    with pytest.raises(InputError) as info:
+        PairingConfig(merge_window=-1)
+    assert info.value.field == "merge_window"
+    with pytest.raises(InputError) as info:
+        PairingConfig(max_tracked=0)
+    assert info.value.field == "max_tracked"
+
+
+# -- helpers the live bot reuses ------------------------------------------------------
+
+
+def test_answer_for_reply_pairs_one_reply() -> None:
+    """The bot's one-message helper pairs a reply to a question."""
+    question = msg("1", "a", "这个插件是否支持最新版", 0)
+    reply = msg("2", "b", "支持，1.4 起", 10, reply_to_id="1")
+    found = answer_for_reply(question, reply, roles={"b": Role.MODERATOR})
+    assert found is not None
+    assert (found.question_id, found.answer_ids, found.method, found.score) == (
+        "1",
+        ("2",),
+        PairMethod.REPLY,
+        score_answer(Role.MODERATOR, PairMethod.REPLY),
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        (msg("1", "a", "Is it safe to update?", 0), msg("2", "a", "yes", 5, reply_to_id="1")),
+        (msg("1", "a", "ok thanks", 0), msg("2", "b", "np", 5, reply_to_id="1")),
+        (msg("1", "a", "Is it safe?", 0), msg("2", "b", "yes", 5, reply_to_id="9")),
+        (
+            msg("1", "a", "Is it safe?", 0),
+            msg("2", "b", "yes", 5, reply_to_id="1", is_topic_root=True),
+        ),
+        (msg("1", "a", "Is it safe?", 0), msg("2", "b", "yes", 5, reply_to_id="1", is_bot=True)),
+    ],
+)
+def test_answer_for_reply_rejects_non_answers(question: ChatMessage, reply: ChatMessage) -> None:
+    """Self replies, non-questions, other targets, topic roots and bots pair nothing."""
+    assert answer_for_reply(question, reply) is None
+
+
+def test_should_merge() -> None:
+    """Merging needs the same author and place, the window, and no reply elsewhere."""
+    prev = msg("1", "b", "Open the fund page", 0, reply_to_id="q")
+    assert should_merge(prev, msg("2", "b", "then tap Redeem", 60), 120) is True
+    assert should_merge(prev, msg("2", "b", "also this", 60, reply_to_id="q"), 120) is True
+    assert should_merge(prev, msg("2", "b", "then tap Redeem", 200), 120) is False
+    assert should_merge(prev, msg("2", "c", "then tap Redeem", 60), 120) is False
+    assert should_merge(prev, msg("2", "b", "no", 60, reply_to_id="x"), 120) is False
+    assert should_merge(prev, msg("2", "b", "hm", 60, thread_id="t"), 120) is False
+
+
+def test_is_harvestable() -> None:
+    """Text from a member is harvestable; bots, service, empty, media-only are not."""
+    cases = [
+        msg("1", "a", "hello"),
+        msg("1", "a", "caption", has_media=True),
+        msg("1", "a", "hi", is_bot=True),
+        msg("1", "a", "joined", is_service=True),
+        msg("1", "a", "", has_media=True),
+        msg("1", "a", " \n"),
+    ]
+    assert [is_harvestable(m) for m in cases] == [True, True, False, False, False, False]
+
+
+def test_role_of_prefers_configured_roles() -> None:
+    """Configured roles win over source role names; unknown names mean member."""
+    m = msg("1", "b", "hi", author_roles=("Moderator",))
+    assert role_of(m, {"b": Role.EXPERT}) == Role.EXPERT
+    assert role_of(m) == Role.MODERATOR
+    assert role_of(msg("1", "b", "hi", author_roles=("Booster",))) == Role.MEMBER
+
+
+def test_score_order_role_then_method_then_position() -> None:
+    """Experts beat members, replies beat threads beat links, earlier beats later."""
+    assert score_answer(Role.EXPERT, PairMethod.IMPLICIT, 5) > score_answer(
+        Role.MEMBER, PairMethod.REPLY, 0
+    )
+    assert (
+        score_answer(Role.MEMBER, PairMethod.REPLY, 9)
+        > score_answer(Role.MEMBER, PairMethod.THREAD, 0)
+        > score_answer(Role.MEMBER, PairMethod.IMPLICIT, 0)
+    )
+    assert score_answer(Role.MEMBER, PairMethod.REPLY, 0) > score_answer(
+        Role.MEMBER, PairMethod.REPLY, 1
+    )

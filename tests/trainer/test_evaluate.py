@@ -1,0 +1,91 @@
+"""Tests of holdout evaluation and of the gate on real vs corrupted training data."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.trainer.conftest import Run
+from trainer.evaluate import EvalMetrics, evaluate, mismatched
+from trainer.gate import GatePolicy, decide
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def evals(tiny_base: Path, qa: Any, real_run: Run, shuffled_run: Run) -> dict[str, EvalMetrics]:
+    """Base (live), real-pairs and shuffled-pairs models scored on the same unseen holdout."""
+    _, holdout = qa
+    return {
+        "base": evaluate(tiny_base, None, holdout, max_new_tokens=48),
+        "real": evaluate(tiny_base, real_run.result.adapter_dir, holdout, max_new_tokens=48),
+        "shuffled": evaluate(
+            tiny_base, shuffled_run.result.adapter_dir, holdout, max_new_tokens=48
+        ),
+    }
+
+
+def test_holdout_questions_are_unseen_paraphrases(qa: Any) -> None:
+    """The holdout shares answers with training but none of its questions (a fair test set)."""
+    train, holdout = qa
+    questions = {e["messages"][1]["content"] for e in train}
+    answers = {e["messages"][-1]["content"] for e in train}
+    assert [e["messages"][1]["content"] in questions for e in holdout] == [False] * len(holdout)
+    assert [e["messages"][-1]["content"] in answers for e in holdout] == [True] * len(holdout)
+
+
+def test_gate_promotes_real_pairs_and_rejects_shuffled_pairs(evals: dict[str, EvalMetrics]) -> None:
+    """Same live model, same holdout: real pairs pass the gate, shuffled answers do not.
+
+    A shuffled set still teaches the answers' wording, so its loss beats a model that never
+    saw them (the default loss-only gate would promote it); what it cannot learn is which
+    answer goes with which question, and the question-gain floor is the check for that.
+    """
+    policy = GatePolicy(primary_metric="loss", margin=0.02, floors={"question_gain": 0.3})
+    real = decide(evals["real"], evals["base"], policy)
+    shuffled = decide(evals["shuffled"], evals["base"], policy)
+    assert (real.promote, shuffled.promote) == (True, False)
+    assert [r.metric for r in shuffled.rows if r.passed is False] == ["question_gain"]
+    assert decide(evals["shuffled"], evals["base"], GatePolicy()).promote is True
+
+
+def test_real_model_answers_unseen_paraphrases(evals: dict[str, EvalMetrics]) -> None:
+    """The model trained on real pairs beats base and shuffled on chrF and sequence accuracy."""
+    base, real, shuffled = evals["base"], evals["real"], evals["shuffled"]
+    assert real.chrf > max(base.chrf, shuffled.chrf)
+    assert real.sequence_accuracy > shuffled.sequence_accuracy
+    assert real.question_gain > 0.5 > abs(shuffled.question_gain)
+
+
+def test_metrics_are_consistent(evals: dict[str, EvalMetrics], qa: Any, real_run: Run) -> None:
+    """perplexity = exp(loss); one generation per example; loss equals the trainer's valid loss."""
+    _, holdout = qa
+    real = evals["real"]
+    assert real.perplexity == pytest.approx(math.exp(real.loss))
+    assert (real.n, len(real.generations)) == (len(holdout), len(holdout))
+    assert real.loss == pytest.approx(real_run.result.final.valid_loss, abs=1e-3)
+    assert set(real.as_dict()) == {
+        "loss",
+        "perplexity",
+        "mean_token_accuracy",
+        "sequence_accuracy",
+        "chrf",
+        "n",
+        "question_gain",
+    }
+
+
+def test_mismatched_pairs_each_answer_with_another_answers_question(qa: Any) -> None:
+    """The control set keeps every answer but asks it under a question with a different answer."""
+    _, holdout = qa
+    swapped = mismatched(holdout)
+    answer_of = {e["messages"][1]["content"]: e["messages"][-1]["content"] for e in holdout}
+    assert [e["messages"][-1] for e in swapped] == [e["messages"][-1] for e in holdout]
+    assert (
+        all(answer_of[e["messages"][1]["content"]] != e["messages"][-1]["content"] for e in swapped)
+        is True
+    )
+    assert mismatched(holdout[:1]) == []

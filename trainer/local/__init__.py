@@ -1,0 +1,6 @@
+"""Local fine-tuning backend: LoRA SFT with transformers + peft (torch imported on first use)."""
+
+from trainer.local.collate import PackedCollator
+from trainer.local.sft import LocalTrainConfig, TrainResult, train_lora
+
+__all__ = ["LocalTrainConfig", "PackedCollator", "TrainResult", "train_lora"]

@@ -1,0 +1,426 @@
+"""LoRA SFT with peft and the HF ``Trainer`` (``accelerate launch`` scales it)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from harvest.errors import FanqaError, TrainingError
+from trainer.chat_format import IGNORE_INDEX, tokenize_examples
+from trainer.local.collate import PackedCollator
+from trainer.metrics import (
+    StepMetrics,
+    append_results_csv,
+    eval_prediction_metrics,
+    read_results_csv,
+    shifted_predictions,
+    write_results_csv,
+)
+
+__all__ = ["LocalTrainConfig", "TrainResult", "train_lora"]
+
+Example = Mapping[str, Any]
+_FLASH = ("flash_attention_2", "flash_attention_3")
+
+
+@dataclass
+class LocalTrainConfig:
+    """Hyperparameters of a local LoRA run (see ``trainer.defaults`` for dataset-scaled values).
+
+    ``batch_size`` examples per device and micro-step, packed without padding (see
+    ``trainer.local.collate``); ``cpu_threads`` 1 suits tiny models on a shared CPU.
+    ``gradient_checkpointing`` / ``bf16`` left as None switch on when CUDA is available.
+    ``eval_steps`` None evaluates about ten times per run.
+    """
+
+    base_model: str
+    epochs: float = 3.0
+    learning_rate: float = 2e-4
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: str | list[str] = "all-linear"
+    modules_to_save: list[str] | None = None
+    batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    max_len: int = 1024
+    warmup_ratio: float = 0.03
+    lr_scheduler: str = "cosine"
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    seed: int = 0
+    gradient_checkpointing: bool | None = None
+    bf16: bool | None = None
+    attn_implementation: str = "sdpa"
+    save_steps: int = 50
+    save_total_limit: int = 2
+    eval_steps: int | None = None
+    device: str | None = None  # "cpu" forces the CPU; None: CUDA when available
+    cpu_threads: int | None = None  # torch threads on CPU (1 is fastest for tiny models)
+    extra: dict[str, Any] = field(default_factory=dict)  # more TrainingArguments
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LocalTrainConfig:
+        """Build from a mapping, ignoring keys that are not fields (e.g. a profile's extras)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """What a finished run produced and how fast it went (tokens are real, non-padding tokens)."""
+
+    adapter_dir: Path
+    results_csv: Path
+    steps: int
+    epochs: float
+    n_train: int
+    n_valid: int
+    n_truncated: int
+    train_tokens: int
+    label_tokens: int
+    runtime_s: float
+    tokens_per_second: float
+    final: StepMetrics | None
+    history: list[StepMetrics]
+
+
+def _precision(cfg: LocalTrainConfig) -> tuple[bool, bool]:
+    """(use CUDA, use bf16) for this config on this machine."""
+    import torch
+
+    cuda = cfg.device != "cpu" and torch.cuda.is_available()
+    bf16 = cuda and (cfg.bf16 if cfg.bf16 is not None else torch.cuda.is_bf16_supported())
+    return cuda, bool(bf16)
+
+
+def _load(cfg: LocalTrainConfig, use_cuda: bool, bf16: bool) -> tuple[Any, Any]:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
+
+    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(
+        cfg.base_model,
+        dtype=torch.bfloat16 if bf16 else torch.float32,
+        attn_implementation=cfg.attn_implementation,
+    )
+    model.config.use_cache = False
+    set_seed(cfg.seed)  # LoRA matrices are initialized here, before the Trainer seeds
+    lora = LoraConfig(
+        task_type="CAUSAL_LM",
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=cfg.target_modules,
+        modules_to_save=cfg.modules_to_save,
+    )
+    return get_peft_model(model, lora), tokenizer
+
+
+def _arguments(
+    cfg: LocalTrainConfig, out: Path, *, has_valid: bool, steps: int, use_cuda: bool, bf16: bool
+) -> Any:
+    from transformers import TrainingArguments
+
+    checkpointing = use_cuda if cfg.gradient_checkpointing is None else cfg.gradient_checkpointing
+    eval_steps = cfg.eval_steps or max(1, steps // 10)
+    arguments: dict[str, Any] = dict(
+        output_dir=str(out / "checkpoints"),
+        num_train_epochs=cfg.epochs,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler,
+        warmup_steps=cfg.warmup_ratio,
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        bf16=bf16,
+        use_cpu=not use_cuda,
+        seed=cfg.seed,
+        logging_strategy="steps",
+        logging_steps=1,
+        eval_strategy="steps" if has_valid else "no",
+        eval_steps=eval_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        report_to=[],
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        label_names=["labels"],
+        dataloader_num_workers=0,
+        **_checkpointing_arguments(checkpointing),
+    )
+    return TrainingArguments(**{**arguments, **cfg.extra})
+
+
+def _checkpointing_arguments(enabled: bool) -> dict[str, Any]:
+    """Activation checkpointing under the name this transformers version uses (none when off)."""
+    if not enabled:
+        return {}
+    from transformers import TrainingArguments
+
+    names = {f.name for f in fields(TrainingArguments)}
+    name = (
+        "activation_checkpointing"
+        if "activation_checkpointing" in names
+        else "gradient_checkpointing"
+    )
+    return {name: True, f"{name}_kwargs": {"use_reentrant": False}}
+
+
+def _last_checkpoint(folder: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+
+
+def train_lora(
+    cfg: LocalTrainConfig,
+    train_examples: Sequence[Example],
+    valid_examples: Sequence[Example],
+    out_dir: str | Path,
+    *,
+    on_step: Callable[[StepMetrics], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    resume: bool = False,
+) -> TrainResult:
+    """Fine-tune ``cfg.base_model`` with LoRA on chat examples; answer-only loss, packed batches.
+
+    Writes ``out_dir/adapter`` (adapter + tokenizer), ``out_dir/checkpoints`` (every
+    ``save_steps``), ``out_dir/results.csv`` (one row per step, appended as training goes)
+    and ``out_dir/train_config.json``. ``on_step`` receives each row. ``should_stop`` is polled
+    after every optimizer step: when it returns True a checkpoint is saved and TrainingError
+    is raised ("cancelled"); ``resume=True`` then continues from the last checkpoint.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if not train_examples:
+        raise TrainingError("no training examples")
+    try:
+        return _train(cfg, train_examples, valid_examples, out, on_step, should_stop, resume)
+    except FanqaError:
+        raise
+    except Exception as exc:  # any library failure becomes one error the worker can report
+        raise TrainingError(f"local training failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _train(
+    cfg: LocalTrainConfig,
+    train_examples: Sequence[Example],
+    valid_examples: Sequence[Example],
+    out: Path,
+    on_step: Callable[[StepMetrics], None] | None,
+    should_stop: Callable[[], bool] | None,
+    resume: bool,
+) -> TrainResult:
+    use_cuda, bf16 = _precision(cfg)
+    if not use_cuda and cfg.cpu_threads:
+        import torch
+
+        torch.set_num_threads(cfg.cpu_threads)
+    model, tokenizer = _load(cfg, use_cuda, bf16)
+    train = tokenize_examples(tokenizer, train_examples, cfg.max_len, source="train")
+    valid = tokenize_examples(tokenizer, valid_examples, cfg.max_len, source="valid")
+    micro = cfg.batch_size * cfg.gradient_accumulation_steps
+    steps = max(1, int(cfg.epochs * -(-len(train.examples) // micro)))
+    args = _arguments(
+        cfg, out, has_valid=bool(valid.examples), steps=steps, use_cuda=use_cuda, bf16=bf16
+    )
+    checkpoint = _last_checkpoint(out / "checkpoints") if resume else None
+    hf = _hf_types()
+    resume_step = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else None
+    results = hf.Results(out / "results.csv", on_step=on_step, resume_step=resume_step)
+    stopper = hf.Stop(should_stop)
+    trainer = hf.Trainer(
+        model=model,
+        args=args,
+        train_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in train.examples],
+        eval_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in valid.examples]
+        or None,
+        data_collator=PackedCollator(
+            flash_attention=cfg.attn_implementation in _FLASH, pad_token_id=tokenizer.pad_token_id
+        ),
+        processing_class=tokenizer,
+        callbacks=[results, stopper],
+        compute_metrics=eval_prediction_metrics,
+        preprocess_logits_for_metrics=shifted_predictions,
+    )
+    trainer.remove_callback(hf.Printer)  # rows go to results.csv / on_step, not stdout
+    if trainer.is_world_process_zero():
+        config_text = json.dumps(cfg.as_dict(), indent=2)
+        (out / "train_config.json").write_text(config_text, encoding="utf-8")
+    started = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=checkpoint)
+    runtime = time.perf_counter() - started
+    results.flush()
+    if stopper.stopped:
+        raise TrainingError(
+            f"training cancelled at step {trainer.state.global_step}; a checkpoint was saved "
+            f"and resume=True continues from it"
+        )
+    adapter = out / "adapter"
+    trainer.save_model(str(adapter))  # the main process writes, the others wait
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(adapter))
+    tokens = trainer.total_tokens()
+    return TrainResult(
+        adapter_dir=adapter,
+        results_csv=out / "results.csv",
+        steps=trainer.state.global_step,
+        epochs=float(trainer.state.epoch or 0.0),
+        n_train=len(train.examples),
+        n_valid=len(valid.examples),
+        n_truncated=train.n_truncated + valid.n_truncated,
+        train_tokens=tokens,
+        label_tokens=train.n_label_tokens,
+        runtime_s=runtime,
+        tokens_per_second=tokens / max(float(output.metrics.get("train_runtime", runtime)), 1e-9),
+        final=results.last_with_valid(),
+        history=results.history,
+    )
+
+
+@dataclass(frozen=True)
+class _HF:
+    Trainer: Any
+    Results: Any
+    Stop: Any
+    Printer: Any
+
+
+@functools.cache
+def _hf_types() -> _HF:
+    """The Trainer subclass and callbacks, built on first use so importing this stays light."""
+    import torch
+    from transformers import Trainer, TrainerCallback
+    from transformers.trainer_callback import PrinterCallback
+
+    class AnswerOnlyTrainer(Trainer):
+        """HF Trainer that also logs train token accuracy and counts real tokens."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._counts: Any = None  # correct, labelled, real tokens since the last log
+            self._tokens_logged = 0
+
+        def compute_loss(
+            self,
+            model: Any,
+            inputs: Any,
+            return_outputs: bool = False,
+            num_items_in_batch: Any = None,
+        ) -> Any:
+            n_real = inputs.pop("num_real_tokens", None)
+            loss, outputs = super().compute_loss(
+                model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch
+            )
+            if model.training:
+                with torch.no_grad():
+                    labels = inputs["labels"][..., 1:]
+                    mask = labels != IGNORE_INDEX
+                    right = (outputs.logits[..., :-1, :].argmax(-1) == labels) & mask
+                    if n_real is None:  # a collator of another kind: count non-padding
+                        real = inputs.get("attention_mask")
+                        n_real = real.sum() if real is not None else inputs["input_ids"].numel()
+                    counts = torch.stack([right.sum(), mask.sum(), labels.new_tensor(n_real)])
+                    counts = counts.double()
+                    self._counts = counts if self._counts is None else self._counts + counts
+            return (loss, outputs) if return_outputs else loss
+
+        def _drain(self) -> tuple[float, float, int]:
+            if self._counts is None:
+                return 0.0, 0.0, 0
+            right, labelled, real = self.accelerator.reduce(self._counts, "sum").tolist()
+            self._counts = None
+            return right, labelled, int(real)
+
+        def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+            if "loss" in logs:
+                right, labelled, real = self._drain()
+                self._tokens_logged += real
+                logs["mean_token_accuracy"] = right / labelled if labelled else float("nan")
+                logs["tokens_seen"] = self._tokens_logged
+            super().log(logs, start_time)
+
+        def total_tokens(self) -> int:
+            return self._tokens_logged + self._drain()[2]
+
+    class Results(TrainerCallback):
+        """Merges the train and eval logs of a step into one StepMetrics row."""
+
+        def __init__(
+            self,
+            path: Path,
+            *,
+            on_step: Callable[[StepMetrics], None] | None,
+            resume_step: int | None,
+        ) -> None:
+            self.path, self.on_step = path, on_step
+            self.pending: StepMetrics | None = None
+            self.main = True
+            kept = read_results_csv(path) if resume_step is not None and path.exists() else []
+            self.history = [r for r in kept if resume_step is not None and r.step <= resume_step]
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.main = bool(state.is_world_process_zero)
+            if self.main:  # rows after the resumed checkpoint are recomputed
+                write_results_csv(self.path, self.history)
+
+        def on_log(
+            self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any
+        ) -> None:
+            logs = logs or {}
+            if "loss" in logs:
+                self.flush()
+                self.pending = StepMetrics.from_train_log(state.global_step, logs)
+                if not control.should_evaluate:
+                    self.flush()
+            elif "eval_token_loss" in logs:
+                same = self.pending is not None and self.pending.step == state.global_step
+                row = self.pending if same else StepMetrics(step=state.global_step)
+                self.pending = row.with_eval_log(logs)  # type: ignore[union-attr]
+                self.flush()
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.flush()
+
+        def flush(self) -> None:
+            row, self.pending = self.pending, None
+            if row is None:
+                return
+            self.history.append(row)
+            if self.main:
+                append_results_csv(self.path, row)
+                if self.on_step is not None:
+                    self.on_step(row)
+
+        def last_with_valid(self) -> StepMetrics | None:
+            return next((r for r in reversed(self.history) if r.valid_loss is not None), None)
+
+    class Stop(TrainerCallback):
+        """Polls ``should_stop`` after each optimizer step; stops with a checkpoint."""
+
+        def __init__(self, should_stop: Callable[[], bool] | None) -> None:
+            self.should_stop, self.stopped = should_stop, False
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if self.should_stop is not None and self.should_stop():
+                self.stopped = True
+                control.should_training_stop = True
+                control.should_save = True
+
+    return _HF(AnswerOnlyTrainer, Results, Stop, PrinterCallback)
