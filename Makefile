@@ -1,0 +1,42 @@
+# fanqa: two commands on a fresh machine — `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU wheel of torch 2.13.0 lies on disk here; GPU users: make TORCH_SPEC='torch==2.13.0' \
+#   PIP_EXTRA='--index-url https://download.pytorch.org/whl/cu128' (or any build they want).
+TORCH_SPEC ?= torch==2.13.0
+PIP_EXTRA ?=
+PYTEST_ARGS ?=
+
+.PHONY: install test test-postgres demo lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(PIP_EXTRA) "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(PY) -m pytest -q -m "not postgres" $(PYTEST_ARGS)
+
+# Storage and import tests against a real PostgreSQL: uses FANQA_TEST_POSTGRES_URL, else the
+# server on 127.0.0.1:5432, else installs and starts Debian's PostgreSQL (needs root + apt).
+test-postgres: install
+	FANQA_TEST_POSTGRES_URL="$$(bash scripts/ensure-postgres.sh)" $(PY) -m pytest -q -m postgres $(PYTEST_ARGS)
+
+demo: install
+	$(PY) scripts/demo.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+bench: install
+	$(PY) bench/irc_linking.py
+	$(PY) bench/import_throughput.py
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache

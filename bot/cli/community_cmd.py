@@ -1,0 +1,165 @@
+"""``fanqa community …`` and ``fanqa members …``: communities, their settings and roles."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from bot.cli.app import app, console, emit_json, handle_errors
+from bot.runtime import open_engine
+from harvest.errors import InputError
+from storage.db import session_scope
+from storage.models import Community
+from storage.repo import (
+    count_pairs,
+    get_community,
+    get_or_create_community,
+    get_or_create_member,
+    list_communities,
+    list_members,
+    set_role,
+    update_community,
+)
+from storage.repo.communities import COMMUNITY_SETTINGS
+from storage.repo.pairs import record_event
+
+community_app = typer.Typer(help="Create communities and change their settings.")
+members_app = typer.Typer(help="Give members the moderator or expert role.")
+app.add_typer(community_app, name="community")
+app.add_typer(members_app, name="members")
+
+
+def _as_dict(row: Community) -> dict[str, object]:
+    return {"id": row.id, "name": row.name} | {k: getattr(row, k) for k in COMMUNITY_SETTINGS}
+
+
+@community_app.command("create")
+@handle_errors
+def create_cmd(
+    name: str,
+    system_prompt: str = typer.Option("", help="System prompt the model is trained with."),
+    language: str = typer.Option("auto", help="auto | zh | en"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create a community (a no-op when it exists)."""
+    with session_scope(open_engine()) as session:
+        row = get_or_create_community(session, name, system_prompt=system_prompt, language=language)
+        data = _as_dict(row)
+    emit_json(data) if as_json else console.print(f"community {name!r} (id {data['id']})")
+
+
+@community_app.command("list")
+@handle_errors
+def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List communities with their pair counts."""
+    with session_scope(open_engine()) as session:
+        rows = [
+            _as_dict(c) | {"pairs": count_pairs(session, c.id or 0)}
+            for c in list_communities(session)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("name", "policy", "pending", "approved", "rejected")
+    for r in rows:
+        counts = r["pairs"]
+        assert isinstance(counts, dict)
+        table.add_row(
+            str(r["name"]),
+            str(r["answer_policy"]),
+            str(counts["pending"]),
+            str(counts["approved"]),
+            str(counts["rejected"]),
+        )
+    console.print(table)
+
+
+@community_app.command("set")
+@handle_errors
+def set_cmd(
+    name: str,
+    assignments: list[str] = typer.Argument(..., help="KEY=VALUE, e.g. answer_policy=auto"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Change settings: language, system_prompt, answer_policy, min_confidence, …"""
+    values: dict[str, object] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or key not in COMMUNITY_SETTINGS:
+            raise InputError(
+                f"expected KEY=VALUE with KEY one of {', '.join(COMMUNITY_SETTINGS)}",
+                field=key or item,
+            )
+        field_type = Community.model_fields[key].annotation
+        try:
+            if field_type is int:
+                values[key] = int(value)
+            elif field_type is float:
+                values[key] = float(value)
+            elif key == "question_patterns":
+                values[key] = [p for p in value.split("|") if p]
+            else:
+                values[key] = value
+        except ValueError as exc:
+            raise InputError(f"not a number: {value!r}", field=key) from exc
+    with session_scope(open_engine()) as session:
+        row = update_community(session, get_community(session, name).id or 0, **values)
+        data = _as_dict(row)
+    emit_json(data) if as_json else console.print(f"updated {', '.join(values)}")
+
+
+@members_app.command("role")
+@handle_errors
+def role_cmd(
+    user_id: str = typer.Argument(..., help="Platform user id."),
+    role: str = typer.Argument(..., help="moderator | expert | member"),
+    community: str = typer.Option(..., "--community", "-c"),
+    platform: str = typer.Option("telegram", help="telegram | discord | console"),
+    name: str = typer.Option("", help="Display name, when the member is new."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Give a member a role in a community (audited)."""
+    with session_scope(open_engine()) as session:
+        cid = get_community(session, community).id or 0
+        member = get_or_create_member(session, cid, platform, user_id, name)
+        before = member.role
+        set_role(session, member.id or 0, role)
+        record_event(
+            session,
+            community_id=cid,
+            action=f"role:{role}",
+            actor_label="cli",
+            before={"member": member.id, "role": before},
+            after={"member": member.id, "role": role},
+        )
+        data = {"member": member.id, "user_id": user_id, "role": role, "platform": platform}
+    emit_json(data) if as_json else console.print(f"{platform}:{user_id} is now {role}")
+
+
+@members_app.command("list")
+@handle_errors
+def members_list_cmd(
+    community: str = typer.Option(..., "--community", "-c"),
+    role: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List members (optionally of one role)."""
+    with session_scope(open_engine()) as session:
+        cid = get_community(session, community).id or 0
+        rows = [
+            {
+                "id": m.id,
+                "platform": m.platform,
+                "user_id": m.external_id,
+                "name": m.display_name,
+                "role": m.role,
+            }
+            for m in list_members(session, cid, role)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "platform", "user id", "name", "role")
+    for r in rows:
+        table.add_row(*(str(v) for v in r.values()))
+    console.print(table)

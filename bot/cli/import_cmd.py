@@ -1,0 +1,92 @@
+"""``fanqa import telegram|discord PATH --community NAME``."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.cli.app import app, console, emit_json, handle_errors
+from bot.importer import import_export
+from bot.runtime import open_engine
+from harvest.pairing import PairingConfig
+
+import_app = typer.Typer(help="Import a chat export (streamed; re-importing adds nothing).")
+app.add_typer(import_app, name="import")
+
+
+def _run(
+    kind: Literal["telegram", "discord"], path: Path, community: str, as_json: bool, implicit: bool
+) -> None:
+    engine = open_engine()
+    pairing = PairingConfig(implicit=implicit)
+    if as_json:
+        summary = import_export(engine, path, community=community, kind=kind, pairing=pairing)
+        emit_json(dataclasses.asdict(summary))
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]importing[/] {task.fields[name]}: {task.completed:,} messages"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("import", total=None, name=path.name)
+        summary = import_export(
+            engine,
+            path,
+            community=community,
+            kind=kind,
+            pairing=pairing,
+            progress=lambda n: progress.update(task, completed=n),
+        )
+    table = Table(title=f"Imported {path} into {community!r}", show_header=False)
+    for label, value in [
+        ("chats", summary.chats),
+        ("messages read", summary.messages_read),
+        ("messages added", summary.messages_added),
+        ("duplicates skipped", summary.duplicates_skipped),
+        ("pairs found", summary.pairs_found),
+        ("pairs added (pending review)", summary.pairs_added),
+        ("pairs already known", summary.pairs_duplicate),
+        ("seconds", f"{summary.seconds:.2f}"),
+    ]:
+        table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+
+
+_COMMUNITY = typer.Option(..., "--community", "-c", help="Community the chats belong to.")
+_JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+_IMPLICIT = typer.Option(
+    True, "--implicit/--no-implicit", help="Link answers given without the reply button."
+)
+
+
+@import_app.command("telegram")
+@handle_errors
+def import_telegram(
+    path: Path = typer.Argument(
+        ..., help="result.json of a Telegram Desktop export, or its folder."
+    ),
+    community: str = _COMMUNITY,
+    as_json: bool = _JSON,
+    implicit: bool = _IMPLICIT,
+) -> None:
+    """Import a Telegram Desktop JSON export (one chat or a whole account)."""
+    _run("telegram", path, community, as_json, implicit)
+
+
+@import_app.command("discord")
+@handle_errors
+def import_discord(
+    path: Path = typer.Argument(..., help="A DiscordChatExporter JSON file or a folder of them."),
+    community: str = _COMMUNITY,
+    as_json: bool = _JSON,
+    implicit: bool = _IMPLICIT,
+) -> None:
+    """Import DiscordChatExporter JSON (threads exported with --include-threads too)."""
+    _run("discord", path, community, as_json, implicit)

@@ -1,0 +1,142 @@
+"""``fanqa pairs list|show|approve|reject|edit|pin``: review harvested pairs from a terminal."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from bot.cli.app import app, console, emit_json, handle_errors
+from bot.runtime import open_engine
+from storage.db import session_scope
+from storage.models import QAPair
+from storage.repo import get_community, get_pair, list_pairs, list_review_events, review_pair
+from storage.repo.pairs import set_golden
+
+pairs_app = typer.Typer(help="List and review harvested question → answer pairs.")
+app.add_typer(pairs_app, name="pairs")
+
+_COMMUNITY = typer.Option(..., "--community", "-c", help="Community name.")
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+_ACTOR = "cli"
+
+
+def pair_dict(pair: QAPair) -> dict[str, object]:
+    return {
+        "id": pair.id,
+        "status": pair.status,
+        "question": pair.question_text,
+        "answer": pair.answer_text,
+        "method": pair.method,
+        "score": pair.score,
+        "split": pair.split,
+        "golden": pair.golden,
+        "reviewed_at": pair.reviewed_at,
+    }
+
+
+def _short(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@pairs_app.command("list")
+@handle_errors
+def list_cmd(
+    community: str = _COMMUNITY,
+    status: str | None = typer.Option(None, help="pending | approved | rejected"),
+    limit: int = typer.Option(20, min=1, help="How many."),
+    as_json: bool = _JSON,
+) -> None:
+    """List pairs, best first."""
+    with session_scope(open_engine()) as session:
+        cid = get_community(session, community).id or 0
+        pairs = list_pairs(session, cid, status=status, limit=limit)
+    if as_json:
+        emit_json([pair_dict(p) for p in pairs])
+        return
+    table = Table(title=f"{community}: {len(pairs)} pair(s)")
+    for column in ("id", "status", "question", "answer", "via"):
+        table.add_column(column)
+    for p in pairs:
+        table.add_row(str(p.id), p.status, _short(p.question_text), _short(p.answer_text), p.method)
+    console.print(table)
+
+
+@pairs_app.command("show")
+@handle_errors
+def show_cmd(pair_id: int, community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
+    """Show one pair with its review history."""
+    with session_scope(open_engine()) as session:
+        cid = get_community(session, community).id or 0
+        pair = get_pair(session, pair_id, community_id=cid)
+        events = list_review_events(session, cid, pair_id=pair_id)
+        data = pair_dict(pair) | {
+            "history": [
+                {"action": e.action, "by": e.actor_label, "at": e.created_at} for e in events
+            ]
+        }
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"[bold]#{pair.id}[/] [{pair.status}] via {pair.method}, split {pair.split}")
+    console.print(f"[bold]Q:[/] {pair.question_text}", highlight=False)
+    console.print(f"[bold]A:[/] {pair.answer_text}", highlight=False)
+    for event in data["history"]:  # type: ignore[attr-defined]
+        console.print(f"  {event['at']:%Y-%m-%d %H:%M} {event['action']} by {event['by']}")
+
+
+def _review(
+    pair_ids: list[int], action: str, community: str, as_json: bool, answer: str | None = None
+) -> None:
+    with session_scope(open_engine()) as session:
+        cid = get_community(session, community).id or 0
+        done = [
+            pair_dict(
+                review_pair(
+                    session, pid, action, community_id=cid, actor_label=_ACTOR, answer_text=answer
+                )
+            )
+            for pid in pair_ids
+        ]
+    if as_json:
+        emit_json(done)
+    else:
+        for item in done:
+            console.print(f"#{item['id']} → {item['status']}")
+
+
+@pairs_app.command("approve")
+@handle_errors
+def approve_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
+    """Approve pairs for training."""
+    _review(pair_ids, "approve", community, as_json)
+
+
+@pairs_app.command("reject")
+@handle_errors
+def reject_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
+    """Reject pairs."""
+    _review(pair_ids, "reject", community, as_json)
+
+
+@pairs_app.command("edit")
+@handle_errors
+def edit_cmd(pair_id: int, answer: str, community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
+    """Replace a pair's answer text."""
+    _review([pair_id], "edit", community, as_json, answer=answer)
+
+
+@pairs_app.command("pin")
+@handle_errors
+def pin_cmd(
+    pair_id: int,
+    community: str = _COMMUNITY,
+    unpin: bool = typer.Option(False, "--unpin", help="Remove it from the golden set."),
+    as_json: bool = _JSON,
+) -> None:
+    """Pin a pair in the golden set that every evaluation includes."""
+    with session_scope(open_engine()) as session:
+        cid = get_community(session, community).id or 0
+        pair = set_golden(session, pair_id, not unpin, community_id=cid, actor_label=_ACTOR)
+        data = pair_dict(pair)
+    emit_json(data) if as_json else console.print(f"#{pair_id} golden={data['golden']}")
