@@ -86,7 +86,7 @@ def prepare_cmd(
                 "ok": True,
                 "format": str(report.format),
                 "lines": report.total_lines,
-                "kept": len(report.kept),
+                "kept": report.kept,
                 "train": len(report.train),
                 "validation": len(report.validation),
                 "outputs": {"cleaned": str(cleaned), "train": str(train), "valid": str(valid)},

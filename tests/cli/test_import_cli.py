@@ -1,0 +1,101 @@
+"""The import CLI and the bulk importer: summaries, idempotence, clean failure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.demo import DEMO_EXPORT
+from bot.importer import import_export
+from harvest.errors import InputError
+from storage import session_scope
+from storage.models import Message, QAPair
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _counts(engine) -> tuple[int, int]:
+    with session_scope(engine) as s:
+        return (
+            s.execute(select(func.count()).select_from(Message)).scalar_one(),
+            s.execute(select(func.count()).select_from(QAPair)).scalar_one(),
+        )
+
+
+def test_demo_import_finds_pairs_and_reimport_adds_nothing(engine) -> None:
+    """Importing the demo export stores every message and pairs; a second import adds none."""
+    first = import_export(engine, DEMO_EXPORT, community="fund")
+    assert first.messages_read == first.messages_added >= 400
+    assert first.pairs_added >= 60
+    before = _counts(engine)
+    second = import_export(engine, DEMO_EXPORT, community="fund")
+    assert (second.messages_added, second.pairs_added) == (0, 0)
+    assert second.duplicates_skipped == second.messages_read
+    assert _counts(engine) == before
+
+
+def test_malformed_export_leaves_database_unchanged(engine, tmp_path: Path) -> None:
+    """A file that breaks half-way raises InputError with its line and writes nothing."""
+    good = DEMO_EXPORT.read_text(encoding="utf-8")
+    cut = good[: len(good) // 2]
+    broken = tmp_path / "result.json"
+    broken.write_text(cut, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        import_export(engine, broken, community="fund")
+    assert info.value.source == str(broken)
+    assert info.value.line is not None and info.value.line > 1
+    assert _counts(engine) == (0, 0)
+
+
+def test_discord_folder_import(engine) -> None:
+    """A DiscordChatExporter folder (channel + thread file) imports with pairs."""
+    folder = FIXTURES / "discord" / "folder"
+    summary = import_export(engine, folder, community="oss", kind="discord")
+    assert summary.messages_added > 0
+    assert summary.pairs_added >= 1
+
+
+def test_cli_import_json_and_exit_code_2(tmp_path: Path, monkeypatch) -> None:
+    """`fanqa import --json` prints a summary; a broken file exits 2 naming the line."""
+    monkeypatch.setenv("FANQA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    ok = runner.invoke(app, ["import", "telegram", str(DEMO_EXPORT), "-c", "fund", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["pairs_added"] >= 60
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{"name": "x", "type": "private_group", "id": 1, "messages": [{"id": ', encoding="utf-8"
+    )
+    failed = runner.invoke(app, ["import", "telegram", str(bad), "-c", "fund"])
+    assert failed.exit_code == 2
+    assert "bad.json" in failed.stderr and "line 1" in failed.stderr
+    wrong_kind = runner.invoke(app, ["import", "discord", str(DEMO_EXPORT), "-c", "fund"])
+    assert wrong_kind.exit_code == 2
+    assert "telegram export" in wrong_kind.stderr
+
+
+def test_cli_review_and_export_round_trip(tmp_path: Path, monkeypatch) -> None:
+    """Approving pairs from the CLI makes them appear in `data export` as chat JSONL."""
+    monkeypatch.setenv("FANQA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    runner.invoke(app, ["import", "telegram", str(DEMO_EXPORT), "-c", "fund", "--json"])
+    listed = json.loads(
+        runner.invoke(app, ["pairs", "list", "-c", "fund", "--json", "--limit", "12"]).stdout
+    )
+    ids = [str(p["id"]) for p in listed]
+    assert runner.invoke(app, ["pairs", "approve", *ids, "-c", "fund"]).exit_code == 0
+    out = tmp_path / "train.jsonl"
+    res = runner.invoke(app, ["data", "export", "-c", "fund", "--out", str(out), "--json"])
+    assert json.loads(res.stdout)["examples"] == 12
+    first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert [m["role"] for m in first["messages"]][-2:] == ["user", "assistant"]
+    prepared = runner.invoke(app, ["data", "prepare", str(out), "--json"])
+    assert prepared.exit_code == 0, prepared.output
+    assert json.loads(prepared.stdout)["kept"] == 12
+    missing = runner.invoke(app, ["pairs", "approve", "99999", "-c", "fund"])
+    assert missing.exit_code == 2 and "#99999" in missing.stderr
