@@ -168,46 +168,68 @@ class _Importer:
                 )
             )
         )
-        for platform, pair in batch:
+        rows: list[dict[str, Any]] = []
+        answers: list[list[int]] = []
+        candidates = [
+            (platform, pair, f"{platform}:{pair.chat_id}:{pair.question_id}:{pair.answer_ids[0]}")
+            for platform, pair in batch
+        ]
+        known = set(
+            self.session.execute(
+                select(QAPair.source_key).where(
+                    col(QAPair.community_id) == self.community_id,
+                    col(QAPair.source_key).in_([key for _, _, key in candidates]),
+                )
+            ).scalars()
+        )
+        now = utcnow()
+        for platform, pair, source_key in candidates:
             chat_id = self.chats[(platform, pair.chat_id)]
             chash = content_hash(pair.question_text, pair.answer_text)
-            source_key = f"{platform}:{pair.chat_id}:{pair.question_id}:{pair.answer_ids[0]}"
-            if chash in seen:
-                summary.pairs_duplicate += 1
-                continue
-            exists = self.session.execute(
-                select(QAPair.id).where(
-                    col(QAPair.community_id) == self.community_id,
-                    col(QAPair.source_key) == source_key,
-                )
-            ).first()
-            if exists is not None:
+            if chash in seen or source_key in known:
                 summary.pairs_duplicate += 1
                 continue
             seen.add(chash)
-            qa = QAPair(
-                community_id=self.community_id,
-                chat_id=chat_id,
-                source_key=source_key,
-                question_message_id=ids.get((chat_id, pair.question_id)),
-                question_text=pair.question_text,
-                answer_text=pair.answer_text,
-                asker_id=self.members.get((platform, pair.asker_id)),
-                answerer_id=self.members.get((platform, pair.answerer_id)),
-                method=str(pair.method),
-                score=pair.score,
-                content_hash=chash,
-                split=split_for_hash(chash),
+            known.add(source_key)
+            rows.append(
+                {
+                    "community_id": self.community_id,
+                    "chat_id": chat_id,
+                    "source_key": source_key,
+                    "question_message_id": ids.get((chat_id, pair.question_id)),
+                    "question_text": pair.question_text,
+                    "answer_text": pair.answer_text,
+                    "asker_id": self.members.get((platform, pair.asker_id)),
+                    "answerer_id": self.members.get((platform, pair.answerer_id)),
+                    "method": str(pair.method),
+                    "score": pair.score,
+                    "status": "pending",
+                    "content_hash": chash,
+                    "split": split_for_hash(chash),
+                    "golden": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
-            self.session.add(qa)
-            self.session.flush()
-            for position, ext in enumerate(pair.answer_ids):
-                mid = ids.get((chat_id, ext))
-                if mid is not None:
-                    self.session.add(
-                        PairMessage(pair_id=qa.id or 0, message_id=mid, position=position)
-                    )
-            summary.pairs_added += 1
+            answers.append([m for a in pair.answer_ids if (m := ids.get((chat_id, a)))])
+        if not rows:
+            return
+        table: Any = QAPair.__table__
+        pair_ids = (
+            self.session.execute(
+                table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
+        links = [
+            {"pair_id": pid, "message_id": mid, "position": position}
+            for pid, mids in zip(pair_ids, answers, strict=True)
+            for position, mid in enumerate(mids)
+        ]
+        if links:
+            self.session.execute(PairMessage.__table__.insert(), links)  # type: ignore[attr-defined]
+        summary.pairs_added += len(rows)
 
 
 def _count_messages(session: Session, chat_ids: Iterable[int]) -> int:

@@ -1,0 +1,125 @@
+"""Import throughput and peak memory: our streaming importer vs a naive baseline, same run.
+
+Generates Telegram Desktop exports (bench/gen_export.py), then in separate child processes
+(so each peak RSS is its own):
+- ours: ``fanqa``'s importer (ijson streaming, pairing, batched INSERT … ON CONFLICT), at two
+  sizes so you can see whether memory grows with the file;
+- naive: whole-file ``json.load`` + one ORM ``session.add`` per message, one commit.
+Prints JSON. Usage: python bench/import_throughput.py [--messages 1000000] [--baseline 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _child(kind: str, export: str, db: str, implicit: bool) -> dict[str, float]:
+    from storage import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    start = time.perf_counter()
+    if kind == "ours":
+        from bot.importer import import_export
+        from harvest.pairing import PairingConfig
+
+        summary = import_export(
+            engine, export, community="bench", pairing=PairingConfig(implicit=implicit)
+        )
+        n, pairs = summary.messages_added, summary.pairs_added
+    else:
+        from datetime import UTC, datetime
+
+        from sqlmodel import Session
+
+        from storage.models import Chat, Community, Message
+
+        with open(export, encoding="utf-8") as handle:
+            data = json.load(handle)
+        with Session(engine) as session:
+            community = Community(name="bench")
+            session.add(community)
+            session.flush()
+            chat = Chat(community_id=community.id, platform="telegram", external_id="1")
+            session.add(chat)
+            session.flush()
+            n = 0
+            for m in data["messages"]:
+                text = m.get("text", "")
+                if isinstance(text, list):
+                    text = "".join(t if isinstance(t, str) else t.get("text", "") for t in text)
+                session.add(
+                    Message(
+                        chat_id=chat.id,
+                        platform="telegram",
+                        external_id=str(m["id"]),
+                        text=text,
+                        reply_to_external_id=str(m.get("reply_to_message_id") or "") or None,
+                        sent_at=datetime.fromtimestamp(int(m["date_unixtime"]), UTC),
+                    )
+                )
+                n += 1
+            session.commit()
+        pairs = 0
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"messages": n, "pairs": pairs, "seconds": round(seconds, 2),
+            "messages_per_s": round(n / seconds), "peak_rss_mb": round(peak_mb, 1)}
+
+
+def _run(kind: str, export: Path, workdir: Path, implicit: bool = True) -> dict[str, float]:
+    db = workdir / f"{kind}-{export.stem}-{implicit}.db"
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(export), str(db), str(int(implicit))],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--baseline", type=int, default=100_000, help="size for both sides")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, export, db, implicit = args.child
+        print(json.dumps(_child(kind, export, db, implicit == "1")))
+        return 0
+    from bench.gen_export import generate  # type: ignore[import-not-found]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        small, large = work / "small.json", work / "large.json"
+        generate(small, args.baseline, seed=1)
+        generate(large, args.messages, seed=2)
+        naive = _run("naive", small, work)
+        ours_small = _run("ours", small, work)
+        ours_large = _run("ours", large, work)
+        ours_large_noimplicit = _run("ours", large, work, implicit=False)
+    result = {
+        "baseline_size": args.baseline,
+        "naive_json_load_orm": naive,
+        "ours_same_size": ours_small,
+        "ours_large": ours_large | {"size": args.messages},
+        "ours_large_replies_only": ours_large_noimplicit | {"size": args.messages},
+        "speedup_same_size": round(ours_small["messages_per_s"] / naive["messages_per_s"], 2),
+        "peak_rss_growth_large_vs_small": round(
+            ours_large["peak_rss_mb"] / ours_small["peak_rss_mb"], 2
+        ),
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
