@@ -1,0 +1,130 @@
+"""Dataset snapshots: the approved, non-deleted pairs of a community as train / eval JSONL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from harvest.errors import InputError, TrainingError
+from storage.models import DatasetSnapshot, PairStatus, QAPair
+from storage.repo import get_community_by_id
+
+__all__ = [
+    "EVAL_FILE",
+    "TRAIN_FILE",
+    "approved_pairs",
+    "build_snapshot",
+    "holdout_target",
+    "pair_example",
+    "read_examples",
+]
+
+TRAIN_FILE = "train.jsonl"
+EVAL_FILE = "eval.jsonl"
+
+
+def approved_pairs(session: Session, community_id: int) -> list[QAPair]:
+    """Approved pairs that were never forgotten or deleted, oldest id first."""
+    stmt = (
+        select(QAPair)
+        .where(QAPair.community_id == community_id)
+        .where(QAPair.status == PairStatus.APPROVED)
+        .where(col(QAPair.deleted_at).is_(None))
+        .order_by(col(QAPair.id))
+    )
+    return list(session.exec(stmt).all())
+
+
+def pair_example(pair: QAPair, system_prompt: str) -> dict[str, Any]:
+    """One OpenAI chat example: the community's system prompt, the question, the answer."""
+    messages: list[dict[str, str]] = []
+    if system_prompt.strip():
+        messages.append({"role": "system", "content": system_prompt})
+    messages.append({"role": "user", "content": pair.question_text})
+    messages.append({"role": "assistant", "content": pair.answer_text})
+    return {"messages": messages}
+
+
+def holdout_target(n: int) -> int:
+    """The fewest held-out pairs a snapshot of ``n`` pairs has: min(5, n // 5)."""
+    return min(5, n // 5)
+
+
+def _rank(pair: QAPair) -> str:
+    """A stable pseudo-random order for topping up the holdout (hash of the content hash)."""
+    return hashlib.sha256(f"holdout:{pair.content_hash}:{pair.id}".encode()).hexdigest()
+
+
+def _split(pairs: Sequence[QAPair]) -> tuple[list[QAPair], list[QAPair]]:
+    held = [p for p in pairs if p.split == "holdout" or p.golden]
+    rest = [p for p in pairs if not (p.split == "holdout" or p.golden)]
+    missing = holdout_target(len(pairs)) - len(held)
+    if missing > 0:
+        extra = {p.id for p in sorted(rest, key=_rank)[:missing]}
+        held += [p for p in rest if p.id in extra]
+        rest = [p for p in rest if p.id not in extra]
+    held.sort(key=lambda p: p.id or 0)
+    return rest, held
+
+
+def _jsonl(examples: Sequence[dict[str, Any]]) -> str:
+    return "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in examples)
+
+
+def build_snapshot(session: Session, community_id: int, out_dir: str | Path) -> DatasetSnapshot:
+    """Write ``train.jsonl`` / ``eval.jsonl`` in ``out_dir`` and store a DatasetSnapshot row.
+
+    Eval = pairs with split "holdout" plus golden pairs, topped up deterministically to at
+    least min(5, n // 5). The content hash covers both files, so the same data always gives
+    the same hash. Raises TrainingError when there is nothing to train on.
+    """
+    community = get_community_by_id(session, community_id)
+    pairs = approved_pairs(session, community_id)
+    train, held = _split(pairs)
+    if not train:
+        raise TrainingError(
+            f"community {community.name!r} has {len(pairs)} approved pair(s), none left to "
+            "train on; approve more pairs first"
+        )
+    train_text = _jsonl([pair_example(p, community.system_prompt) for p in train])
+    eval_text = _jsonl([pair_example(p, community.system_prompt) for p in held])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / TRAIN_FILE).write_text(train_text, encoding="utf-8")
+    (out / EVAL_FILE).write_text(eval_text, encoding="utf-8")
+    digest = hashlib.sha256()
+    digest.update(train_text.encode())
+    digest.update(b"\x00")
+    digest.update(eval_text.encode())
+    snapshot = DatasetSnapshot(
+        community_id=community_id,
+        content_hash=digest.hexdigest(),
+        n_train=len(train),
+        n_holdout=len(held),
+        n_golden=sum(1 for p in held if p.golden),
+        train_pair_ids=[p.id for p in train if p.id is not None],
+        eval_pair_ids=[p.id for p in held if p.id is not None],
+        path=str(out),
+    )
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def read_examples(path: str | Path) -> list[dict[str, Any]]:
+    """The chat examples of a snapshot JSONL file; a broken line is an InputError naming it."""
+    out = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not JSON: {exc.msg}", source=str(path), line=number) from exc
+    return out
