@@ -11,6 +11,7 @@ from typing import TypeVar
 from harvest.errors import InputError
 from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
+from harvest.quality import is_answer_like
 from harvest.questions import DEFAULT, QuestionConfig, is_question
 
 __all__ = [
@@ -128,6 +129,7 @@ def answer_for_reply(
         or not is_harvestable(reply)
         or not is_harvestable(question)
         or not is_question(question.text, config)
+        or not is_answer_like(reply.text)
     ):
         return None
     return PairedAnswer(
@@ -250,6 +252,12 @@ class Pairer:
 
     def feed(self, msg: ChatMessage) -> list[PairedAnswer]:
         """Take the next message; return the answers that can no longer grow."""
+        out = self._feed(msg)
+        if out:
+            out = [p for p in out if is_answer_like(p.answer_text)]
+        return out
+
+    def _feed(self, msg: ChatMessage) -> list[PairedAnswer]:
         at = msg.sent_at.timestamp()
         window = self._window
         pending = self._pending
@@ -321,6 +329,7 @@ class Pairer:
     def flush(self) -> list[PairedAnswer]:
         """Emit every answer still open (end of an import)."""
         out = [self._emit(answer) for answer in self._pending.values()]
+        out = [p for p in out if is_answer_like(p.answer_text)]
         self._pending.clear()
         self._expire_at = float("inf")
         return out

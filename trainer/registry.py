@@ -85,8 +85,7 @@ def rollback(session: Session, community_id: int) -> ModelVersion:
     previous = session.exec(stmt).first()
     if previous is None:
         raise ConflictError(
-            f"model {current.id} is the first live model of this community; nothing to roll "
-            "back to"
+            f"model {current.id} is the first live model of this community; nothing to roll back to"
         )
     current.status = ModelStatus.RETIRED
     previous.status = ModelStatus.LIVE

@@ -1,0 +1,166 @@
+"""Answer a member's question: retrieval over approved pairs plus the live model, or abstain.
+
+Prompting: the live model gets the community's system prompt and the plain question, exactly
+the shape it was fine-tuned on (question → answer); the retrieved pairs are not put into the
+prompt, they are returned as sources and feed the confidence.
+
+Confidence (0–1):
+- with a live model: ``0.5 * similarity + 0.5 * exp(mean token logprob of the generation)``,
+  where ``similarity`` is the best BM25 score over that pair's self-score (1 = the question
+  matches a known question exactly) and the second term is the model's own certainty; an
+  unfinished generation (hit the token limit) is halved.
+- before any live model: ``similarity`` alone, and the text is the best pair's answer.
+Below ``community.min_confidence`` the bot abstains: ``abstain_mode`` "notice" answers with a
+short bilingual notice, "silent" with no text. Every call is logged to AnswerLog.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlmodel import Session
+
+from storage.models import AnswerLog, Community
+from storage.repo import get_community_by_id
+from trainer.registry import live_model
+from trainer.retrieval import Hit, index_for
+
+__all__ = [
+    "ABSTAIN_NOTICE",
+    "Answer",
+    "GeneratorFactory",
+    "answer",
+    "confidence_of",
+    "local_generator_factory",
+]
+
+ABSTAIN_NOTICE = (
+    "I'm not sure about this one; a moderator will follow up. / "
+    "这个问题我不太确定，稍后会有管理员跟进。"
+)
+
+
+class _Generation(Protocol):
+    text: str
+    mean_logprob: float
+    finished: bool
+
+
+class _Generator(Protocol):
+    def generate(
+        self, messages: Sequence[Mapping[str, Any]], max_new_tokens: int = ...
+    ) -> _Generation: ...
+
+
+GeneratorFactory = Callable[[str, str | None], _Generator]
+
+
+def local_generator_factory(device: str | None = None) -> GeneratorFactory:
+    """A factory of LocalGenerator (models are cached by ``trainer.inference``)."""
+
+    def make(base_model: str, adapter_dir: str | None) -> _Generator:
+        from trainer.inference import LocalGenerator
+
+        return LocalGenerator(base_model, adapter_dir, device=device)
+
+    return make
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot says (``text`` is empty when it stays silent) and why."""
+
+    text: str
+    confidence: float
+    sources: list[int]
+    abstained: bool
+    model_version_id: int | None
+    mode: str  # "model" (live model, plain question prompt) | "retrieval" | "none"
+    similarity: float = 0.0
+    generated: str | None = field(default=None, repr=False)
+    log_id: int | None = None
+
+
+def confidence_of(similarity: float, mean_logprob: float | None, finished: bool = True) -> float:
+    """The documented confidence formula (see the module docstring)."""
+    if mean_logprob is None:
+        return max(0.0, min(1.0, similarity))
+    certainty = math.exp(min(0.0, mean_logprob)) * (1.0 if finished else 0.5)
+    return max(0.0, min(1.0, 0.5 * similarity + 0.5 * certainty))
+
+
+def _messages(community: Community, question: str) -> list[dict[str, str]]:
+    messages = []
+    if community.system_prompt.strip():
+        messages.append({"role": "system", "content": community.system_prompt})
+    messages.append({"role": "user", "content": question})
+    return messages
+
+
+def answer(
+    session: Session,
+    community_id: int,
+    question: str,
+    *,
+    generator_factory: GeneratorFactory | None = None,
+    k: int = 3,
+    max_new_tokens: int = 128,
+    chat_id: int | None = None,
+    platform: str = "cli",
+    question_external_id: str | None = None,
+) -> Answer:
+    """Answer ``question`` for the community and log it (see the module docstring)."""
+    started = time.perf_counter()
+    community = get_community_by_id(session, community_id)
+    hits: list[Hit] = index_for(session, community_id).search(question, k=k)
+    similarity = hits[0].similarity if hits else 0.0
+    live = live_model(session, community_id)
+    generated: str | None = None
+    if live is not None and live.adapter_path is not None:
+        factory = generator_factory or local_generator_factory()
+        generation = factory(live.base_model, live.adapter_path).generate(
+            _messages(community, question), max_new_tokens=max_new_tokens
+        )
+        generated = generation.text.strip()
+        confidence = confidence_of(similarity, generation.mean_logprob, generation.finished)
+        text, mode = generated, "model"
+        if not text:
+            confidence = 0.0
+    elif hits:
+        confidence = confidence_of(similarity, None)
+        text, mode = hits[0].answer, "retrieval"
+    else:
+        confidence, text, mode = 0.0, "", "none"
+    abstained = confidence < community.min_confidence or not text
+    if abstained:
+        text = ABSTAIN_NOTICE if community.abstain_mode == "notice" else ""
+    result = Answer(
+        text=text,
+        confidence=confidence,
+        sources=[h.pair_id for h in hits],
+        abstained=abstained,
+        model_version_id=live.id if live is not None else None,
+        mode=mode,
+        similarity=similarity,
+        generated=generated,
+    )
+    log = AnswerLog(
+        community_id=community_id,
+        chat_id=chat_id,
+        platform=platform,
+        question_external_id=question_external_id,
+        question_text=question,
+        answer_text=result.text,
+        confidence=confidence,
+        abstained=abstained,
+        model_version_id=result.model_version_id,
+        source_pair_ids=result.sources,
+        latency_ms=(time.perf_counter() - started) * 1000.0,
+    )
+    session.add(log)
+    session.flush()
+    return Answer(**{**result.__dict__, "log_id": log.id})

@@ -1,0 +1,179 @@
+"""The training child process: ``python -m trainer.job RUN_ID --db URL [--device D] [--resume]``.
+
+Trains the run's snapshot with ``train_lora``, writing one RunMetric row, the step, the last
+loss and a heartbeat to the database per optimizer step, and stopping (with a checkpoint)
+when ``cancel_requested`` is set. Then evaluates the candidate and the reference model (the
+live one, or the bare base model) on the snapshot's eval set and stores both in the run's
+``summary``. Exit status 0 on success, 1 on failure (the reason written to ``error``).
+
+Fault injection for drills and tests: a hyperparameter ``fault_kill_at_step: N`` makes the
+child SIGKILL itself after step N on the run's first attempt (a resume is not killed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, delete
+
+from harvest.errors import FanqaError
+from storage.db import make_engine, session_scope
+from storage.models import DatasetSnapshot, RunMetric, TrainingRun, utcnow
+from trainer.metrics import StepMetrics
+from trainer.registry import live_model
+from trainer.snapshot import EVAL_FILE, TRAIN_FILE, read_examples
+
+__all__ = ["main", "train_and_evaluate"]
+
+FAULT_KILL_AT_STEP = "fault_kill_at_step"
+
+
+class _Reporter:
+    """on_step / should_stop callbacks that talk to the database."""
+
+    def __init__(self, engine: Engine, run_id: int, kill_at: int | None) -> None:
+        self.engine, self.run_id, self.kill_at = engine, run_id, kill_at
+
+    def on_step(self, row: StepMetrics) -> None:
+        with session_scope(self.engine) as session:
+            # A resume from an older checkpoint repeats steps: the new row replaces the old.
+            session.exec(  # type: ignore[call-overload]
+                delete(RunMetric)
+                .where(col(RunMetric.run_id) == self.run_id)
+                .where(col(RunMetric.step) == row.step)
+            )
+            session.add(
+                RunMetric(
+                    run_id=self.run_id,
+                    step=row.step,
+                    train_loss=row.train_loss,
+                    train_mean_token_accuracy=row.train_mean_token_accuracy,
+                    valid_loss=row.valid_loss,
+                    valid_mean_token_accuracy=row.valid_mean_token_accuracy,
+                    valid_sequence_accuracy=row.valid_sequence_accuracy,
+                )
+            )
+            run = session.get(TrainingRun, self.run_id)
+            if run is not None:
+                run.step = row.step
+                if row.train_loss is not None:
+                    run.last_loss = row.train_loss
+                run.heartbeat_at = utcnow()
+                session.add(run)
+        if self.kill_at is not None and row.step >= self.kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def should_stop(self) -> bool:
+        with session_scope(self.engine) as session:
+            run = session.get(TrainingRun, self.run_id)
+            return run is None or run.cancel_requested
+
+
+def _total_steps(n_train: int, hp: dict[str, Any]) -> int:
+    micro = int(hp.get("batch_size", 8)) * int(hp.get("gradient_accumulation_steps", 1))
+    return max(1, int(float(hp.get("epochs", 3.0)) * -(-n_train // max(1, micro))))
+
+
+def train_and_evaluate(
+    engine: Engine, run_id: int, *, device: str | None = None, resume: bool = False
+) -> dict[str, Any]:
+    """Train, evaluate candidate and reference, store and return the run's summary."""
+    from trainer.evaluate import evaluate
+    from trainer.local.sft import LocalTrainConfig, train_lora
+
+    with session_scope(engine) as session:
+        run = session.get(TrainingRun, run_id)
+        if run is None or run.snapshot_id is None:
+            raise FanqaError(f"run {run_id} has no snapshot; start it with execute_run")
+        snapshot = session.get(DatasetSnapshot, run.snapshot_id)
+        assert snapshot is not None
+        hp = dict(run.hyperparameters)
+        out, base, community_id = Path(run.out_dir), run.base_model, run.community_id
+        kill_at = hp.get(FAULT_KILL_AT_STEP) if run.attempts <= 1 else None
+        data, dataset_hash = Path(snapshot.path), snapshot.content_hash
+        run.total_steps = _total_steps(snapshot.n_train, hp)
+        session.add(run)
+    train = read_examples(data / TRAIN_FILE)
+    valid = read_examples(data / EVAL_FILE)
+    cfg = LocalTrainConfig.from_dict({**hp, "base_model": base, "device": device})
+    reporter = _Reporter(engine, run_id, int(kill_at) if kill_at is not None else None)
+    result = train_lora(
+        cfg,
+        train,
+        valid,
+        out,
+        on_step=reporter.on_step,
+        should_stop=reporter.should_stop,
+        resume=resume,
+    )
+    summary: dict[str, Any] = {
+        "adapter_dir": str(result.adapter_dir),
+        "dataset_hash": dataset_hash,
+        "steps": result.steps,
+        "epochs": result.epochs,
+        "train_tokens": result.train_tokens,
+        "tokens_per_second": result.tokens_per_second,
+        "runtime_s": result.runtime_s,
+        "n_train": result.n_train,
+        "n_eval": len(valid),
+    }
+    if valid:
+        with session_scope(engine) as session:
+            live = live_model(session, community_id)
+            reference = (
+                (live.base_model, live.adapter_path, live.id) if live else (base, None, None)
+            )
+        cand = evaluate(base, result.adapter_dir, valid, max_len=cfg.max_len, device=device)
+        ref = evaluate(reference[0], reference[1], valid, max_len=cfg.max_len, device=device)
+        summary |= {
+            "candidate": cand.as_dict(),
+            "reference": ref.as_dict(),
+            "reference_model_id": reference[2],
+            "candidate_samples": list(cand.generations[:5]),
+        }
+    with session_scope(engine) as session:
+        run = session.get(TrainingRun, run_id)
+        assert run is not None
+        run.summary = summary
+        run.step = result.steps
+        run.heartbeat_at = utcnow()
+        session.add(run)
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the child; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m trainer.job")
+    parser.add_argument("run_id", type=int)
+    parser.add_argument("--db", required=True, help="SQLAlchemy URL of the database.")
+    parser.add_argument("--device", default=None, help="cpu | cuda (default: CUDA if any).")
+    parser.add_argument("--resume", action="store_true", help="Continue from the checkpoint.")
+    args = parser.parse_args(argv)
+    engine = make_engine(args.db)
+    try:
+        summary = train_and_evaluate(engine, args.run_id, device=args.device, resume=args.resume)
+        if "candidate" not in summary:
+            raise FanqaError("the snapshot has no eval examples: nothing to gate the model on")
+    except Exception as exc:  # reported through the database; the parent reads it
+        message = str(exc) if isinstance(exc, FanqaError) else f"{type(exc).__name__}: {exc}"
+        with session_scope(engine) as session:
+            run = session.get(TrainingRun, args.run_id)
+            if run is not None:
+                run.error = message
+                session.add(run)
+        print(f"run {args.run_id} failed: {message}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
