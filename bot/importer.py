@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
@@ -67,8 +67,16 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]], index: lis
 
 
 class _Importer:
-    def __init__(self, session: Session, community_id: int, pairing: PairingConfig) -> None:
+    def __init__(
+        self,
+        session: Session,
+        community_id: int,
+        pairing: PairingConfig,
+        summary: ImportSummary,
+    ) -> None:
         self.session = session
+        self.summary = summary
+        self.seen_hashes: set[str] | None = None
         self.community_id = community_id
         self.chats: dict[tuple[str, str], int] = {}
         self.members: dict[tuple[str, str], int] = {}
@@ -138,36 +146,39 @@ class _Importer:
             self.flush_messages()
 
     def flush_messages(self) -> None:
+        """Insert the buffered messages, then the pairs found so far (their messages are in)."""
         _insert(self.session, Message.__table__, self.rows, ["chat_id", "external_id"])
         self.rows = []
+        if self.seen_hashes is None:
+            self.seen_hashes = set(
+                self.session.execute(
+                    select(QAPair.content_hash).where(col(QAPair.community_id) == self.community_id)
+                ).scalars()
+            )
+        pairs, self.pairs = self.pairs, []
+        self.summary.pairs_found += len(pairs)
+        for start in range(0, len(pairs), 500):
+            self._store_pair_batch(pairs[start : start + 500], self.seen_hashes, self.summary)
 
-    def store_pairs(self, summary: ImportSummary) -> None:
+    def finish(self) -> None:
         self.pairs.extend((self.platform_of[p.chat_id], p) for p in self.pairer.flush())
-        summary.pairs_found = len(self.pairs)
-        seen_hashes = set(
-            self.session.execute(
-                select(QAPair.content_hash).where(col(QAPair.community_id) == self.community_id)
-            ).scalars()
-        )
-        for start in range(0, len(self.pairs), 500):
-            self._store_pair_batch(self.pairs[start : start + 500], seen_hashes, summary)
+        self.flush_messages()
 
     def _store_pair_batch(
         self, batch: list[tuple[str, PairedAnswer]], seen: set[str], summary: ImportSummary
     ) -> None:
-        keys = set()
+        wanted: dict[int, set[str]] = {}
         for platform, pair in batch:
             chat_id = self.chats[(platform, pair.chat_id)]
-            keys.add((chat_id, pair.question_id))
-            keys.update((chat_id, a) for a in pair.answer_ids)
-        ids = dict(
-            ((chat_id, ext), mid)
-            for mid, chat_id, ext in self.session.execute(
-                select(Message.id, Message.chat_id, Message.external_id).where(
-                    tuple_(col(Message.chat_id), col(Message.external_id)).in_(list(keys))
+            wanted.setdefault(chat_id, set()).update((pair.question_id, *pair.answer_ids))
+        ids: dict[tuple[int, str], int] = {}
+        for chat_id, externals in wanted.items():  # per chat, so the unique index is used
+            for mid, ext in self.session.execute(
+                select(Message.id, Message.external_id).where(
+                    col(Message.chat_id) == chat_id, col(Message.external_id).in_(externals)
                 )
-            )
-        )
+            ):
+                ids[(chat_id, ext)] = mid
         rows: list[dict[str, Any]] = []
         answers: list[list[int]] = []
         candidates = [
@@ -258,7 +269,7 @@ def import_messages(
     summary = ImportSummary(source=source, platform=platform, community=community)
     with session_scope(engine) as session:
         community_row = get_or_create_community(session, community)
-        state = _Importer(session, community_row.id or 0, pairing or PairingConfig())
+        state = _Importer(session, community_row.id or 0, pairing or PairingConfig(), summary)
         before_counts: dict[int, int] = {}
         for item in items:
             if isinstance(item, ExportChatInfo):
@@ -271,14 +282,13 @@ def import_messages(
             summary.messages_read += 1
             if progress is not None and summary.messages_read % 1000 == 0:
                 progress(summary.messages_read)
-        state.flush_messages()
+        state.finish()
         for chat_key in state.chats.values():
             before_counts.setdefault(chat_key, 0)
         after = _count_messages(session, before_counts)
         summary.messages_added = after - sum(before_counts.values())
         summary.duplicates_skipped = summary.messages_read - summary.messages_added
         summary.chats = len(state.chats)
-        state.store_pairs(summary)
     summary.seconds = (utcnow() - started).total_seconds()
     return summary
 

@@ -5,10 +5,14 @@ the shape it was fine-tuned on (question → answer); the retrieved pairs are no
 prompt, they are returned as sources and feed the confidence.
 
 Confidence (0–1):
-- with a live model: ``0.5 * similarity + 0.5 * exp(mean token logprob of the generation)``,
-  where ``similarity`` is the best BM25 score over that pair's self-score (1 = the question
-  matches a known question exactly) and the second term is the model's own certainty; an
-  unfinished generation (hit the token limit) is halved.
+- with a live model: ``certainty * (1 - similarity + support)``, clipped to 0–1, where
+  ``certainty`` is ``exp(mean token logprob)`` of the generation (halved when it hit the
+  token limit), ``similarity`` the best retrieved pair's BM25 score over that pair's
+  self-score (1 = the question matches an approved question exactly) and ``support`` the
+  best ``similarity_i * agreement_i`` over the retrieved pairs, ``agreement_i`` being the
+  character-trigram Dice overlap of the generation with pair i's answer. Strong retrieval
+  evidence vetoes a model answer that contradicts it; with no similar question the model's
+  own certainty decides.
 - before any live model: ``similarity`` alone, and the text is the best pair's answer.
 Below ``community.min_confidence`` the bot abstains: ``abstain_mode`` "notice" answers with a
 short bilingual notice, "silent" with no text. Every call is logged to AnswerLog.
@@ -33,9 +37,11 @@ __all__ = [
     "ABSTAIN_NOTICE",
     "Answer",
     "GeneratorFactory",
+    "agreement",
     "answer",
     "confidence_of",
     "local_generator_factory",
+    "support_of",
 ]
 
 ABSTAIN_NOTICE = (
@@ -85,12 +91,40 @@ class Answer:
     log_id: int | None = None
 
 
-def confidence_of(similarity: float, mean_logprob: float | None, finished: bool = True) -> float:
+def agreement(text: str, references: Sequence[str]) -> float:
+    """The best character-trigram Dice overlap of ``text`` with any reference (0–1)."""
+    mine = _trigrams(text)
+    best = 0.0
+    for reference in references:
+        theirs = _trigrams(reference)
+        if mine and theirs:
+            best = max(best, 2 * len(mine & theirs) / (len(mine) + len(theirs)))
+    return best
+
+
+def _trigrams(text: str) -> set[str]:
+    flat = "".join(text.lower().split())
+    return {flat[i : i + 3] for i in range(len(flat) - 2)} or ({flat} if flat else set())
+
+
+def support_of(text: str, hits: Sequence[Hit]) -> float:
+    """The best ``similarity * agreement`` of ``text`` with the retrieved pairs' answers."""
+    return max((h.similarity * agreement(text, [h.answer]) for h in hits), default=0.0)
+
+
+def confidence_of(
+    similarity: float,
+    mean_logprob: float | None,
+    support: float | None = None,
+    finished: bool = True,
+) -> float:
     """The documented confidence formula (see the module docstring)."""
+    similarity = max(0.0, min(1.0, similarity))
     if mean_logprob is None:
-        return max(0.0, min(1.0, similarity))
+        return similarity
+    backing = similarity if support is None else support
     certainty = math.exp(min(0.0, mean_logprob)) * (1.0 if finished else 0.5)
-    return max(0.0, min(1.0, 0.5 * similarity + 0.5 * certainty))
+    return max(0.0, min(1.0, certainty * (1.0 - similarity + backing)))
 
 
 def _messages(community: Community, question: str) -> list[dict[str, str]]:
@@ -126,7 +160,12 @@ def answer(
             _messages(community, question), max_new_tokens=max_new_tokens
         )
         generated = generation.text.strip()
-        confidence = confidence_of(similarity, generation.mean_logprob, generation.finished)
+        confidence = confidence_of(
+            similarity,
+            generation.mean_logprob,
+            support_of(generated, hits),
+            finished=generation.finished,
+        )
         text, mode = generated, "model"
         if not text:
             confidence = 0.0

@@ -14,6 +14,7 @@ _MODULES = (
     "bot.cli.pairs_cmd",
     "bot.cli.data_cmd",
     "bot.cli.community_cmd",
+    "bot.cli.chat_cmd",
     "bot.cli.train_cmd",
     "bot.cli.models_cmd",
     "bot.cli.ask_cmd",

@@ -1,0 +1,25 @@
+"""``fanqa chat``: talk to the bot in the terminal (or pipe a script into it)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from bot.cli.app import app, handle_errors
+from bot.console import HINT, ConsoleSession
+from bot.runtime import open_engine
+
+
+@app.command("chat")
+@handle_errors
+def chat_cmd(
+    community: str = typer.Option(..., "--community", "-c", help="Community to chat in."),
+    as_user: str = typer.Option("you", "--as", help="Who you speak as."),
+    moderator: bool = typer.Option(False, "--moderator", help="Speak as a moderator."),
+) -> None:
+    """Chat with the bot from stdin: messages, >ID replies, +ID ✅ reactions, /commands."""
+    session = ConsoleSession(open_engine(), community, as_user, moderator=moderator, out=typer.echo)
+    if sys.stdin.isatty():
+        typer.echo(HINT)
+    session.run(sys.stdin)

@@ -1,0 +1,197 @@
+"""A terminal chat with the bot: the console adapter of the ``ChatPlatform`` port.
+
+Each input line is one of: a message; ``>ID text`` a reply to message ID; ``+ID ✅`` /
+``-ID ✅`` a reaction added / removed; ``/command args``; ``:as NAME`` to switch user;
+``:quit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.core.commands import CommandHandler
+from bot.core.events import CommandEvent, MessageEvent, ReactionEvent
+from bot.core.harvesting import Harvester, HarvestOutcome
+from bot.core.moderation import ReactionModerator
+from harvest.model import ChatMessage
+from storage.db import session_scope
+from storage.models import Message
+from storage.repo.communities import get_community, upsert_chat
+
+__all__ = ["PLATFORM", "ConsolePlatform", "ConsoleSession", "parse_line"]
+
+PLATFORM = "console"
+BOT_ID = "fanqa-bot"
+HINT = "lines: text | >ID reply | +ID ✅ / -ID ✅ | /command | :as NAME | :quit"
+
+
+class ConsolePlatform:
+    """The port for a terminal: prints what the bot says, numbers messages itself."""
+
+    name = PLATFORM
+
+    def __init__(self, out: Callable[[str], None], first_id: int = 1) -> None:
+        self.out = out
+        self.moderators: set[str] = set()
+        self.sent: list[tuple[str, str, str | None]] = []  # (id, text, reply_to)
+        self._next = first_id
+
+    def next_id(self) -> str:
+        """A fresh message id for this chat (users and the bot share the sequence)."""
+        value, self._next = self._next, self._next + 1
+        return str(value)
+
+    async def reply(self, chat_id: str, to_message_id: str, text: str) -> str:
+        message_id = self.next_id()
+        self.out(f"[{message_id}] bot → {to_message_id}: {text}")
+        self.sent.append((message_id, text, to_message_id))
+        return message_id
+
+    async def send(self, chat_id: str, text: str) -> str:
+        message_id = self.next_id()
+        self.out(f"[{message_id}] bot: {text}")
+        self.sent.append((message_id, text, None))
+        return message_id
+
+    async def react(self, chat_id: str, message_id: str, emoji: str) -> None:
+        self.out(f"  bot reacted {emoji} on [{message_id}]")
+
+    async def is_moderator(self, chat_id: str, user_id: str) -> bool:
+        return user_id in self.moderators
+
+
+def parse_line(line: str) -> tuple[str, str | None, str]:
+    """Split an input line into (kind, target id, rest); kind is message | reply |
+    react | unreact | command | as | quit | empty | bad."""
+    text = line.strip()
+    if not text:
+        return "empty", None, ""
+    if text == ":quit":
+        return "quit", None, ""
+    if text.startswith(":as "):
+        return ("as", None, text[4:].strip()) if text[4:].strip() else ("bad", None, text)
+    if text.startswith("/"):
+        return "command", None, text[1:]
+    head = text[0]
+    if head in ">+-":
+        target, _, rest = text[1:].partition(" ")
+        if target.isdigit() and rest.strip():
+            kind = {">": "reply", "+": "react", "-": "unreact"}[head]
+            return kind, target, rest.strip()
+        if head == ">":
+            return "bad", None, text
+    return "message", None, text
+
+
+def _note(outcome: HarvestOutcome) -> str:
+    if outcome.kind == "paired":
+        return f"  (pending pair #{outcome.pair_ids[0]})"
+    if outcome.kind == "merged":
+        return f"  (added to pair #{outcome.pair_ids[0]})"
+    return "  (question)" if outcome.is_question else ""
+
+
+class ConsoleSession:
+    """One terminal conversation in a community's console chat."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        community: str,
+        user: str,
+        *,
+        moderator: bool = False,
+        out: Callable[[str], None] = print,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.user = user
+        self.out = out
+        self.clock = clock
+        with session_scope(engine) as session:
+            row = get_community(session, community)
+            self.chat_id = f"console-{row.id}"
+            chat = upsert_chat(
+                session, row.id or 0, PLATFORM, self.chat_id, f"console ({row.name})"
+            )
+            ids = session.exec(select(Message.external_id).where(Message.chat_id == chat.id)).all()
+        first = max((int(i) for i in ids if i.isdigit()), default=0) + 1
+        self.platform = ConsolePlatform(out, first)
+        if moderator:
+            self.platform.moderators.add(user)
+        self.harvester = Harvester(engine)
+        self.moderation = ReactionModerator(engine)
+        self.commands = CommandHandler(engine)
+
+    def _message(self, text: str, reply_to: str | None = None) -> None:
+        message_id = self.platform.next_id()
+        msg = ChatMessage(
+            platform=PLATFORM,
+            chat_id=self.chat_id,
+            message_id=message_id,
+            author_id=self.user,
+            author_name=self.user,
+            text=text,
+            sent_at=self.clock(),
+            reply_to_id=reply_to,
+        )
+        outcome = self.harvester.handle_message(MessageEvent(msg, "@bot" in text.lower()))
+        arrow = f" → {reply_to}" if reply_to else ""
+        self.out(f"[{message_id}] {self.user}{arrow}: {text}{_note(outcome)}")
+
+    def _store_bot_messages(self) -> None:
+        for message_id, text, reply_to in self.platform.sent:
+            msg = ChatMessage(
+                platform=PLATFORM,
+                chat_id=self.chat_id,
+                message_id=message_id,
+                author_id=BOT_ID,
+                author_name="fanqa",
+                text=text,
+                sent_at=self.clock(),
+                reply_to_id=reply_to,
+                is_bot=True,
+            )
+            self.harvester.handle_message(MessageEvent(msg))
+        self.platform.sent.clear()
+
+    async def handle_line(self, line: str) -> bool:
+        """Act on one input line; False once the user quits."""
+        kind, target, rest = parse_line(line)
+        if kind == "quit":
+            return False
+        if kind == "as":
+            self.user = rest
+            self.out(f"  now speaking as {rest}")
+        elif kind == "bad":
+            self.out(f"  ? {HINT}")
+        elif kind in ("message", "reply"):
+            self._message(rest, target)
+        elif kind in ("react", "unreact") and target is not None:
+            event = ReactionEvent(
+                PLATFORM, self.chat_id, target, self.user, self.user, rest, kind == "react"
+            )
+            outcome = await self.moderation.handle_reaction(event, self.platform)
+            self.out(f"  {outcome.text}")
+        elif kind == "command":
+            name, *args = rest.split()
+            event_c = CommandEvent(PLATFORM, self.chat_id, self.user, self.user, name, tuple(args))
+            await self.platform.send(
+                self.chat_id, await self.commands.handle(event_c, self.platform)
+            )
+        self._store_bot_messages()
+        return True
+
+    async def _run(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            if not await self.handle_line(line):
+                break
+
+    def run(self, lines: Iterable[str]) -> None:
+        """Read lines (a file, stdin, a list) until ``:quit`` or the end."""
+        asyncio.run(self._run(lines))

@@ -1,0 +1,30 @@
+"""The ``ChatPlatform`` port every adapter implements; the core talks only to this."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+__all__ = ["ChatPlatform"]
+
+
+@runtime_checkable
+class ChatPlatform(Protocol):
+    """What the core needs from a chat platform: send, reply, react, ask who is admin."""
+
+    name: str
+
+    async def reply(self, chat_id: str, to_message_id: str, text: str) -> str:
+        """Reply to a message; returns the new message's id."""
+        ...
+
+    async def send(self, chat_id: str, text: str) -> str:
+        """Send a message to a chat; returns its id."""
+        ...
+
+    async def react(self, chat_id: str, message_id: str, emoji: str) -> None:
+        """Put an emoji reaction on a message."""
+        ...
+
+    async def is_moderator(self, chat_id: str, user_id: str) -> bool:
+        """True when the platform says the user administers the chat."""
+        ...

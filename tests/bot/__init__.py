@@ -1,0 +1,1 @@
+"""Tests of the platform-neutral bot core and the console."""

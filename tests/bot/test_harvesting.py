@@ -1,0 +1,127 @@
+"""The live harvesting path: store, pair, merge, edit, delete, ignore."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from bot.core import DeleteEvent, EditEvent
+from storage.db import session_scope
+from storage.models import Message, PairMessage
+from tests.bot.conftest import PLATFORM, T0, World, message
+
+
+def _message_count(world: World) -> int:
+    with session_scope(world.engine) as s:
+        return s.exec(select(func.count()).select_from(Message)).one()
+
+
+def test_reply_to_question_creates_pending_pair(world: World) -> None:
+    """A member's reply to a stored question becomes one pending pair with its answer link."""
+    pair_id = world.qa()
+    [pair] = world.pairs()
+    actual = (pair.id, pair.status, pair.question_text, pair.answer_text, pair.source_key)
+    expected = (
+        pair_id,
+        "pending",
+        "How do I reset my password?",
+        "Open settings and tap reset.",
+        "fake:g1:q1:a1",
+    )
+    assert actual == expected
+    with session_scope(world.engine) as s:
+        links = s.exec(select(PairMessage).where(PairMessage.pair_id == pair_id)).all()
+    assert len(links) == 1
+
+
+def test_question_flag_in_chinese(world: World) -> None:
+    """A Chinese question is flagged; a statement is not."""
+    asked = world.harvester.handle_message(message("z1", "li", "请问怎么开户？"))
+    said = world.harvester.handle_message(message("z2", "li", "今天天气不错", at=5))
+    assert (asked.is_question, said.is_question) == (True, False)
+
+
+def test_same_message_twice_is_one_row(world: World) -> None:
+    """A re-delivered update changes nothing: one message row, one pair."""
+    world.qa()
+    again = world.harvester.handle_message(
+        message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30)
+    )
+    assert (again.kind, _message_count(world), len(world.pairs())) == ("duplicate", 2, 1)
+
+
+def test_unknown_chat_is_ignored(world: World) -> None:
+    """A message from a chat no community owns is not stored."""
+    outcome = world.harvester.handle_message(message("x1", "eve", "Anyone here?", chat="zz"))
+    assert (outcome.kind, _message_count(world)) == ("ignored", 0)
+
+
+def test_self_reply_and_non_question_make_no_pair(world: World) -> None:
+    """The asker answering themself, or a reply to a statement, creates no pair."""
+    world.harvester.handle_message(message("q1", "alice", "How do I reset my password?"))
+    world.harvester.handle_message(message("s1", "carol", "I love this fund.", at=1))
+    world.harvester.handle_message(
+        message("a1", "alice", "Never mind, found it.", reply_to="q1", at=200)
+    )
+    world.harvester.handle_message(message("a2", "bob", "Me too!", reply_to="s1", at=300))
+    assert world.pairs() == []
+
+
+def test_duplicate_content_in_community_is_skipped(world: World) -> None:
+    """The same question and answer again in another thread is not a second pair."""
+    world.qa()
+    world.harvester.handle_message(message("q2", "dan", "How do I reset my password?", at=600))
+    outcome = world.harvester.handle_message(
+        message("a2", "bob", "Open settings and tap reset.", reply_to="q2", at=630)
+    )
+    assert (outcome.kind, len(world.pairs())) == ("stored", 1)
+
+
+def test_follow_up_within_window_merges(world: World) -> None:
+    """The answerer's follow-up within the merge window joins their pending answer."""
+    pair_id = world.qa()
+    outcome = world.harvester.handle_message(message("a1b", "bob", "Then check your email.", at=60))
+    late = world.harvester.handle_message(message("a1c", "bob", "Good luck!", at=1000))
+    [pair] = world.pairs()
+    actual = (outcome.kind, outcome.pair_ids, late.kind, pair.answer_text)
+    expected = (
+        "merged",
+        (pair_id,),
+        "stored",
+        "Open settings and tap reset.\nThen check your email.",
+    )
+    assert actual == expected
+
+
+def test_follow_up_replying_to_someone_else_does_not_merge(world: World) -> None:
+    """A follow-up that replies to another member's message starts something new."""
+    world.qa()
+    world.harvester.handle_message(message("c1", "carol", "Thanks bob", at=40))
+    outcome = world.harvester.handle_message(
+        message("a1b", "bob", "No problem", reply_to="c1", at=50)
+    )
+    assert (outcome.kind, world.pairs()[0].answer_text) == (
+        "stored",
+        "Open settings and tap reset.",
+    )
+
+
+def test_edit_updates_message_and_pair(world: World) -> None:
+    """Editing the answer message rewrites the pair's answer and its content hash."""
+    world.qa()
+    old_hash = world.pairs()[0].content_hash
+    edited = world.harvester.handle_edit(
+        EditEvent(PLATFORM, "g1", "a1", "Settings → Security → Reset.", T0 + timedelta(minutes=5))
+    )
+    [pair] = world.pairs()
+    actual = (edited.kind, pair.answer_text, pair.content_hash != old_hash)
+    assert actual == ("edited", "Settings → Security → Reset.", True)
+
+
+def test_delete_removes_pair(world: World) -> None:
+    """Deleting the answer message takes its pair out of every dataset."""
+    world.qa()
+    deleted = world.harvester.handle_delete(DeleteEvent(PLATFORM, "g1", "a1"))
+    assert (deleted.kind, world.pairs(live_only=True)) == ("deleted", [])

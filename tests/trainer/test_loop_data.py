@@ -1,0 +1,194 @@
+"""Snapshots, the model registry and retrieval: the torch-free parts of the learning loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from harvest.errors import ConflictError, TrainingError
+from storage.db import session_scope
+from storage.models import AnswerLog, ModelStatus, ModelVersion, PairStatus
+from storage.repo import get_or_create_community, update_community
+from tests.trainer.test_loop_builders import add_pair, make_community
+from trainer.answering import ABSTAIN_NOTICE, answer
+from trainer.registry import live_model, promote, rollback
+from trainer.retrieval import PairIndex, tokenize
+from trainer.runs import cancel_run, queue_run
+from trainer.snapshot import read_examples
+
+
+def _snapshot(engine: Engine, cid: int, out: Path) -> tuple[str, list[int], list[int]]:
+    from trainer.snapshot import build_snapshot
+
+    with session_scope(engine) as session:
+        snap = build_snapshot(session, cid, out)
+        return snap.content_hash, snap.train_pair_ids, snap.eval_pair_ids
+
+
+def test_snapshot_is_deterministic_and_excludes_deleted_and_unapproved(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Same data → same hash and files; deleted, pending and rejected pairs never appear."""
+    cid = make_community(sqlite_engine)
+    gone = add_pair(sqlite_engine, cid, "What is the secret plan?", "Forget me.", deleted=True)
+    add_pair(sqlite_engine, cid, "Pending question?", "Pending answer.", status=PairStatus.PENDING)
+    add_pair(sqlite_engine, cid, "Bad question?", "Bad answer.", status=PairStatus.REJECTED)
+    first = _snapshot(sqlite_engine, cid, tmp_path / "a")
+    second = _snapshot(sqlite_engine, cid, tmp_path / "b")
+    assert first == second
+    assert (tmp_path / "a" / "train.jsonl").read_bytes() == (
+        tmp_path / "b" / "train.jsonl"
+    ).read_bytes()
+    _, train_ids, eval_ids = first
+    assert (len(train_ids), len(eval_ids)) == (48, 12)
+    assert gone not in train_ids + eval_ids
+    text = (tmp_path / "a" / "train.jsonl").read_text() + (
+        tmp_path / "a" / "eval.jsonl"
+    ).read_text()
+    assert "Forget me" not in text and "Pending" not in text and "Bad answer" not in text
+    example = read_examples(tmp_path / "a" / "eval.jsonl")[0]
+    assert [m["role"] for m in example["messages"]] == ["system", "user", "assistant"]
+    add_pair(sqlite_engine, cid, "A new question?", "A new answer.")
+    assert _snapshot(sqlite_engine, cid, tmp_path / "c")[0] != first[0]
+
+
+def test_snapshot_holdout_golden_and_top_up(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """Golden pairs are held out; a holdout-less set is topped up to min(5, n // 5), stably."""
+    with session_scope(sqlite_engine) as session:
+        cid = get_or_create_community(session, "small").id or 0
+    ids = [add_pair(sqlite_engine, cid, f"question {i}?", f"answer {i}.") for i in range(24)]
+    golden = add_pair(sqlite_engine, cid, "golden question?", "golden answer.", golden=True)
+    _, train_ids, eval_ids = _snapshot(sqlite_engine, cid, tmp_path / "a")
+    assert golden in eval_ids and len(eval_ids) == 5 and len(train_ids) == 20
+    assert set(train_ids) | set(eval_ids) == set(ids) | {golden}
+    assert _snapshot(sqlite_engine, cid, tmp_path / "b")[2] == eval_ids
+
+
+def test_snapshot_without_pairs_is_a_training_error(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """A community with nothing approved cannot be snapshotted."""
+    with session_scope(sqlite_engine) as session:
+        cid = get_or_create_community(session, "empty").id or 0
+    with pytest.raises(TrainingError, match="approve more pairs"):
+        _snapshot(sqlite_engine, cid, tmp_path)
+
+
+def _models(engine: Engine, cid: int, n: int) -> list[int]:
+    with session_scope(engine) as session:
+        rows = [ModelVersion(community_id=cid, adapter_path=f"/m/{i}") for i in range(n)]
+        session.add_all(rows)
+        session.flush()
+        return [r.id or 0 for r in rows]
+
+
+def _statuses(engine: Engine, ids: list[int]) -> list[str]:
+    with session_scope(engine) as session:
+        return [session.get(ModelVersion, i).status for i in ids]  # type: ignore[union-attr]
+
+
+def test_promote_retires_the_old_live_model_atomically(sqlite_engine: Engine) -> None:
+    """One live model per community; an error after promote() rolls the whole switch back."""
+    with session_scope(sqlite_engine) as session:
+        cid = get_or_create_community(session, "reg").id or 0
+    a, b, c = _models(sqlite_engine, cid, 3)
+    with session_scope(sqlite_engine) as session:
+        promote(session, a)
+    with session_scope(sqlite_engine) as session:
+        promote(session, b)
+    assert _statuses(sqlite_engine, [a, b, c]) == ["retired", "live", "candidate"]
+    with pytest.raises(RuntimeError), session_scope(sqlite_engine) as session:
+        promote(session, c)
+        raise RuntimeError("crash between the two updates' commit")
+    assert _statuses(sqlite_engine, [a, b, c]) == ["retired", "live", "candidate"]
+    with session_scope(sqlite_engine) as session:
+        assert live_model(session, cid).id == b  # type: ignore[union-attr]
+
+
+def test_rollback_walks_back_through_history(sqlite_engine: Engine) -> None:
+    """rollback: live → retired, the previously live → live; the first model cannot roll back."""
+    with session_scope(sqlite_engine) as session:
+        cid = get_or_create_community(session, "hist").id or 0
+    a, b, c = _models(sqlite_engine, cid, 3)
+    for model_id in (a, b, c):
+        with session_scope(sqlite_engine) as session:
+            promote(session, model_id)
+    with session_scope(sqlite_engine) as session:
+        assert rollback(session, cid).id == b
+    assert _statuses(sqlite_engine, [a, b, c]) == ["retired", "live", "retired"]
+    with session_scope(sqlite_engine) as session:
+        assert rollback(session, cid).id == a
+    with (
+        pytest.raises(ConflictError, match="nothing to roll back"),
+        session_scope(sqlite_engine) as session,
+    ):
+        rollback(session, cid)
+    assert _statuses(sqlite_engine, [a, b, c]) == [ModelStatus.LIVE, "retired", "retired"]
+
+
+def test_tokenizer_handles_chinese_and_english() -> None:
+    """CJK runs give unigrams and bigrams; Latin text gives lowercase words."""
+    assert tokenize("How do I 赎回基金?") == [
+        "how",
+        "do",
+        "i",
+        "赎",
+        "回",
+        "基",
+        "金",
+        "赎回",
+        "回基",
+        "基金",
+    ]
+    assert tokenize("") == []
+
+
+def test_bm25_finds_paraphrases_in_both_languages() -> None:
+    """A paraphrase retrieves the pair of its own topic, in Chinese and in English."""
+    index = PairIndex(
+        [
+            (1, "What is the management fee?", "1.5%"),
+            (2, "How do I redeem my shares?", "Redeem in the app."),
+            (3, "管理费是多少？", "百分之一点五"),
+            (4, "怎么赎回基金？", "在应用里赎回"),
+        ]
+    )
+    assert index.search("how high is the management fee", k=1)[0].pair_id == 1
+    assert index.search("赎回要多久到账？", k=1)[0].pair_id == 4
+    hit = index.search("What is the management fee?", k=1)[0]
+    assert hit.similarity == pytest.approx(1.0)
+    assert index.search("完全无关 xyz") == []
+
+
+def test_retrieval_answers_before_any_model_and_abstains_per_mode(sqlite_engine: Engine) -> None:
+    """No live model: the best pair's answer; below min_confidence a notice or silence; logged."""
+    cid = make_community(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        got = answer(session, cid, "How much is the yearly management fee?")
+    assert (got.mode, got.abstained, got.model_version_id) == ("retrieval", False, None)
+    assert got.text.startswith("The management fee is 1.5%") and got.sources
+    with session_scope(sqlite_engine) as session:
+        update_community(session, cid, min_confidence=0.99)
+        notice = answer(session, cid, "fee?")
+        update_community(session, cid, abstain_mode="silent")
+        silent = answer(session, cid, "fee?")
+    assert (notice.abstained, notice.text) == (True, ABSTAIN_NOTICE)
+    assert (silent.abstained, silent.text) == (True, "")
+    with session_scope(sqlite_engine) as session:
+        logs = session.exec(select(AnswerLog).order_by(AnswerLog.id)).all()
+        assert [log.abstained for log in logs] == [False, True, True]
+        assert logs[0].source_pair_ids == got.sources
+
+
+def test_queue_refuses_a_second_active_run_and_cancels_queued(sqlite_engine: Engine) -> None:
+    """One active run per community; cancelling a queued run ends it at once."""
+    cid = make_community(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        run = queue_run(session, cid, base_model="x", hyperparameters={})
+        with pytest.raises(ConflictError, match="already queued"):
+            queue_run(session, cid, base_model="x", hyperparameters={})
+        assert cancel_run(session, run.id or 0).status == "cancelled"
+        with pytest.raises(ConflictError):
+            cancel_run(session, run.id or 0)
+        queue_run(session, cid, base_model="x", hyperparameters={})
