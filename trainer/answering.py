@@ -51,9 +51,12 @@ ABSTAIN_NOTICE = (
 
 
 class _Generation(Protocol):
-    text: str
-    mean_logprob: float
-    finished: bool
+    @property
+    def text(self) -> str: ...
+    @property
+    def mean_logprob(self) -> float: ...
+    @property
+    def finished(self) -> bool: ...
 
 
 class _Generator(Protocol):

@@ -1,4 +1,7 @@
-"""The training child process: ``python -m trainer.job RUN_ID --db URL [--device D] [--resume]``.
+"""The training child process: ``python -m trainer.job RUN_ID [--db URL] [--device D] [--resume]``.
+
+The database URL comes from ``--db`` or, as ``execute_run`` passes it (a password never shows
+in the process list), from the ``FANQA_JOB_DATABASE_URL`` environment variable.
 
 Trains the run's snapshot with ``train_lora``, writing one RunMetric row, the step, the last
 loss and a heartbeat to the database per optimizer step, and stopping (with a checkpoint)
@@ -6,8 +9,9 @@ when ``cancel_requested`` is set. Then evaluates the candidate and the reference
 live one, or the bare base model) on the snapshot's eval set and stores both in the run's
 ``summary``. Exit status 0 on success, 1 on failure (the reason written to ``error``).
 
-Fault injection for drills and tests: a hyperparameter ``fault_kill_at_step: N`` makes the
-child SIGKILL itself after step N on the run's first attempt (a resume is not killed).
+Fault injection for drills and tests, on a run's first attempt only (a resume runs clean):
+hyperparameter ``fault_kill_at_step: N`` makes the child SIGKILL itself after step N;
+``fault_cancel_at_step: N`` sets ``cancel_requested`` after step N, as a moderator would.
 """
 
 from __future__ import annotations
@@ -32,19 +36,24 @@ from trainer.snapshot import EVAL_FILE, TRAIN_FILE, read_examples
 
 __all__ = ["main", "train_and_evaluate"]
 
+DB_URL_ENV = "FANQA_JOB_DATABASE_URL"
 FAULT_KILL_AT_STEP = "fault_kill_at_step"
+FAULT_CANCEL_AT_STEP = "fault_cancel_at_step"
 
 
 class _Reporter:
     """on_step / should_stop callbacks that talk to the database."""
 
-    def __init__(self, engine: Engine, run_id: int, kill_at: int | None) -> None:
-        self.engine, self.run_id, self.kill_at = engine, run_id, kill_at
+    def __init__(
+        self, engine: Engine, run_id: int, kill_at: int | None, cancel_at: int | None
+    ) -> None:
+        self.engine, self.run_id = engine, run_id
+        self.kill_at, self.cancel_at = kill_at, cancel_at
 
     def on_step(self, row: StepMetrics) -> None:
         with session_scope(self.engine) as session:
             # A resume from an older checkpoint repeats steps: the new row replaces the old.
-            session.exec(  # type: ignore[call-overload]
+            session.exec(
                 delete(RunMetric)
                 .where(col(RunMetric.run_id) == self.run_id)
                 .where(col(RunMetric.step) == row.step)
@@ -66,9 +75,19 @@ class _Reporter:
                 if row.train_loss is not None:
                     run.last_loss = row.train_loss
                 run.heartbeat_at = utcnow()
+                if self.cancel_at is not None and row.step >= self.cancel_at:
+                    run.cancel_requested = True
                 session.add(run)
         if self.kill_at is not None and row.step >= self.kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
+
+    def beat(self) -> None:
+        """Refresh the heartbeat (between long steps such as the evaluations)."""
+        with session_scope(self.engine) as session:
+            run = session.get(TrainingRun, self.run_id)
+            if run is not None:
+                run.heartbeat_at = utcnow()
+                session.add(run)
 
     def should_stop(self) -> bool:
         with session_scope(self.engine) as session:
@@ -96,14 +115,20 @@ def train_and_evaluate(
         assert snapshot is not None
         hp = dict(run.hyperparameters)
         out, base, community_id = Path(run.out_dir), run.base_model, run.community_id
-        kill_at = hp.get(FAULT_KILL_AT_STEP) if run.attempts <= 1 else None
+        faults = hp if run.attempts <= 1 else {}
+        kill_at, cancel_at = faults.get(FAULT_KILL_AT_STEP), faults.get(FAULT_CANCEL_AT_STEP)
         data, dataset_hash = Path(snapshot.path), snapshot.content_hash
         run.total_steps = _total_steps(snapshot.n_train, hp)
         session.add(run)
     train = read_examples(data / TRAIN_FILE)
     valid = read_examples(data / EVAL_FILE)
     cfg = LocalTrainConfig.from_dict({**hp, "base_model": base, "device": device})
-    reporter = _Reporter(engine, run_id, int(kill_at) if kill_at is not None else None)
+    reporter = _Reporter(
+        engine,
+        run_id,
+        int(kill_at) if kill_at is not None else None,
+        int(cancel_at) if cancel_at is not None else None,
+    )
     result = train_lora(
         cfg,
         train,
@@ -130,7 +155,9 @@ def train_and_evaluate(
             reference = (
                 (live.base_model, live.adapter_path, live.id) if live else (base, None, None)
             )
+        reporter.beat()
         cand = evaluate(base, result.adapter_dir, valid, max_len=cfg.max_len, device=device)
+        reporter.beat()
         ref = evaluate(reference[0], reference[1], valid, max_len=cfg.max_len, device=device)
         summary |= {
             "candidate": cand.as_dict(),
@@ -152,10 +179,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the child; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m trainer.job")
     parser.add_argument("run_id", type=int)
-    parser.add_argument("--db", required=True, help="SQLAlchemy URL of the database.")
+    parser.add_argument(
+        "--db", default=os.environ.get(DB_URL_ENV), help=f"Database URL (default: ${DB_URL_ENV})."
+    )
     parser.add_argument("--device", default=None, help="cpu | cuda (default: CUDA if any).")
     parser.add_argument("--resume", action="store_true", help="Continue from the checkpoint.")
     args = parser.parse_args(argv)
+    if not args.db:
+        parser.error(f"--db or ${DB_URL_ENV} is required")
     engine = make_engine(args.db)
     try:
         summary = train_and_evaluate(engine, args.run_id, device=args.device, resume=args.resume)

@@ -14,13 +14,14 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from harvest.errors import ConflictError, NotFound
+from harvest.errors import ConflictError, InputError, NotFound, TrainingError
 from storage.db import session_scope
 from storage.models import (
     ModelStatus,
@@ -32,6 +33,7 @@ from storage.models import (
 )
 from storage.repo import get_community_by_id
 from trainer.gate import GatePolicy, decide
+from trainer.job import DB_URL_ENV
 from trainer.metrics import StepMetrics
 from trainer.registry import promote
 from trainer.snapshot import build_snapshot
@@ -40,8 +42,10 @@ __all__ = [
     "DEFAULT_POLICY",
     "cancel_run",
     "execute_run",
+    "fail_stale_runs",
     "get_run",
     "list_runs",
+    "next_queued_run",
     "queue_run",
     "run_metrics",
 ]
@@ -118,6 +122,34 @@ def cancel_run(session: Session, run_id: int) -> TrainingRun:
     return run
 
 
+def fail_stale_runs(
+    session: Session, timeout_s: float, *, now: datetime | None = None
+) -> list[TrainingRun]:
+    """Mark running runs without a heartbeat for ``timeout_s`` failed (their worker died)."""
+    now = now or utcnow()
+    stale = []
+    for run in session.exec(select(TrainingRun).where(TrainingRun.status == RunStatus.RUNNING)):
+        beat = run.heartbeat_at or run.started_at or run.created_at
+        if beat.tzinfo is None:
+            beat = beat.replace(tzinfo=UTC)
+        if (now - beat).total_seconds() > timeout_s:
+            run.status, run.finished_at = RunStatus.FAILED, now
+            run.error = f"no heartbeat for {timeout_s:g}s: the training process died"
+            session.add(run)
+            stale.append(run)
+    return stale
+
+
+def next_queued_run(session: Session) -> TrainingRun | None:
+    """The oldest queued run (what a worker executes next), or None."""
+    stmt = (
+        select(TrainingRun)
+        .where(TrainingRun.status == RunStatus.QUEUED)
+        .order_by(col(TrainingRun.created_at), col(TrainingRun.id))
+    )
+    return session.exec(stmt).first()
+
+
 def _start(engine: Engine, run_id: int, runs_dir: Path, resume: bool) -> None:
     with session_scope(engine) as session:
         run = get_run(session, run_id)
@@ -155,12 +187,14 @@ def _describe_exit(code: int) -> str:
 
 def _child(engine: Engine, run_id: int, device: str | None, resume: bool) -> int:
     url = engine.url.render_as_string(hide_password=False)
-    command = [sys.executable, "-m", "trainer.job", str(run_id), "--db", url]
+    # The URL (maybe with a password) travels in the environment, never on the command line.
+    command = [sys.executable, "-m", "trainer.job", str(run_id)]
     if device:
         command += ["--device", device]
     if resume:
         command.append("--resume")
     env = dict(os.environ)
+    env[DB_URL_ENV] = url
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
     process = subprocess.Popen(command, env=env, cwd=str(_REPO_ROOT))
     with session_scope(engine) as session:
@@ -232,7 +266,15 @@ def execute_run(
     ``runs_dir/<id>`` folder, on the same snapshot. A dead child leaves the run failed (with
     the reason in ``error``) and the live model as it was.
     """
-    _start(engine, run_id, Path(runs_dir), resume)
+    try:
+        _start(engine, run_id, Path(runs_dir), resume)
+    except (TrainingError, InputError) as exc:  # no data to snapshot: the run fails, cleanly
+        with session_scope(engine) as session:
+            run = get_run(session, run_id)
+            run.status, run.error, run.finished_at = RunStatus.FAILED, str(exc), utcnow()
+            session.add(run)
+        with session_scope(engine) as session:
+            return get_run(session, run_id)
     try:
         code = _child(engine, run_id, device, resume)
     except BaseException as exc:  # KeyboardInterrupt included: never leave a "running" orphan

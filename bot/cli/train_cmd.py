@@ -113,10 +113,9 @@ def _finish(run: TrainingRun, as_json: bool) -> None:
         emit_json(run_dict(run))
     else:
         summary = run.summary or {}
-        verdict = {True: "promoted to live", False: "rejected by the gate"}.get(
-            summary.get("promoted"), ""
-        )
-        console.print(f"run {run.id}: {run.status} {verdict}".rstrip())
+        promoted = summary.get("promoted")
+        verdict = "" if promoted is None else ("promoted" if promoted else "rejected by the gate")
+        console.print(f"run {run.id}: {run.status}" + (f"; {verdict}" if verdict else ""))
         if run.error:
             console.print(f"[red]{run.error}[/]")
     if run.status != RunStatus.SUCCEEDED:

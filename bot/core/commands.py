@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -89,10 +90,12 @@ def forget_member(session: Session, community_id: int, member: Member, label: st
         select(QAPair).where(
             QAPair.community_id == community_id,
             col(QAPair.deleted_at).is_(None),
-            (QAPair.asker_id == member.id)
-            | (QAPair.answerer_id == member.id)
-            | col(QAPair.question_message_id).in_(message_ids)
-            | col(QAPair.id).in_(in_answer),
+            or_(
+                col(QAPair.asker_id) == member.id,
+                col(QAPair.answerer_id) == member.id,
+                col(QAPair.question_message_id).in_(message_ids),
+                col(QAPair.id).in_(in_answer),
+            ),
         )
     ).all()
     now = utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,13 @@ from sqlmodel import select
 
 from harvest.errors import ConflictError, TrainingError
 from storage.db import session_scope
-from storage.models import AnswerLog, ModelStatus, ModelVersion, PairStatus
+from storage.models import AnswerLog, ModelStatus, ModelVersion, PairStatus, TrainingRun, utcnow
 from storage.repo import get_or_create_community, update_community
 from tests.trainer.test_loop_builders import add_pair, make_community
 from trainer.answering import ABSTAIN_NOTICE, answer
 from trainer.registry import live_model, promote, rollback
 from trainer.retrieval import PairIndex, tokenize
-from trainer.runs import cancel_run, queue_run
+from trainer.runs import cancel_run, execute_run, fail_stale_runs, next_queued_run, queue_run
 from trainer.snapshot import read_examples
 
 
@@ -192,3 +193,36 @@ def test_queue_refuses_a_second_active_run_and_cancels_queued(sqlite_engine: Eng
         with pytest.raises(ConflictError):
             cancel_run(session, run.id or 0)
         queue_run(session, cid, base_model="x", hyperparameters={})
+
+
+def test_runs_without_heartbeat_are_failed(sqlite_engine: Engine) -> None:
+    """A running run whose heartbeat is older than the timeout is failed; a fresh one is not."""
+    cid = make_community(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        run = queue_run(session, cid, base_model="x", hyperparameters={})
+        run.status, run.heartbeat_at = "running", utcnow()
+        session.add(run)
+    with session_scope(sqlite_engine) as session:
+        assert fail_stale_runs(session, 300) == []
+        later = utcnow() + timedelta(seconds=301)
+        assert [r.id for r in fail_stale_runs(session, 300, now=later)] == [run.id]
+    with session_scope(sqlite_engine) as session:
+        stored = session.get(TrainingRun, run.id)
+        assert (
+            stored is not None and stored.status == "failed" and "heartbeat" in (stored.error or "")
+        )
+
+
+def test_a_run_without_data_fails_cleanly_and_workers_find_queued_runs(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Nothing approved: execute_run marks the run failed with the reason; no child starts."""
+    with session_scope(sqlite_engine) as session:
+        cid = get_or_create_community(session, "bare").id or 0
+        run_id = queue_run(session, cid, base_model="x", hyperparameters={}).id or 0
+        assert next_queued_run(session).id == run_id  # type: ignore[union-attr]
+    run = execute_run(sqlite_engine, run_id, runs_dir=tmp_path)
+    assert (run.status, run.pid, run.snapshot_id) == ("failed", None, None)
+    assert "approve more pairs" in (run.error or "")
+    with session_scope(sqlite_engine) as session:
+        assert next_queued_run(session) is None
