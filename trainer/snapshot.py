@@ -40,14 +40,19 @@ def approved_pairs(session: Session, community_id: int) -> list[QAPair]:
     return list(session.exec(stmt).all())
 
 
-def pair_example(pair: QAPair, system_prompt: str) -> dict[str, Any]:
+def chat_example(system_prompt: str, question: str, answer: str) -> dict[str, Any]:
     """One OpenAI chat example: the community's system prompt, the question, the answer."""
     messages: list[dict[str, str]] = []
     if system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt})
-    messages.append({"role": "user", "content": pair.question_text})
-    messages.append({"role": "assistant", "content": pair.answer_text})
+    messages.append({"role": "user", "content": question})
+    messages.append({"role": "assistant", "content": answer})
     return {"messages": messages}
+
+
+def pair_example(pair: QAPair, system_prompt: str) -> dict[str, Any]:
+    """The chat example of a stored pair."""
+    return chat_example(system_prompt, pair.question_text, pair.answer_text)
 
 
 def holdout_target(n: int) -> int:

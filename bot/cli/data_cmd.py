@@ -15,6 +15,7 @@ from harvest.errors import InputError
 from harvest.prepare import analyze, format_report, write_outputs
 from storage.db import session_scope
 from storage.repo import get_community, list_pairs
+from trainer.snapshot import chat_example
 
 data_app = typer.Typer(help="Export approved pairs and check fine-tuning JSONL files.")
 app.add_typer(data_app, name="data")
@@ -24,9 +25,7 @@ def example_for(fmt: str, system_prompt: str, question: str, answer: str) -> dic
     """One training example in OpenAI chat or prompt/completion form."""
     if fmt == "completion":
         return {"prompt": f"{question}\n\n###\n\n", "completion": f" {answer}\n"}
-    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-    return {"messages": messages}
+    return chat_example(system_prompt, question, answer)
 
 
 @data_app.command("export")

@@ -13,7 +13,16 @@ from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.pairing import answer_for_reply, should_merge
 from harvest.questions import QuestionConfig, is_question
 from storage.db import session_scope
-from storage.models import Community, Member, Message, PairMessage, PairStatus, QAPair, utcnow
+from storage.models import (
+    Chat,
+    Community,
+    Member,
+    Message,
+    PairMessage,
+    PairStatus,
+    QAPair,
+    utcnow,
+)
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.messages import delete_message, edit_message, get_message, store_message
 from storage.repo.pairs import pair_for_message, split_for_hash
@@ -196,12 +205,10 @@ class Harvester:
     def handle_edit(self, event: EditEvent) -> HarvestOutcome:
         """Update a stored message's text, question flag and the pairs made of it."""
         with session_scope(self.engine) as session:
-            chat = find_chat(session, event.platform, event.chat_id)
-            if chat is None:
+            found = _stored(session, event.platform, event.chat_id, event.message_id)
+            if found is None:
                 return HarvestOutcome("ignored")
-            row = get_message(session, chat.id or 0, event.message_id)
-            if row is None:
-                return HarvestOutcome("ignored")
+            chat, row = found
             pairs = edit_message(
                 session, chat.id or 0, event.message_id, event.text, event.edited_at
             )
@@ -222,12 +229,10 @@ class Harvester:
     def handle_delete(self, event: DeleteEvent) -> HarvestOutcome:
         """Mark a stored message deleted; its pairs leave every dataset."""
         with session_scope(self.engine) as session:
-            chat = find_chat(session, event.platform, event.chat_id)
-            if chat is None:
+            found = _stored(session, event.platform, event.chat_id, event.message_id)
+            if found is None:
                 return HarvestOutcome("ignored")
-            row = get_message(session, chat.id or 0, event.message_id)
-            if row is None:
-                return HarvestOutcome("ignored")
+            chat, row = found
             pairs = delete_message(session, chat.id or 0, event.message_id)
             return HarvestOutcome(
                 "deleted", row.id, row.is_question, tuple(p.id or 0 for p in pairs)
@@ -240,3 +245,14 @@ def _rehash(pair: QAPair, *, resplit: bool = False) -> None:
     if resplit and pair.status == PairStatus.PENDING:
         pair.split = split_for_hash(pair.content_hash)
     pair.updated_at = utcnow()
+
+
+def _stored(
+    session: Session, platform: str, chat_external_id: str, message_external_id: str
+) -> tuple[Chat, Message] | None:
+    """The chat and stored message an edit or delete refers to, if fanqa has both."""
+    chat = find_chat(session, platform, chat_external_id)
+    if chat is None:
+        return None
+    row = get_message(session, chat.id or 0, message_external_id)
+    return None if row is None else (chat, row)

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from harvest.errors import InputError, NotFound, PermissionDenied
-from storage.models import Message, PairMessage, PairStatus, QAPair, ReviewEvent, utcnow
+from storage.models import PairMessage, PairStatus, QAPair, ReviewEvent, utcnow
 
 __all__ = [
     "HOLDOUT_PERCENT",
@@ -20,7 +20,6 @@ __all__ = [
     "list_pairs",
     "list_review_events",
     "pair_for_message",
-    "question_message",
     "record_event",
     "review_pair",
     "set_golden",
@@ -208,9 +207,3 @@ def list_review_events(
     if pair_id is not None:
         query = query.where(ReviewEvent.pair_id == pair_id)
     return session.exec(query.order_by(col(ReviewEvent.id))).all()
-
-
-def question_message(session: Session, pair: QAPair) -> Message | None:
-    if pair.question_message_id is None:
-        return None
-    return session.get(Message, pair.question_message_id)
