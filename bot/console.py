@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -57,6 +58,9 @@ class ConsolePlatform:
         self.out(f"[{message_id}] bot: {text}")
         self.sent.append((message_id, text, None))
         return message_id
+
+    async def send_photo(self, chat_id: str, path: Path, caption: str) -> str:
+        return await self.send(chat_id, f"{caption}\n  (chart: {path})")
 
     async def react(self, chat_id: str, message_id: str, emoji: str) -> None:
         self.out(f"  bot reacted {emoji} on [{message_id}]")

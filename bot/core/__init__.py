@@ -5,8 +5,11 @@ from bot.core.events import CommandEvent, DeleteEvent, EditEvent, MessageEvent, 
 from bot.core.harvesting import Harvester, HarvestOutcome
 from bot.core.moderation import ReactionModerator, ReactionOutcome, action_for
 from bot.core.port import ChatPlatform
+from bot.core.service import AnswerPolicy, BotService, MessageOutcome, format_answer
 
 __all__ = [
+    "AnswerPolicy",
+    "BotService",
     "ChatPlatform",
     "CommandEvent",
     "CommandHandler",
@@ -15,8 +18,10 @@ __all__ = [
     "HarvestOutcome",
     "Harvester",
     "MessageEvent",
+    "MessageOutcome",
     "ReactionEvent",
     "ReactionModerator",
     "ReactionOutcome",
     "action_for",
+    "format_answer",
 ]

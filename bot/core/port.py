@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 __all__ = ["ChatPlatform"]
@@ -19,6 +20,10 @@ class ChatPlatform(Protocol):
 
     async def send(self, chat_id: str, text: str) -> str:
         """Send a message to a chat; returns its id."""
+        ...
+
+    async def send_photo(self, chat_id: str, path: Path, caption: str) -> str:
+        """Send an image (a report chart) with a caption; returns the message id."""
         ...
 
     async def react(self, chat_id: str, message_id: str, emoji: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -41,6 +42,10 @@ class FakePlatform:
 
     async def send(self, chat_id: str, text: str) -> str:
         self.sent.append((chat_id, None, text))
+        return f"bot-{len(self.sent)}"
+
+    async def send_photo(self, chat_id: str, path: Path, caption: str) -> str:
+        self.sent.append((chat_id, None, f"[photo {path.name}] {caption}"))
         return f"bot-{len(self.sent)}"
 
     async def react(self, chat_id: str, message_id: str, emoji: str) -> None:

@@ -1,0 +1,472 @@
+"""The bot as one object: every adapter (Telegram, Discord, console) feeds it neutral events.
+
+``BotService`` ties harvesting, reaction moderation, commands and answering together, so the
+platforms behave the same and their adapters stay translation only. Database work and model
+generation run in worker threads (``asyncio.to_thread``), never in the event loop.
+
+Answering policy per chat (``Chat.answer_policy`` or the community's ``answer_policy``):
+``mention`` answers when the bot is mentioned or replied to, ``auto`` also answers a question
+nobody has answered within ``auto_answer_after_min`` minutes (``auto_answer_due``), ``off``
+never answers. A 👍/👎 on one of the bot's answers goes to the answer log; a moderator's reply
+to one of the bot's answers becomes a pending pair (the correction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.core.commands import CommandHandler
+from bot.core.events import CommandEvent, DeleteEvent, EditEvent, MessageEvent, ReactionEvent
+from bot.core.harvesting import Harvester, HarvestOutcome
+from bot.core.moderation import ReactionModerator, ReactionOutcome, is_moderator
+from bot.core.port import ChatPlatform
+from harvest.dedup import content_hash
+from harvest.model import ChatMessage
+from harvest.questions import detect_language
+from storage.db import session_scope
+from storage.models import AnswerLog, Chat, Community, Message, QAPair, utcnow
+from storage.repo.communities import find_chat, get_or_create_member
+from storage.repo.messages import get_message
+from storage.repo.pairs import split_for_hash
+from trainer.answering import ABSTAIN_NOTICE, Answer, GeneratorFactory, answer
+
+__all__ = [
+    "FEEDBACK_DOWN",
+    "FEEDBACK_UP",
+    "AnswerPolicy",
+    "BotService",
+    "MessageOutcome",
+    "format_answer",
+    "pick_notice",
+]
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_UP = frozenset({"👍", "❤", "❤️", "🔥", "👏", "💯"})
+FEEDBACK_DOWN = frozenset({"👎", "💩", "🤮"})
+_NOTICE_EN, _NOTICE_ZH = (part.strip() for part in ABSTAIN_NOTICE.split(" / ", 1))
+
+
+class AnswerPolicy:
+    """The answering policies a chat can have."""
+
+    MENTION = "mention"
+    AUTO = "auto"
+    OFF = "off"
+    ALL = (MENTION, AUTO, OFF)
+
+
+def pick_notice(question: str) -> str:
+    """The abstain notice in the question's language (both halves when unsure)."""
+    lang = detect_language(question)
+    if lang == "zh":
+        return _NOTICE_ZH
+    if lang == "en":
+        return _NOTICE_EN
+    return ABSTAIN_NOTICE
+
+
+def format_answer(result: Answer, question: str, links: dict[int, str | None] | None = None) -> str:
+    """The text the bot posts: the answer, then its sources (pair ids, with links if known)."""
+    if result.abstained:
+        return pick_notice(question) if result.text else ""
+    shown = result.sources[:3]
+    if not shown:
+        return result.text
+    links = links or {}
+    parts = [f"#{pid} {links[pid]}" if links.get(pid) else f"#{pid}" for pid in shown]
+    label = "来源" if detect_language(question) == "zh" else "Sources"
+    return f"{result.text}\n\n{label}: {', '.join(parts)}"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    """What a new message did: the harvest outcome, and the bot's reply id if it answered."""
+
+    harvest: HarvestOutcome
+    answered: bool = False
+    reply_id: str | None = None
+    correction_pair_id: int | None = None
+
+
+class BotService:
+    """Every platform's entry point into the core (see the module docstring).
+
+    ``generator_factory`` makes the live model's generator (cached by the factory);
+    ``clock`` is injectable so auto-answer tests need no sleeping.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        generator_factory: GeneratorFactory | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        max_new_tokens: int = 128,
+    ) -> None:
+        self.engine = engine
+        self.harvester = Harvester(engine)
+        self.moderation = ReactionModerator(engine)
+        self.commands = CommandHandler(engine)
+        self.generator_factory = generator_factory
+        self.clock = clock
+        self.max_new_tokens = max_new_tokens
+        self.platforms: dict[str, ChatPlatform] = {}
+        self._answering = asyncio.Lock()  # one generation at a time: the model is shared
+
+    def register(self, platform: ChatPlatform) -> None:
+        """Make ``platform`` reachable for auto-answers and moderator notifications."""
+        self.platforms[platform.name] = platform
+
+    # -- messages -----------------------------------------------------------------------
+
+    async def on_message(
+        self, event: MessageEvent, platform: ChatPlatform, *, prompt: str | None = None
+    ) -> MessageOutcome:
+        """Harvest a new message; answer it when the chat's policy says so.
+
+        ``prompt``: the question with the bot's mention removed (defaults to the text).
+        """
+        msg = event.message
+        outcome = await asyncio.to_thread(self.harvester.handle_message, event)
+        if outcome.kind in ("ignored", "duplicate") or msg.is_bot:
+            return MessageOutcome(outcome)
+        correction = None
+        if msg.reply_to_id is not None:
+            correction = await self._correction(msg, platform)
+        if correction is not None or not event.mentions_bot:
+            return MessageOutcome(outcome, correction_pair_id=correction)
+        if self.policy_of(msg.platform, msg.chat_id) == AnswerPolicy.OFF:
+            return MessageOutcome(outcome)
+        question = (prompt if prompt is not None else msg.text).strip()
+        if not question:
+            return MessageOutcome(outcome)
+        reply_id = await self._answer(platform, msg.chat_id, msg.message_id, question)
+        return MessageOutcome(outcome, answered=reply_id is not None, reply_id=reply_id)
+
+    async def on_edit(self, event: EditEvent) -> HarvestOutcome:
+        """Update a stored message and the pairs made of it."""
+        return await asyncio.to_thread(self.harvester.handle_edit, event)
+
+    async def on_delete(self, event: DeleteEvent) -> HarvestOutcome:
+        """Mark a stored message deleted; its pairs leave every future dataset."""
+        return await asyncio.to_thread(self.harvester.handle_delete, event)
+
+    async def on_reaction(self, event: ReactionEvent, platform: ChatPlatform) -> ReactionOutcome:
+        """Feedback on a bot answer, or a moderator's verdict on a harvested pair."""
+        logged = await asyncio.to_thread(self._feedback, event)
+        if logged is not None:
+            return logged
+        return await self.moderation.handle_reaction(event, platform)
+
+    async def on_command(self, event: CommandEvent, platform: ChatPlatform) -> str:
+        """The reply text for a command (never raises)."""
+        return await self.commands.handle(event, platform)
+
+    # -- answering ----------------------------------------------------------------------
+
+    def policy_of(self, platform_name: str, chat_id: str) -> str:
+        """The chat's answering policy (its own, else its community's); off when unlinked."""
+        with session_scope(self.engine) as session:
+            chat = find_chat(session, platform_name, chat_id)
+            if chat is None:
+                return AnswerPolicy.OFF
+            if chat.answer_policy:
+                return chat.answer_policy
+            community = session.get(Community, chat.community_id)
+            return community.answer_policy if community else AnswerPolicy.OFF
+
+    async def ask(
+        self, platform_name: str, chat_id: str, question: str, question_id: str | None = None
+    ) -> Answer | None:
+        """Answer ``question`` as asked in a chat (logged); None when the chat is unlinked."""
+        async with self._answering:
+            return await asyncio.to_thread(
+                self._ask_sync, platform_name, chat_id, question, question_id
+            )
+
+    def _ask_sync(
+        self, platform_name: str, chat_id: str, question: str, question_id: str | None
+    ) -> Answer | None:
+        with session_scope(self.engine) as session:
+            chat = find_chat(session, platform_name, chat_id)
+            if chat is None:
+                return None
+            return answer(
+                session,
+                chat.community_id,
+                question,
+                generator_factory=self.generator_factory,
+                max_new_tokens=self.max_new_tokens,
+                chat_id=chat.id,
+                platform=platform_name,
+                question_external_id=question_id,
+            )
+
+    async def _answer(
+        self, platform: ChatPlatform, chat_id: str, message_id: str, question: str
+    ) -> str | None:
+        result = await self.ask(platform.name, chat_id, question, message_id)
+        if result is None:
+            return None
+        links = await asyncio.to_thread(self._source_links, platform, result.sources[:3])
+        text = format_answer(result, question, links)
+        if not text:
+            return None
+        reply_id = await platform.reply(chat_id, message_id, text)
+        await asyncio.to_thread(
+            self._record_reply, platform.name, chat_id, message_id, reply_id, text, result
+        )
+        return reply_id
+
+    def _source_links(self, platform: ChatPlatform, pair_ids: list[int]) -> dict[int, str | None]:
+        link_for = getattr(platform, "message_link", None)
+        if link_for is None or not pair_ids:
+            return {}
+        links: dict[int, str | None] = {}
+        with session_scope(self.engine) as session:
+            for pid in pair_ids:
+                pair = session.get(QAPair, pid)
+                if pair is None or pair.question_message_id is None:
+                    continue
+                row = session.get(Message, pair.question_message_id)
+                chat = session.get(Chat, row.chat_id) if row is not None else None
+                if row is None or chat is None or chat.platform != platform.name:
+                    continue
+                links[pid] = link_for(chat.external_id, row.external_id)
+        return links
+
+    def _record_reply(
+        self,
+        platform_name: str,
+        chat_id: str,
+        question_id: str,
+        reply_id: str,
+        text: str,
+        result: Answer,
+    ) -> None:
+        with session_scope(self.engine) as session:
+            if result.log_id is not None:
+                row = session.get(AnswerLog, result.log_id)
+                if row is not None:
+                    row.answer_external_id = reply_id
+                    session.add(row)
+        self.harvester.handle_message(
+            MessageEvent(
+                ChatMessage(
+                    platform=platform_name,
+                    chat_id=chat_id,
+                    message_id=reply_id,
+                    author_id="fanqa-bot",
+                    author_name="fanqa",
+                    text=text,
+                    sent_at=self.clock(),
+                    reply_to_id=question_id,
+                    is_bot=True,
+                )
+            )
+        )
+
+    async def auto_answer_due(self, now: datetime | None = None) -> list[str]:
+        """Answer questions nobody answered in time in ``auto`` chats; returns reply ids."""
+        now = now or self.clock()
+        due = await asyncio.to_thread(self._due_questions, now)
+        replies = []
+        for platform_name, chat_id, message_id, text in due:
+            platform = self.platforms.get(platform_name)
+            if platform is None:
+                continue
+            try:
+                reply_id = await self._answer(platform, chat_id, message_id, text)
+            except Exception:  # one chat failing must not stop the others
+                log.exception("auto-answer in %s:%s failed", platform_name, chat_id)
+                continue
+            if reply_id is not None:
+                replies.append(reply_id)
+        return replies
+
+    def _due_questions(self, now: datetime) -> list[tuple[str, str, str, str]]:
+        found = []
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(Chat, Community).where(Chat.community_id == Community.id))
+            for chat, community in rows.all():
+                policy = chat.answer_policy or community.answer_policy
+                if policy != AnswerPolicy.AUTO:
+                    continue
+                wait = timedelta(minutes=community.auto_answer_after_min)
+                found.extend(
+                    (chat.platform, chat.external_id, q.external_id, q.text)
+                    for q in _unanswered(session, chat, now - wait, now - wait - timedelta(days=1))
+                )
+        return found
+
+    # -- feedback and corrections -------------------------------------------------------
+
+    def _feedback(self, event: ReactionEvent) -> ReactionOutcome | None:
+        emoji = event.emoji.rstrip("\ufe0f")
+        up = emoji in FEEDBACK_UP or event.emoji in FEEDBACK_UP
+        down = emoji in FEEDBACK_DOWN or event.emoji in FEEDBACK_DOWN
+        if not (up or down):
+            return None
+        with session_scope(self.engine) as session:
+            chat = find_chat(session, event.platform, event.chat_id)
+            if chat is None:
+                return None
+            row = session.exec(
+                select(AnswerLog).where(
+                    AnswerLog.chat_id == chat.id,
+                    AnswerLog.answer_external_id == event.message_id,
+                )
+            ).first()
+            if row is None:
+                return None
+            step = 1 if event.added else -1
+            if up:
+                row.feedback_up = max(0, row.feedback_up + step)
+            else:
+                row.feedback_down = max(0, row.feedback_down + step)
+            session.add(row)
+            return ReactionOutcome(None, f"feedback on answer {row.id} recorded")
+
+    async def _correction(self, msg: ChatMessage, platform: ChatPlatform) -> int | None:
+        target = await asyncio.to_thread(self._answer_log_for, msg)
+        if target is None or not msg.text.strip():
+            return None
+        if not await is_moderator(self.engine, platform, msg.platform, msg.chat_id, msg.author_id):
+            return None
+        return await asyncio.to_thread(self._store_correction, msg, target)
+
+    def _answer_log_for(self, msg: ChatMessage) -> int | None:
+        with session_scope(self.engine) as session:
+            chat = find_chat(session, msg.platform, msg.chat_id)
+            if chat is None or msg.reply_to_id is None:
+                return None
+            row = session.exec(
+                select(AnswerLog.id).where(
+                    AnswerLog.chat_id == chat.id,
+                    AnswerLog.answer_external_id == msg.reply_to_id,
+                )
+            ).first()
+            return row
+
+    def _store_correction(self, msg: ChatMessage, log_id: int) -> int | None:
+        with session_scope(self.engine) as session:
+            log_row = session.get(AnswerLog, log_id)
+            chat = find_chat(session, msg.platform, msg.chat_id)
+            if log_row is None or chat is None:
+                return None
+            chash = content_hash(log_row.question_text, msg.text)
+            clash = session.exec(
+                select(QAPair.id).where(
+                    QAPair.community_id == chat.community_id, QAPair.content_hash == chash
+                )
+            ).first()
+            if clash is not None:
+                return clash
+            question = (
+                get_message(session, chat.id or 0, log_row.question_external_id)
+                if log_row.question_external_id
+                else None
+            )
+            author = get_or_create_member(
+                session, chat.community_id, msg.platform, msg.author_id, msg.author_name[:255]
+            )
+            pair = QAPair(
+                community_id=chat.community_id,
+                chat_id=chat.id,
+                source_key=f"{msg.platform}:{msg.chat_id}:"
+                f"{log_row.question_external_id or 'answer-' + str(log_id)}:{msg.message_id}",
+                question_message_id=question.id if question is not None else None,
+                question_text=log_row.question_text,
+                answer_text=msg.text.strip(),
+                asker_id=question.author_id if question is not None else None,
+                answerer_id=author.id,
+                method="correction",
+                score=1.0,
+                content_hash=chash,
+                split=split_for_hash(chash),
+            )
+            session.add(pair)
+            session.flush()
+            return pair.id
+
+    # -- notifications ------------------------------------------------------------------
+
+    async def notify(self, community_id: int, text: str, image: Path | None = None) -> bool:
+        """Post ``text`` (and a chart) in the community's moderator chat; False when none."""
+        target = await asyncio.to_thread(self._moderator_chat, community_id)
+        if target is None:
+            return False
+        platform_name, chat_id = target
+        platform = self.platforms.get(platform_name)
+        if platform is None:
+            return False
+        try:
+            if image is not None and image.exists():
+                await platform.send_photo(chat_id, image, text)
+            else:
+                await platform.send(chat_id, text)
+        except Exception:  # a notification must never break the caller
+            log.exception("notifying community %s failed", community_id)
+            return False
+        return True
+
+    def _moderator_chat(self, community_id: int) -> tuple[str, str] | None:
+        with session_scope(self.engine) as session:
+            community = session.get(Community, community_id)
+            if community is None:
+                return None
+            if community.moderator_platform and community.moderator_chat_id:
+                return community.moderator_platform, community.moderator_chat_id
+            return None
+
+
+def _unanswered(
+    session: Session, chat: Chat, older_than: datetime, newer_than: datetime
+) -> list[Message]:
+    """Questions in ``chat`` sent in the window with no reply and no bot answer yet."""
+    questions = session.exec(
+        select(Message).where(
+            Message.chat_id == chat.id,
+            col(Message.is_question).is_(True),
+            col(Message.deleted).is_(False),
+            col(Message.is_bot).is_(False),
+            Message.sent_at <= older_than,
+            Message.sent_at > newer_than,
+        )
+    ).all()
+    if not questions:
+        return []
+    ids = [q.external_id for q in questions]
+    replied = set(
+        session.exec(
+            select(Message.reply_to_external_id).where(
+                Message.chat_id == chat.id, col(Message.reply_to_external_id).in_(ids)
+            )
+        ).all()
+    )
+    in_thread = set(
+        session.exec(
+            select(Message.thread_external_id).where(
+                Message.chat_id == chat.id,
+                col(Message.thread_external_id).in_(ids),
+                col(Message.external_id).not_in(ids),
+            )
+        ).all()
+    )
+    answered = set(
+        session.exec(
+            select(AnswerLog.question_external_id).where(
+                AnswerLog.chat_id == chat.id, col(AnswerLog.question_external_id).in_(ids)
+            )
+        ).all()
+    )
+    return [q for q in questions if q.external_id not in replied | in_thread | answered]
