@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ __all__ = [
     "role_of",
     "score_answer",
     "should_merge",
+    "strip_address",
 ]
 
 _NO_ROLES: Mapping[str, Role] = MappingProxyType({})
@@ -110,6 +112,28 @@ def should_merge(prev: ChatMessage, nxt: ChatMessage, window: float) -> bool:
     return target is None or target == prev.message_id or target == prev.reply_to_id
 
 
+_LEADING_AT = re.compile(r"^@[\w.]+[\s,:，：、]*")
+_ADDRESS_END = " \t\n,:，：、"
+
+
+def strip_address(text: str, asker_name: str = "") -> str:
+    """The answer without the mention of the asker it opens with.
+
+    ``@bob try X`` and ``Bob, try X`` (a Telegram name mention is just the name) become
+    ``try X``: who was addressed is not part of the answer a model should learn.
+    """
+    out = _LEADING_AT.sub("", text, count=1)
+    name = asker_name.strip()
+    if (
+        out == text
+        and name
+        and text.startswith(name)
+        and text[len(name) : len(name) + 1] in (_ADDRESS_END)
+    ):
+        out = text[len(name) :].lstrip(_ADDRESS_END)
+    return out if out.strip() else text
+
+
 def answer_for_reply(
     question: ChatMessage,
     reply: ChatMessage,
@@ -137,7 +161,7 @@ def answer_for_reply(
         question_id=question.message_id,
         answer_ids=(reply.message_id,),
         question_text=question.text.strip(),
-        answer_text=reply.text.strip(),
+        answer_text=strip_address(reply.text.strip(), question.author_name),
         asker_id=question.author_id,
         answerer_id=reply.author_id,
         method=PairMethod.REPLY,
@@ -308,7 +332,14 @@ class Pairer:
         root: _Group | None = None
         if thread is not None:
             root = self._thread_root(chat, thread, msg.message_id)
-            if group is None and root is not None and root.author_id != author:
+            if (
+                group is None
+                and root is not None
+                and root.author_id != author
+                and (root.msgs[0].message_id == thread or root.is_question(self._detect))
+            ):
+                # A thread started from a message (a Discord forum post) asks by nature; a
+                # long-lived topic (Telegram forum) only when its first message is a question.
                 group, method = root, PairMethod.THREAD
         if answer is not None and (group is not None or target_author not in (None, author)):
             del pending[key]
@@ -397,6 +428,7 @@ class Pairer:
         else:
             ids = tuple([m.message_id for m in msgs])
             text = "\n".join([m.text.strip() for m in msgs])
+        text = strip_address(text, group.msgs[0].author_name)
         return PairedAnswer(
             chat_id=first.chat_id,
             question_id=group.qid,

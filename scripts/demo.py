@@ -52,6 +52,8 @@ def main() -> int:
     print("== 1. a community and its moderators / experts ==")
     fanqa("community", "create", COMMUNITY, "--system-prompt",
           "你是基金定投交流群的助手。You answer questions of a fund DCA club, briefly.")
+    # Answer at 3 a.m. only when sure: below 0.75 the bot says a moderator will follow up.
+    fanqa("community", "set", COMMUNITY, "min_confidence=0.75")
     for user_id, name in DEMO_MODERATORS.items():
         fanqa("members", "role", user_id, "moderator", "-c", COMMUNITY, "--name", name)
     for user_id, name in DEMO_EXPERTS.items():
@@ -86,20 +88,54 @@ def main() -> int:
         fanqa("model", "init-tiny", str(tiny), "--community", COMMUNITY)
         fanqa("train", "--community", COMMUNITY, "--base-model", str(tiny), "--wait")
         fanqa("models", "list", "--community", COMMUNITY)
-        print("\n== 6. answers to held-out questions ==")
-        for question in HELD_OUT:
-            fanqa("ask", question, "--community", COMMUNITY)
+        print("\n== 6. questions nobody asked in the export, answered by the live model ==")
+        show_answers()
+        show_report()
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s; everything is in {OUT}")
     return 0
 
 
-# Paraphrases written for the demo, not in the export.
+# Paraphrases written for the demo, not in the export, and the topic each one asks about.
 HELD_OUT = [
-    "定投应该选哪天扣款比较好？",
-    "How much does it cost to hold an index fund per year?",
-    "医疗基金现在能买吗？",
-    "What is the difference between A and C share classes?",
+    ("医疗基金现在还能继续定投吗？", "healthcare_drawdown"),
+    ("What is the difference between A and C share classes?", "a_vs_c"),
+    ("QDII基金限购了还有别的办法买吗", "qdii_quota"),
+    ("How long until the money from selling my fund arrives?", "redemption_time"),
+    ("货币基金放应急钱安全吗", "money_market"),
+    ("Is a bond fund guaranteed not to lose money?", "bond_fund_loss"),
 ]
+
+
+def show_answers() -> None:
+    """Ask every held-out question; print question / answer / reference / confidence."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from demo_content import TOPICS
+    from rich.console import Console
+    from rich.table import Table
+
+    from harvest.questions import detect_language
+
+    topics = {t.key: t for t in TOPICS}
+    table = Table(title="held-out questions", show_lines=True)
+    for column in ("question", "answer", "reference", "confidence"):
+        table.add_column(column, overflow="fold")
+    for question, key in HELD_OUT:
+        got = json.loads(fanqa("ask", question, "--community", COMMUNITY, "--json", capture=True))
+        topic = topics[key]
+        reference = topic.answer_zh if detect_language(question) == "zh" else topic.answer_en
+        verdict = "abstained" if got["abstained"] else got["mode"]
+        table.add_row(question, got["answer"], reference, f"{got['confidence']:.2f} ({verdict})")
+    Console(width=140).print(table)
+
+
+def show_report() -> None:
+    """Where the gate's report (table + PNG chart) of the latest model is."""
+    models = json.loads(fanqa("models", "list", "--community", COMMUNITY, "--json", capture=True))
+    latest = max(models, key=lambda m: m["id"])
+    if latest.get("report_path"):
+        report = Path(latest["report_path"])
+        print(f"\ngate report of model {latest['id']} ({latest['status']}): {report}")
+        print(f"chart: {report.with_suffix('.png')}")
 
 if __name__ == "__main__":
     raise SystemExit(main())

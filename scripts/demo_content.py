@@ -7,7 +7,7 @@ model trained on most variants can answer the held-out ones. No real people appe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["CHAT_EN", "CHAT_ZH", "GREETINGS_EN", "GREETINGS_ZH", "TOPICS", "WELCOMES", "Topic"]
 
@@ -23,7 +23,7 @@ class Topic:
     answer_en: str
 
 
-TOPICS: tuple[Topic, ...] = (
+_FIRST_ASKED: tuple[Topic, ...] = (
     Topic(
         "csi300_dca",
         (
@@ -334,6 +334,143 @@ TOPICS: tuple[Topic, ...] = (
         "is skipped and the next debit date runs as normal. After about three failures in a "
         "row the plan may be cancelled, so check your balance and limits.",
     ),
+)
+
+# More ways members ask the same things (each names the topic's key term, as people do).
+_MORE_ASKED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "csi300_dca": (
+        (
+            "沪深300定投现在开始会不会太晚",
+            "大家觉得沪深300适合长期定投吗？",
+            "沪深300指数基金能当定投核心仓位吗",
+        ),
+        (
+            "Should a beginner start DCA with a CSI 300 fund?",
+            "Is the CSI 300 index fund good for long-term DCA?",
+        ),
+    ),
+    "dca_frequency": (
+        ("定投频率选每周还是每月？", "每月定投和每周定投哪个好", "定投扣款频率怎么选比较好"),
+        (
+            "Which DCA frequency is better, weekly or monthly?",
+            "How often should my DCA plan debit, weekly or monthly?",
+        ),
+    ),
+    "a_vs_c": (
+        ("A类份额和C类份额怎么选？", "买基金选A类还是C类", "C类份额和A类份额费用有什么不同"),
+        (
+            "Class A or class C shares - which one should I pick?",
+            "How do A and C share classes differ in fees?",
+        ),
+    ),
+    "redemption_time": (
+        ("基金赎回的钱几天到账", "赎回基金后多久能到银行卡", "场外基金赎回到账要几天？"),
+        (
+            "How many days until my fund redemption arrives?",
+            "When does money from a fund redemption reach the bank?",
+        ),
+    ),
+    "qdii_quota": (
+        ("QDII基金为什么限购？", "纳指QDII基金暂停申购了怎么办", "美股QDII基金额度不够怎么买"),
+        (
+            "Why are QDII funds limiting purchases?",
+            "The Nasdaq QDII fund stopped accepting purchases - what now?",
+        ),
+    ),
+    "healthcare_drawdown": (
+        ("医疗基金跌了这么多还能拿吗", "医疗基金要不要继续定投？", "医疗指数基金亏了40%怎么办"),
+        (
+            "Should I keep holding my healthcare fund after the drop?",
+            "Healthcare fund down a lot - keep investing or sell?",
+        ),
+    ),
+    "bond_fund_loss": (
+        ("债券基金为什么会跌？", "纯债基金也会亏损吗", "债基跌了要不要赎回"),
+        ("Why would a bond fund fall in value?", "Is it normal for a bond fund to lose money?"),
+    ),
+    "fees_charged": (
+        ("基金管理费是每天扣还是每年扣？", "托管费和管理费从哪里扣", "基金的管理费怎么收取的"),
+        (
+            "When is the fund management fee deducted?",
+            "How does a fund charge its management and custody fees?",
+        ),
+    ),
+    "take_profit": (
+        ("定投赚钱了什么时候止盈", "定投止盈有什么方法？", "定投收益20%该不该止盈"),
+        (
+            "How do I decide when to take profits on DCA?",
+            "Is there a simple take-profit rule for DCA?",
+        ),
+    ),
+    "stop_dca_crash": (
+        ("大跌的时候要不要暂停定投", "市场大跌定投该停吗？", "下跌行情里定投还要坚持吗"),
+        (
+            "Should I stop DCA when the market crashes?",
+            "Is it smart to pause my DCA plan in a downturn?",
+        ),
+    ),
+    "etf_vs_feeder": (
+        ("ETF和联接基金买哪个好", "场内ETF和场外联接基金怎么选？", "联接基金和ETF有啥不同"),
+        (
+            "Should I buy the ETF or its feeder fund?",
+            "What's the difference between an ETF and its feeder fund?",
+        ),
+    ),
+    "setup_plan_app": (
+        ("App里怎么设置定投？", "定投计划在哪里设置", "支付宝定投的扣款日在哪改"),
+        (
+            "Where do I set up a DCA plan in the app?",
+            "How can I set up automatic investing in the app?",
+        ),
+    ),
+    "dividend_mode": (
+        ("基金分红选哪种方式好", "现金分红和红利再投资哪个好？", "红利再投资和现金分红怎么选"),
+        (
+            "Should I choose cash dividends or dividend reinvestment?",
+            "Which dividend option is better for a DCA fund?",
+        ),
+    ),
+    "nav_update": (
+        ("基金净值几点公布？", "净值一般晚上几点更新", "QDII基金净值为什么更新晚一天"),
+        (
+            "When is the fund NAV published each day?",
+            "What time do fund NAVs update in the evening?",
+        ),
+    ),
+    "short_redemption_fee": (
+        ("持有不到7天赎回收多少手续费", "短期赎回费是多少？", "买了几天就卖要收赎回费吗"),
+        (
+            "How much is the redemption fee within 7 days?",
+            "What's the fee for redeeming a fund after a few days?",
+        ),
+    ),
+    "pick_index_fund": (
+        ("怎么挑选指数基金？", "同一个指数的基金怎么选", "选指数基金看费率还是规模"),
+        (
+            "How do I pick between index funds on the same index?",
+            "Which metrics matter when choosing an index fund?",
+        ),
+    ),
+    "money_market": (
+        ("货币基金会不会亏钱", "余额宝货币基金安全吗？", "应急的钱放货币基金可以吗"),
+        ("Is a money market fund safe?", "Could my money market fund ever lose money?"),
+    ),
+    "qdii_fx": (
+        ("QDII基金有汇率风险吗？", "汇率变化对QDII基金有什么影响", "人民币升值QDII基金会亏吗"),
+        (
+            "Does the exchange rate affect my QDII fund?",
+            "Is there currency risk in a US index QDII fund?",
+        ),
+    ),
+    "debit_failed": (
+        ("定投扣款失败怎么办", "扣款失败会自动补扣吗？", "定投扣款没成功要紧吗"),
+        ("What happens if my DCA debit fails?", "My auto-invest debit failed - will it retry?"),
+    ),
+}
+
+TOPICS: tuple[Topic, ...] = tuple(
+    replace(t, zh=t.zh + _MORE_ASKED[t.key][0], en=t.en + _MORE_ASKED[t.key][1])
+    for t in _FIRST_ASKED
 )
 
 # Small talk, tagged with when it makes sense: "am" (before 11:00), "pm" (after 15:00,

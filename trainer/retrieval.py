@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
@@ -46,15 +48,29 @@ class Hit:
     similarity: float
 
 
+def _bm25(docs: list[list[str]]) -> Any:
+    """BM25Okapi with Lucene's idf, ``log(1 + (N - n + 0.5) / (n + 0.5))``: always positive.
+
+    rank_bm25's own idf goes negative for a term in more than half the documents, so a new
+    community with one or two approved pairs would never find anything.
+    """
+    from rank_bm25 import BM25Okapi
+
+    class LuceneBM25(BM25Okapi):  # type: ignore[misc]
+        def _calc_idf(self, nd: dict[str, int]) -> None:
+            for word, freq in nd.items():
+                self.idf[word] = math.log(1 + (self.corpus_size - freq + 0.5) / (freq + 0.5))
+
+    return LuceneBM25(docs)
+
+
 class PairIndex:
     """A BM25Okapi index of (pair id, question, answer) triples."""
 
     def __init__(self, pairs: Sequence[tuple[int, str, str]]) -> None:
-        from rank_bm25 import BM25Okapi
-
         self.pairs = list(pairs)
         self.docs = [tokenize(q) for _, q, _ in self.pairs]
-        self.bm25 = BM25Okapi(self.docs) if any(self.docs) else None
+        self.bm25 = _bm25(self.docs) if any(self.docs) else None
         self._self: dict[int, float] = {}
 
     def _self_score(self, i: int) -> float:

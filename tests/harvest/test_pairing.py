@@ -18,6 +18,7 @@ from harvest.pairing import (
     role_of,
     score_answer,
     should_merge,
+    strip_address,
 )
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -143,8 +144,23 @@ def test_follow_up_after_the_askers_thanks_is_merged() -> None:
         ]
     )
     assert [(p.answer_ids, p.answer_text) for p in found] == [
-        (("2", "4"), "Alice: set LOG_LEVEL=debug\nand restart the service after")
+        (("2", "4"), "set LOG_LEVEL=debug\nand restart the service after")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "asker", "expected"),
+    [
+        ("@bob try the app", "Bob", "try the app"),
+        ("小雨 QDII基金受外汇额度限制", "小雨", "QDII基金受外汇额度限制"),
+        ("Bob, restart it", "Bob", "restart it"),
+        ("Bobby tables is the answer", "Bob", "Bobby tables is the answer"),
+        ("@bob", "Bob", "@bob"),
+    ],
+)
+def test_answer_drops_the_address_to_the_asker(text: str, asker: str, expected: str) -> None:
+    """Who was addressed is not part of the answer; a lone mention is kept as it is."""
+    assert strip_address(text, asker) == expected
 
 
 def test_follow_up_replying_to_someone_else_is_not_merged() -> None:
