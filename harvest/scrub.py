@@ -65,8 +65,10 @@ _ASSIGNED_SECRET = re.compile(
 )
 
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b"
+    # ASCII-only boundaries: "邮箱li.wei@example.com" glues CJK (a \w) to the address.
+    r"(?<![A-Za-z0-9_.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9_])"
 )
 
 # Mainland China resident ID: region, birth date, sequence, ISO 7064 check character.
@@ -92,7 +94,9 @@ _PHONE_PATTERNS = (
     r"(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[.-]|[2-9]\d{2} )[2-9]\d{2}[ .-]\d{4}",
 )
 _PHONE = re.compile(
-    r"(?<![\w+.,/:-])(?:" + "|".join(f"(?:{p})" for p in _PHONE_PATTERNS) + r")(?![\w.,/:-]?\d)"
+    r"(?<![A-Za-z0-9_+.,/:-])(?:"  # ASCII-only: "手机13812345678" must still match
+    + "|".join(f"(?:{p})" for p in _PHONE_PATTERNS)
+    + r")(?![\w.,/:-]?\d)"
 )
 
 

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
-from storage.models import AnswerLog, Community
+from storage.models import AnswerLog, Community, ModelVersion
 from storage.repo import get_community_by_id
 from trainer.registry import live_model
 from trainer.retrieval import Hit, index_for
@@ -130,6 +130,18 @@ def confidence_of(
     return max(0.0, min(1.0, certainty * (1.0 - similarity + backing)))
 
 
+def _generation_target(live: ModelVersion | None) -> tuple[str, str | None] | None:
+    """What the generator factory is called with: a hosted model by its remote id (no
+    adapter), a local one as base model + LoRA folder; None when nothing can generate."""
+    if live is None:
+        return None
+    if live.remote_model_id:
+        return live.remote_model_id, None
+    if live.adapter_path:
+        return live.base_model, live.adapter_path
+    return None
+
+
 def _messages(community: Community, question: str) -> list[dict[str, str]]:
     messages = []
     if community.system_prompt.strip():
@@ -157,9 +169,10 @@ def answer(
     similarity = hits[0].similarity if hits else 0.0
     live = live_model(session, community_id)
     generated: str | None = None
-    if live is not None and live.adapter_path is not None:
+    target = _generation_target(live)
+    if target is not None:
         factory = generator_factory or local_generator_factory()
-        generation = factory(live.base_model, live.adapter_path).generate(
+        generation = factory(*target).generate(
             _messages(community, question), max_new_tokens=max_new_tokens
         )
         generated = generation.text.strip()

@@ -9,7 +9,8 @@ __all__ = ["PROFILES", "suggest_epochs", "suggest_hyperparameters"]
 
 # "pretrained": LoRA on a real pretrained model (conservative, the usual LoRA recipe).
 # "scratch": a random-init model such as the tiny demo model: it has nothing to preserve and
-# learns only with a high learning rate, full-rank LoRA and trainable embeddings / lm_head.
+# learns only with a high learning rate, full-rank LoRA and trainable embeddings / lm_head;
+# dropout 0.1 and 8× OpenAI's epochs: on the demo data, held-out question_gain 0.27 → 0.34.
 PROFILES: dict[str, dict[str, Any]] = {
     "pretrained": {
         "learning_rate": 2e-4,
@@ -27,13 +28,13 @@ PROFILES: dict[str, dict[str, Any]] = {
         "learning_rate": 5e-3,
         "lora_r": 64,
         "lora_alpha": 64,
-        "lora_dropout": 0.0,
+        "lora_dropout": 0.1,
         "target_modules": "all-linear",
         "modules_to_save": ["embed_tokens", "lm_head"],
         "warmup_ratio": 0.05,
         "lr_scheduler": "cosine",
         "max_len": 512,
-        "epoch_scale": 6.0,
+        "epoch_scale": 8.0,
     },
 }
 

@@ -15,6 +15,7 @@ from harvest.scrub import PiiKind, ScrubResult, scrub
         ("call 13812345678 or 138-1234-5678", "call [PHONE] or [PHONE]"),
         ("手机：+86 138 1234 5678", "手机：[PHONE]"),
         ("手机：+8613812345678。", "手机：[PHONE]。"),
+        ("手机13812345678，邮箱li.wei@example.com谢谢", "手机[PHONE]，邮箱[EMAIL]谢谢"),
         ("US (415) 555-2671 / 415-555-2671", "US [PHONE] / [PHONE]"),
         ("UK office +44 20 7946 0958", "UK office [PHONE]"),
         ("key sk-proj-abcdefghijklmnopqrstuvwxyz123456 leaked", "key [SECRET] leaked"),
