@@ -37,6 +37,8 @@ lint: install
 bench: install
 	$(PY) bench/irc_linking.py
 	$(PY) bench/import_throughput.py
+	$(PY) bench/train_throughput.py
+	$(PY) bench/answer_latency.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

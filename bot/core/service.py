@@ -294,7 +294,7 @@ class BotService:
         return replies
 
     def _due_questions(self, now: datetime) -> list[tuple[str, str, str, str]]:
-        found = []
+        found: list[tuple[str, str, str, str]] = []
         with session_scope(self.engine) as session:
             rows = session.exec(select(Chat, Community).where(Chat.community_id == Community.id))
             for chat, community in rows.all():
