@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     min_confidence: float = Field(
         default=0.35, description="Default confidence under which the bot abstains."
     )
+    serve_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible server (e.g. vLLM with --enable-lora) that serves the "
+        "local LoRA models; unset: load them in the bot process.",
+    )
     worker_in_process: bool = Field(
         default=True, description="`fanqa run` also runs a training worker in-process."
     )

@@ -23,6 +23,8 @@ __all__ = [
     "Message",
     "ModelStatus",
     "ModelVersion",
+    "Notification",
+    "NotificationStatus",
     "PairMessage",
     "PairStatus",
     "QAPair",
@@ -51,6 +53,12 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class ModelStatus(StrEnum):
@@ -306,3 +314,30 @@ class AnswerLog(SQLModel, table=True):
     feedback_down: int = 0
     latency_ms: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: a message for a community's moderator chat, delivered by ``fanqa run``.
+
+    ``key`` is unique: recording the same event twice (a worker restarted mid-run) is a no-op.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_notification_key"),
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    image_path: str | None = Field(default=None, max_length=1024)
+    status: str = Field(default=NotificationStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str | None = Field(default=None, max_length=255)
+    claimed_until: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

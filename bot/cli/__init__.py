@@ -18,6 +18,8 @@ _MODULES = (
     "bot.cli.train_cmd",
     "bot.cli.models_cmd",
     "bot.cli.ask_cmd",
+    "bot.cli.run_cmd",
+    "bot.cli.worker_cmd",
 )
 
 for _name in _MODULES:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import or_
 from sqlalchemy.engine import Engine
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from bot.core.events import CommandEvent
 from bot.core.moderation import actor_label, is_moderator
 from bot.core.port import ChatPlatform
+from bot.core.training import TRAINING_COMMANDS, training_status
 from harvest.errors import FanqaError, InputError, NotFound
 from storage.db import session_scope
 from storage.models import Member, Message, PairMessage, QAPair, ReviewEvent, utcnow
@@ -31,6 +32,9 @@ class _Ctx:
     platform: str
     actor_id: int | None
     label: str
+    chat_id: str = ""
+    # Run after the command's transaction commits (e.g. rescheduling a training job).
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
 
 _Func = Callable[[Session, _Ctx, tuple[str, ...]], str]
@@ -213,11 +217,13 @@ def _status(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
         .where(ReviewEvent.community_id == ctx.community_id)
         .order_by(col(ReviewEvent.id).desc())
     ).first()
+    training = training_status(session, ctx.community_id)
     if last is None:
-        return f"Pairs: {line}. No reviews yet."
+        return "\n".join([f"Pairs: {line}. No reviews yet.", *training])
     target = f" #{last.pair_id}" if last.pair_id is not None else ""
     when = last.created_at.strftime("%Y-%m-%d %H:%M")
-    return f"Pairs: {line}. Last review: {last.action}{target} by {last.actor_label} ({when})."
+    head = f"Pairs: {line}. Last review: {last.action}{target} by {last.actor_label} ({when})."
+    return "\n".join([head, *training])
 
 
 def _help(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
@@ -233,7 +239,13 @@ COMMANDS: dict[str, _Spec] = {
     "edit": _Spec(_edit, "/edit ID new answer", "replace a pair's answer"),
     "expert": _Spec(_expert, "/expert add|remove USER", "give or take the expert role"),
     "forget": _Spec(_forget, "/forget USER", "delete a member's messages and pairs"),
-    "status": _Spec(_status, "/status", "pair counts and the last review", False),
+    **{
+        name: _Spec(func, usage, summary)
+        for name, (func, usage, summary) in TRAINING_COMMANDS.items()
+    },
+    "status": _Spec(
+        _status, "/status", "pairs, live model, training run and next scheduled training", False
+    ),
     "help": _Spec(_help, "/help", "this list", False),
 }
 
@@ -268,7 +280,11 @@ class CommandHandler:
                     event.platform,
                     actor.id,
                     actor_label(event.platform, event.user_id),
+                    event.chat_id,
                 )
-                return spec.func(session, ctx, tuple(event.args))
+                reply = spec.func(session, ctx, tuple(event.args))
         except FanqaError as exc:
             return str(exc)
+        for action in ctx.after_commit:
+            action()
+        return reply

@@ -106,10 +106,10 @@ async def test_expert_add_by_display_name_and_remove_by_id(world: World) -> None
 async def test_unknown_user_and_unknown_command(world: World) -> None:
     """An unknown member or command gets a clear one-line answer."""
     missing = await _run(world, "forget", "@nobody")
-    unknown = await _run(world, "train")
+    unknown = await _run(world, "frobnicate")
     assert (missing, unknown) == (
         "no member @nobody in this community",
-        "Unknown command /train. Try /help.",
+        "Unknown command /frobnicate. Try /help.",
     )
 
 

@@ -87,7 +87,7 @@ def test_chat_command_scripted_session(db_url: str) -> None:
     ]
     assert lines[6] == "  #1 → approved (approve)"
     assert lines[7].startswith("[3] bot: Pairs: pending 0, approved 1, rejected 0.")
-    assert len(lines) == 8
+    assert len(lines) == 10 and lines[8].startswith("Live model: none")
     with session_scope(open_engine()) as s:
         assert s.exec(select(QAPair.status)).all() == ["approved"]
 

@@ -85,9 +85,7 @@ async def test_unsure_answer_is_a_notice_in_the_askers_language(
     assert logs(world)[0].abstained
 
 
-async def test_thumbs_on_answer_is_feedback_not_a_review(
-    world: World, service: BotService
-) -> None:
+async def test_thumbs_on_answer_is_feedback_not_a_review(world: World, service: BotService) -> None:
     """👍/👎 on the bot's answer count in the answer log and touch no pair."""
     await approved(world)
     event = message("q2", "carol", QUESTION, at=600)
@@ -102,15 +100,11 @@ async def test_thumbs_on_answer_is_feedback_not_a_review(
     assert [p.status for p in world.pairs()] == ["approved"]
 
 
-async def test_moderator_correction_becomes_pending_pair(
-    world: World, service: BotService
-) -> None:
+async def test_moderator_correction_becomes_pending_pair(world: World, service: BotService) -> None:
     """A moderator's reply to the bot's answer is a new pending pair; a member's is not."""
     await approved(world)
     event = message("q2", "carol", QUESTION, at=600)
-    reply_id = (
-        await service.on_message(type(event)(event.message, True), world.platform)
-    ).reply_id
+    reply_id = (await service.on_message(type(event)(event.message, True), world.platform)).reply_id
     assert reply_id is not None
     member = await service.on_message(
         message("c1", "carol", "That did not work for me", reply_to=reply_id, at=700),
@@ -137,8 +131,9 @@ async def test_auto_policy_answers_unanswered_questions_once(
     await approved(world)  # q1 (T0) was answered by a1
     set_policy(world, "auto", wait_min=10)
     await service.on_message(message("q2", "carol", QUESTION, at=60), world.platform)
-    await service.on_message(message("q3", "erin", "How do I reset my password??", at=3000),
-                             world.platform)
+    await service.on_message(
+        message("q3", "erin", "How do I reset my password??", at=3000), world.platform
+    )
     now = T0 + timedelta(minutes=20)
     first = await service.auto_answer_due(now)
     again = await service.auto_answer_due(now + timedelta(minutes=1))
