@@ -169,7 +169,7 @@ def make_worker(
     def hosted() -> Any:
         from trainer.hosted import HostedBackend
 
-        return HostedBackend.from_settings(settings)
+        return HostedBackend.from_settings(settings, poll_interval=settings.hosted_poll_s)
 
     executor = default_executor(
         runs_dir=settings.runs_dir,

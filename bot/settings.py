@@ -68,6 +68,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FANQA_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
         description="Base URL of the OpenAI-compatible API (also OPENAI_BASE_URL).",
     )
+    hosted_poll_s: float = Field(
+        default=5.0, gt=0, description="Seconds between polls of a hosted fine-tuning job."
+    )
     scrub_pii: bool = Field(
         default=True, description="Scrub e-mails, phones and secrets before data leaves."
     )

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.runtime import open_engine
-from harvest.errors import InputError
+from harvest.errors import ConflictError, InputError
 from storage.db import session_scope
 from storage.models import Community
 from storage.repo import (
@@ -20,7 +20,7 @@ from storage.repo import (
     set_role,
     update_community,
 )
-from storage.repo.communities import COMMUNITY_SETTINGS
+from storage.repo.communities import COMMUNITY_SETTINGS, find_chat, upsert_chat
 from storage.repo.pairs import record_event
 
 community_app = typer.Typer(help="Create communities and change their settings.")
@@ -46,6 +46,66 @@ def create_cmd(
         row = get_or_create_community(session, name, system_prompt=system_prompt, language=language)
         data = _as_dict(row)
     emit_json(data) if as_json else console.print(f"community {name!r} (id {data['id']})")
+
+
+_PLATFORMS = ("telegram", "discord", "console")
+
+
+@community_app.command("link")
+@handle_errors
+def link_cmd(
+    name: str = typer.Argument(..., help="Community name."),
+    platform: str = typer.Argument(..., help="telegram | discord"),
+    chat_id: str = typer.Option(
+        ..., "--chat", help="Telegram chat id (-100… for groups) or Discord channel id."
+    ),
+    title: str = typer.Option("", help="A name for the chat in listings."),
+    policy: str | None = typer.Option(
+        None, help="Answering policy in this chat: mention | auto | off (default: community's)."
+    ),
+    moderators: bool = typer.Option(
+        False, "--moderators", help="Also make it the moderator chat (review cards, notices)."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Link a live chat to a community: the bot harvests and answers only in linked chats."""
+    if platform not in _PLATFORMS:
+        raise InputError(f"one of {', '.join(_PLATFORMS)}", field="platform")
+    if policy is not None and policy not in ("mention", "auto", "off"):
+        raise InputError("one of mention, auto, off", field="--policy")
+    chat_id = chat_id.strip()
+    if not chat_id.lstrip("-").isdigit() and platform != "console":
+        raise InputError(f"a {platform} chat id is a number, got {chat_id!r}", field="chat_id")
+    with session_scope(open_engine()) as session:
+        community = get_community(session, name)
+        chat = find_chat(session, platform, chat_id)
+        if chat is not None and chat.community_id != community.id:
+            raise ConflictError(f"{platform} chat {chat_id} is linked to another community")
+        chat = upsert_chat(session, community.id or 0, platform, chat_id, title)
+        if policy is not None:
+            chat.answer_policy = policy
+            session.add(chat)
+        if moderators:
+            update_community(
+                session,
+                community.id or 0,
+                moderator_platform=platform,
+                moderator_chat_id=chat_id,
+            )
+        data = {
+            "community": name,
+            "platform": platform,
+            "chat_id": chat_id,
+            "title": chat.title,
+            "answer_policy": chat.answer_policy or community.answer_policy,
+            "moderator_chat": moderators
+            or (community.moderator_platform, community.moderator_chat_id) == (platform, chat_id),
+        }
+    if as_json:
+        emit_json(data)
+    else:
+        role = " (moderator chat)" if data["moderator_chat"] else ""
+        console.print(f"linked {platform} chat {chat_id} to {name!r}{role}")
 
 
 @community_app.command("list")

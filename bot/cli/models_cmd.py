@@ -11,11 +11,11 @@ from rich.table import Table
 from sqlmodel import select
 
 from bot.cli.app import app, console, emit_json, handle_errors
-from bot.cli.train_cmd import TINY_MARKER
 from bot.runtime import open_engine
 from storage.db import session_scope
 from storage.models import Chat, Message, ModelVersion, QAPair
 from storage.repo import get_community
+from trainer.enqueue import TINY_MARKER
 from trainer.registry import get_model, list_models, promote, rollback
 
 models_app = typer.Typer(help="Trained model versions: list, inspect, promote, roll back.")

@@ -18,6 +18,7 @@ from storage.db import session_scope
 from storage.models import RunStatus, TrainingRun
 from storage.repo import get_community
 from trainer.defaults import PROFILES, suggest_hyperparameters
+from trainer.enqueue import TINY_MARKER
 from trainer.runs import cancel_run, execute_run, get_run, list_runs, queue_run, run_metrics
 from trainer.snapshot import approved_pairs, holdout_target
 
@@ -25,7 +26,6 @@ runs_app = typer.Typer(help="Follow, inspect and cancel training runs.")
 app.add_typer(runs_app, name="runs")
 
 _JSON = typer.Option(False, "--json", help="Print JSON.")
-TINY_MARKER = "fanqa_tiny.json"  # written by `fanqa model init-tiny`: train with "scratch"
 _DONE = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
@@ -69,9 +69,14 @@ def _profile(base_model: str, profile: str) -> str:
 def train_cmd(
     community: str = typer.Option(..., "--community", "-c", help="Community name."),
     base_model: str | None = typer.Option(None, help="Local path or hub id (default: settings)."),
+    backend: str | None = typer.Option(
+        None, help="local | openai (default: FANQA_TRAINING_BACKEND)."
+    ),
     profile: str = typer.Option("auto", help="auto | pretrained | scratch (tiny models)."),
     epochs: float | None = typer.Option(None, min=0.1, help="Override the suggested epochs."),
-    wait: bool = typer.Option(True, "--wait/--no-wait", help="Train now, in a child process."),
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="Train now (else: queue for `fanqa worker`)."
+    ),
     resume: int | None = typer.Option(None, help="Resume this failed/cancelled run instead."),
     as_json: bool = _JSON,
 ) -> None:
@@ -83,6 +88,12 @@ def train_cmd(
             engine, resume, runs_dir=settings.runs_dir, device=device_setting(), resume=True
         )
         _finish(run, as_json)
+        return
+    chosen_backend = backend or settings.training_backend
+    if chosen_backend not in ("local", "openai"):
+        raise InputError("one of local, openai", field="--backend")
+    if chosen_backend == "openai":
+        _train_hosted(engine, community, base_model, epochs, wait, as_json)
         return
     base = base_model or settings.base_model
     chosen = _profile(base, profile)
@@ -98,13 +109,56 @@ def train_cmd(
             hp["epochs"] = epochs
         run_id = queue_run(session, cid, base_model=base, hyperparameters=hp).id or 0
     if not wait:
-        with session_scope(engine) as session:
-            run = get_run(session, run_id)
-        emit_json(run_dict(run)) if as_json else console.print(f"queued run {run_id}")
+        _queued(engine, run_id, as_json)
         return
     if not as_json:
         console.print(f"run {run_id}: training {base} ({chosen} profile) …")
     run = execute_run(engine, run_id, runs_dir=settings.runs_dir, device=device_setting())
+    _finish(run, as_json)
+
+
+def _queued(engine: Any, run_id: int, as_json: bool) -> None:
+    with session_scope(engine) as session:
+        run = get_run(session, run_id)
+    if as_json:
+        emit_json(run_dict(run))
+    else:
+        console.print(f"queued run {run_id}; `fanqa worker` (or `fanqa run`) will pick it up")
+
+
+def _train_hosted(
+    engine: Any,
+    community: str,
+    base_model: str | None,
+    epochs: float | None,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """A run on the OpenAI-compatible fine-tuning API (the provider picks the rest)."""
+    settings = get_settings()
+    hp: dict[str, Any] = {} if epochs is None else {"n_epochs": max(1, round(epochs))}
+    base = base_model or settings.hosted_base_model
+    with session_scope(engine) as session:
+        cid = get_community(session, community).id or 0
+        run_id = (
+            queue_run(session, cid, base_model=base, hyperparameters=hp, backend="openai").id or 0
+        )
+    if not wait:
+        _queued(engine, run_id, as_json)
+        return
+    from trainer.hosted import HostedBackend, execute_hosted_run
+
+    hosted = HostedBackend.from_settings(settings, poll_interval=settings.hosted_poll_s)
+    if not as_json:
+        console.print(f"run {run_id}: fine-tuning {base} at the hosted API …")
+    run = execute_hosted_run(
+        engine,
+        run_id,
+        hosted,
+        runs_dir=settings.runs_dir,
+        scrub=settings.scrub_pii,
+        on_event=None if as_json else (lambda text: console.print(f"  {text}")),
+    )
     _finish(run, as_json)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from harvest.errors import InputError, NotFound
@@ -145,8 +146,18 @@ def get_or_create_member(
             display_name=display_name,
             is_bot=is_bot,
         )
-        session.add(member)
-        session.flush()
+        try:  # two chats of a community may see a new member at once (bots, shards)
+            with session.begin_nested():
+                session.add(member)
+                session.flush()
+        except IntegrityError:
+            member = session.exec(
+                select(Member).where(
+                    Member.community_id == community_id,
+                    Member.platform == platform,
+                    Member.external_id == external_id,
+                )
+            ).one()
     elif display_name and member.display_name != display_name:
         member.display_name = display_name
         session.add(member)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import Message, PairMessage, QAPair, utcnow
@@ -22,8 +23,15 @@ def store_message(session: Session, message: Message) -> tuple[Message, bool]:
     existing = get_message(session, message.chat_id, message.external_id)
     if existing is not None:
         return existing, False
-    session.add(message)
-    session.flush()
+    try:  # the same update delivered twice at once: the second insert loses, harmlessly
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        stored = get_message(session, message.chat_id, message.external_id)
+        if stored is None:
+            raise
+        return stored, False
     return message, True
 
 
