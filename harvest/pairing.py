@@ -143,8 +143,11 @@ def answer_for_reply(
     """The pair made by ``reply`` answering ``question`` with the reply button, if any.
 
     For the live bot, one message at a time: ``reply`` must reply to ``question`` (a
-    topic root never does), come from another member, and ``question`` must read as one.
+    topic root never does), come from another member, and ``question`` must read as one,
+    unless it starts its own thread (a Discord forum post: ``thread_id == message_id``),
+    which asks by nature, as the importer also treats it.
     """
+    starts_thread = question.thread_id is not None and question.thread_id == question.message_id
     if (
         reply.reply_to_id != question.message_id
         or reply.is_topic_root
@@ -152,7 +155,7 @@ def answer_for_reply(
         or reply.author_id == question.author_id
         or not is_harvestable(reply)
         or not is_harvestable(question)
-        or not is_question(question.text, config)
+        or not (starts_thread or is_question(question.text, config))
         or not is_answer_like(reply.text)
     ):
         return None

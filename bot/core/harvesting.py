@@ -135,7 +135,10 @@ class Harvester:
         if msg.reply_to_id is None:
             return None
         question = get_message(session, row.chat_id, msg.reply_to_id)
-        if question is None or question.deleted or not question.is_question:
+        if question is None or question.deleted:
+            return None
+        starts_thread = question.thread_external_id == question.external_id
+        if not (question.is_question or starts_thread):
             return None
         roles = {author.external_id: Role(author.role)}
         q_msg = _as_chat_message(session, question, msg.platform, msg.chat_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from harvest.dedup import content_hash
 from harvest.model import ChatMessage
 from harvest.questions import detect_language
 from storage.db import session_scope
-from storage.models import AnswerLog, Chat, Community, Message, QAPair, utcnow
+from storage.models import AnswerLog, Chat, Community, Member, Message, QAPair, utcnow
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.messages import get_message
 from storage.repo.pairs import split_for_hash
@@ -46,6 +47,7 @@ __all__ = [
     "MessageOutcome",
     "format_answer",
     "pick_notice",
+    "review_card",
 ]
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,29 @@ class AnswerPolicy:
     AUTO = "auto"
     OFF = "off"
     ALL = (MENTION, AUTO, OFF)
+
+
+BOT_AUTHOR_ID = "fanqa-bot"
+_CARD_Q, _CARD_A = 200, 400
+_HASH_NUMBER = re.compile(r"#(?=\d)")
+
+
+def _card_snippet(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    flat = _HASH_NUMBER.sub("＃", flat)  # the card names exactly one pair: #id
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def review_card(pair: QAPair, chat_title: str = "", answerer: Member | None = None) -> str:
+    """A new pair's review card: moderators react ✅ / ❌ on it to approve / reject."""
+    where = f" · {chat_title}" if chat_title else ""
+    who = f" — {answerer.display_name}" if answerer is not None and answerer.display_name else ""
+    return (
+        f"📝 #{pair.id} pending{where}\n"
+        f"Q: {_card_snippet(pair.question_text, _CARD_Q)}\n"
+        f"A: {_card_snippet(pair.answer_text, _CARD_A)}{who}\n"
+        f"✅ approve · ❌ reject · /edit {pair.id} …"
+    )
 
 
 def pick_notice(question: str) -> str:
@@ -139,6 +164,8 @@ class BotService:
         outcome = await asyncio.to_thread(self.harvester.handle_message, event)
         if outcome.kind in ("ignored", "duplicate") or msg.is_bot:
             return MessageOutcome(outcome)
+        if outcome.kind == "paired":
+            await self._post_card(outcome.pair_ids[0], platform)
         correction = None
         if msg.reply_to_id is not None:
             correction = await self._correction(msg, platform)
@@ -259,21 +286,74 @@ class BotService:
                 if row is not None:
                     row.answer_external_id = reply_id
                     session.add(row)
+        self._store_bot_message(platform_name, chat_id, reply_id, text, question_id)
+
+    def _store_bot_message(
+        self,
+        platform_name: str,
+        chat_id: str,
+        message_id: str,
+        text: str,
+        reply_to: str | None = None,
+    ) -> None:
+        """Keep what the bot said, so reactions and replies to it can be understood."""
         self.harvester.handle_message(
             MessageEvent(
                 ChatMessage(
                     platform=platform_name,
                     chat_id=chat_id,
-                    message_id=reply_id,
-                    author_id="fanqa-bot",
+                    message_id=message_id,
+                    author_id=BOT_AUTHOR_ID,
                     author_name="fanqa",
                     text=text,
                     sent_at=self.clock(),
-                    reply_to_id=question_id,
+                    reply_to_id=reply_to,
                     is_bot=True,
                 )
             )
         )
+
+    # -- review cards -------------------------------------------------------------------
+
+    async def _post_card(self, pair_id: int, origin: ChatPlatform) -> str | None:
+        """Post a new pair's review card in the moderator chat (not the chat it came from)."""
+        card = await asyncio.to_thread(self._card, pair_id)
+        if card is None:
+            return None
+        platform_name, chat_id, text = card
+        platform = self.platforms.get(platform_name)
+        if platform is None and origin.name == platform_name:
+            platform = origin
+        if platform is None:
+            return None
+        try:
+            card_id = await platform.send(chat_id, text)
+        except Exception:  # a card that cannot be posted must not lose the harvested pair
+            log.exception("posting the review card of pair %s failed", pair_id)
+            return None
+        await asyncio.to_thread(self._store_bot_message, platform_name, chat_id, card_id, text)
+        return card_id
+
+    def _card(self, pair_id: int) -> tuple[str, str, str] | None:
+        with session_scope(self.engine) as session:
+            pair = session.get(QAPair, pair_id)
+            if pair is None:
+                return None
+            community = session.get(Community, pair.community_id)
+            if community is None or not (
+                community.moderator_platform and community.moderator_chat_id
+            ):
+                return None
+            target = find_chat(session, community.moderator_platform, community.moderator_chat_id)
+            if target is None or target.id == pair.chat_id:
+                return None  # unlinked, or the pair was found in the moderator chat itself
+            source = session.get(Chat, pair.chat_id) if pair.chat_id is not None else None
+            answerer = session.get(Member, pair.answerer_id) if pair.answerer_id else None
+            return (
+                community.moderator_platform,
+                community.moderator_chat_id,
+                review_card(pair, source.title if source else "", answerer),
+            )
 
     async def auto_answer_due(self, now: datetime | None = None) -> list[str]:
         """Answer questions nobody answered in time in ``auto`` chats; returns reply ids."""

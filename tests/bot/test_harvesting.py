@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -125,3 +126,17 @@ def test_delete_removes_pair(world: World) -> None:
     world.qa()
     deleted = world.harvester.handle_delete(DeleteEvent(PLATFORM, "g1", "a1"))
     assert (deleted.kind, world.pairs(live_only=True)) == ("deleted", [])
+
+
+def test_forum_post_is_a_question_even_without_a_question_mark(world: World) -> None:
+    """A post that starts its own thread asks by nature; a plain statement still does not."""
+    post = message("p1", "alice", "Login fails after the 2.3 update")
+    post = type(post)(replace(post.message, thread_id="p1"))
+    world.harvester.handle_message(post)
+    reply = message("r1", "bob", "Clear the app cache, then log in again.", reply_to="p1", at=60)
+    reply = type(reply)(replace(reply.message, thread_id="p1"))
+    outcome = world.harvester.handle_message(reply)
+    assert outcome.kind == "paired"
+    assert [(p.question_text, p.answer_text) for p in world.pairs()] == [
+        ("Login fails after the 2.3 update", "Clear the app cache, then log in again.")
+    ]

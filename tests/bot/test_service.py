@@ -12,6 +12,7 @@ from bot.core import BotService
 from bot.core.service import pick_notice
 from storage.db import session_scope
 from storage.models import AnswerLog, Chat, Community, QAPair
+from storage.repo.communities import upsert_chat
 from tests.bot.conftest import T0, World, message, reaction
 
 QUESTION = "How do I reset my password?"
@@ -174,3 +175,30 @@ async def test_unlinked_chat_is_ignored(world: World, service: BotService) -> No
         False,
         0,
     )
+
+
+async def test_new_pair_gets_a_review_card_moderators_react_on(
+    world: World, service: BotService
+) -> None:
+    """A live pair is carded in the moderator chat; a moderator's ✅ there approves it."""
+    with session_scope(world.engine) as s:
+        community = s.get(Community, world.fund_id)
+        assert community is not None
+        community.moderator_platform, community.moderator_chat_id = "fake", "mods"
+        s.add(community)
+        upsert_chat(s, world.fund_id, "fake", "mods", "Moderators")
+    await service.on_message(
+        message("q1", "alice", "Fee for #3 fund? How is it charged?"), world.platform
+    )
+    await service.on_message(
+        message("a1", "bob", "0.5% a year, taken from the NAV daily.", reply_to="q1", at=30),
+        world.platform,
+    )
+    chat, to, card = world.platform.sent[-1]
+    [pair] = world.pairs()
+    assert (chat, to) == ("mods", None)
+    assert card.startswith(f"📝 #{pair.id} pending · Fund chat") and "＃3" in card
+    card_id = f"bot-{len(world.platform.sent)}"
+    ignored = await service.on_reaction(reaction(card_id, "carol", chat="mods"), world.platform)
+    done = await service.on_reaction(reaction(card_id, "mod", chat="mods"), world.platform)
+    assert (ignored.action, done.action, world.pairs()[0].status) == (None, "approve", "approved")
