@@ -117,9 +117,7 @@ def _time_answers(
         question = QUESTIONS[i % len(QUESTIONS)]
         started = time.perf_counter()
         with session_scope(engine) as session:
-            answer(
-                session, cid, question, generator_factory=factory, max_new_tokens=max_new_tokens
-            )
+            answer(session, cid, question, generator_factory=factory, max_new_tokens=max_new_tokens)
         elapsed = (time.perf_counter() - started) * 1000.0
         if i == 0:
             first = elapsed

@@ -72,15 +72,22 @@ def _child(kind: str, export: str, db: str, implicit: bool) -> dict[str, float]:
         pairs = 0
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"messages": n, "pairs": pairs, "seconds": round(seconds, 2),
-            "messages_per_s": round(n / seconds), "peak_rss_mb": round(peak_mb, 1)}
+    return {
+        "messages": n,
+        "pairs": pairs,
+        "seconds": round(seconds, 2),
+        "messages_per_s": round(n / seconds),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
 
 
 def _run(kind: str, export: Path, workdir: Path, implicit: bool = True) -> dict[str, float]:
     db = workdir / f"{kind}-{export.stem}-{implicit}.db"
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, str(export), str(db), str(int(implicit))],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

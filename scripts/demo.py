@@ -32,7 +32,10 @@ def fanqa(*args: str, capture: bool = False) -> str:
     """Run one fanqa command, printing it first; stop the demo if it fails."""
     print(f"\n$ fanqa {' '.join(args)}", flush=True)
     result = subprocess.run(
-        [*FANQA, *args], env=ENV, cwd=ROOT, text=True,
+        [*FANQA, *args],
+        env=ENV,
+        cwd=ROOT,
+        text=True,
         capture_output=capture,
     )
     if result.returncode != 0:
@@ -50,8 +53,13 @@ def main() -> int:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     print("== 1. a community and its moderators / experts ==")
-    fanqa("community", "create", COMMUNITY, "--system-prompt",
-          "你是基金定投交流群的助手。You answer questions of a fund DCA club, briefly.")
+    fanqa(
+        "community",
+        "create",
+        COMMUNITY,
+        "--system-prompt",
+        "你是基金定投交流群的助手。You answer questions of a fund DCA club, briefly.",
+    )
     # Answer at 3 a.m. only when sure: below 0.75 the bot says a moderator will follow up.
     fanqa("community", "set", COMMUNITY, "min_confidence=0.75")
     for user_id, name in DEMO_MODERATORS.items():
@@ -65,12 +73,15 @@ def main() -> int:
     fanqa("pairs", "list", "-c", COMMUNITY, "--limit", "8")
 
     print("\n== 3. review as a moderator: approve expert answers, reject noise ==")
-    pairs = json.loads(fanqa("pairs", "list", "-c", COMMUNITY, "--limit", "1000", "--json",
-                             capture=True))
+    pairs = json.loads(
+        fanqa("pairs", "list", "-c", COMMUNITY, "--limit", "1000", "--json", capture=True)
+    )
     approve = [str(p["id"]) for p in pairs if p["score"] >= 10 and len(p["answer"]) >= 12]
     reject = [str(p["id"]) for p in pairs if str(p["id"]) not in approve]
-    print(f"approving {len(approve)} pair(s) answered by moderators/experts, "
-          f"rejecting {len(reject)} other(s)")
+    print(
+        f"approving {len(approve)} pair(s) answered by moderators/experts, "
+        f"rejecting {len(reject)} other(s)"
+    )
     fanqa("pairs", "approve", *approve, "-c", COMMUNITY, "--json", capture=True)
     if reject:
         fanqa("pairs", "reject", *reject, "-c", COMMUNITY, "--json", capture=True)
@@ -136,6 +147,7 @@ def show_report() -> None:
         report = Path(latest["report_path"])
         print(f"\ngate report of model {latest['id']} ({latest['status']}): {report}")
         print(f"chart: {report.with_suffix('.png')}")
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""Telegram harvesting latency: update enqueued at the Bot API emulator → pair stored; JSON.
+
+Users alternate questions and replies at ``--rate`` updates/s for ``--duration`` s into one
+supergroup; the real python-telegram-bot ``Application`` long-polls them from the local
+emulator and the core stores them (SQLite file, WAL). For every reply the time from the
+emulator enqueueing it to ``BotService.on_message`` returning a stored pair is measured.
+``lost`` counts replies whose pair never appeared. The baseline in the same run feeds the
+same kind of events straight into ``BotService`` (no Telegram, no HTTP): ``ratio`` is the
+Telegram path's throughput over the core's own.
+
+    .venv/bin/python bench/telegram_latency.py [--rate 1000] [--duration 30] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.core.events import MessageEvent
+from bot.core.port import ChatPlatform
+from bot.core.service import BotService, MessageOutcome
+from bot.telegram_bot import TelegramBot
+from harvest.model import ChatMessage
+from storage import make_engine, upgrade
+from storage.db import session_scope
+from storage.repo.communities import get_or_create_community, upsert_chat
+from tests.helpers.telegram_emulator import TelegramEmulator
+
+TOKEN = "1000:bench-token"
+CHAT = -1001234567890
+USERS = 200  # askers and answerers rotate so nobody's messages merge
+
+
+class TimedService(BotService):
+    """Records when each reply's pair is stored."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.paired_at: dict[str, float] = {}
+        self.handled = 0
+
+    async def on_message(
+        self, event: MessageEvent, platform: ChatPlatform, *, prompt: str | None = None
+    ) -> MessageOutcome:
+        outcome = await super().on_message(event, platform, prompt=prompt)
+        self.handled += 1
+        if outcome.harvest.kind == "paired":
+            self.paired_at[event.message.message_id] = time.perf_counter()
+        return outcome
+
+
+def _engine(folder: Path, name: str) -> Any:
+    engine = make_engine(f"sqlite:///{folder / name}")
+    upgrade(engine)
+    with session_scope(engine) as s:
+        community = get_or_create_community(s, "bench")
+        upsert_chat(s, community.id or 0, "telegram", str(CHAT), "bench")
+    return engine
+
+
+def _texts(i: int) -> tuple[str, str]:
+    return (
+        f"How do I redeem fund number {i} before the cut-off?",
+        f"Open the app, pick fund {i} and tap Redeem; it settles in T+2.",
+    )
+
+
+async def _telegram(folder: Path, rate: float, duration: float, drain: float) -> dict[str, Any]:
+    engine = _engine(folder, "telegram.db")
+    service = TimedService(engine)
+    tg = TelegramEmulator(TOKEN)
+    for uid in range(1, 2 * USERS + 1):
+        tg.add_user(uid, f"user{uid}")
+    tg.add_chat(CHAT, "bench")
+    await tg.start()
+    bot = TelegramBot(service, TOKEN, base_url=tg.base_url, poll_timeout=1)
+    await bot.start()
+    total = int(rate * duration)
+    replies: dict[str, int] = {}  # reply message id -> update id
+    question_id = 0
+    started = time.perf_counter()
+    for n in range(total):
+        due = started + n / rate
+        ahead = due - time.perf_counter()
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+        i = n // 2
+        question, answer = _texts(i)
+        if n % 2 == 0:
+            sent = await tg.post(CHAT, 1 + i % USERS, question)
+            question_id = sent["message_id"]
+        else:
+            sent = await tg.post(CHAT, 1 + USERS + i % USERS, answer, reply_to=question_id)
+            replies[str(sent["message_id"])] = tg.log[-1]["update_id"]
+    produced = time.perf_counter() - started
+    deadline = time.perf_counter() + drain
+    while len(service.paired_at) < len(replies) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    finished = time.perf_counter()
+    await bot.stop()
+    await tg.close()
+    engine.dispose()
+    latencies = sorted(
+        (service.paired_at[mid] - tg.pushed_at[uid]) * 1000
+        for mid, uid in replies.items()
+        if mid in service.paired_at
+    )
+    last = max(service.paired_at.values(), default=finished)
+    return {
+        "updates_sent": total,
+        "send_rate_per_s": round(total / produced, 1),
+        "processed_rate_per_s": round(service.handled / (last - started), 1),
+        "pairs_expected": len(replies),
+        "pairs_stored": len(latencies),
+        "lost": len(replies) - len(latencies),
+        "latency_ms": {
+            "p50": round(_quantile(latencies, 0.50), 1),
+            "p99": round(_quantile(latencies, 0.99), 1),
+            "max": round(latencies[-1], 1) if latencies else None,
+        },
+        "drain_s": round(max(0.0, last - started - produced), 2),
+    }
+
+
+async def _baseline(folder: Path, count: int) -> float:
+    """Messages/s the core stores when fed directly (no Telegram, no HTTP)."""
+    engine = _engine(folder, "baseline.db")
+    service = BotService(engine)
+
+    class Silent:
+        name = "telegram"
+
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    for n in range(count):
+        i = n // 2
+        question, answer = _texts(i)
+        text, author = (question, 1 + i % USERS) if n % 2 == 0 else (answer, 1 + USERS + i % USERS)
+        msg = ChatMessage(
+            "telegram",
+            str(CHAT),
+            str(n + 1),
+            str(author),
+            f"user{author}",
+            text,
+            now,
+            reply_to_id=str(n) if n % 2 else None,
+        )
+        await service.on_message(MessageEvent(msg), Silent())  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return count / elapsed
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0, help="updates per second")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    parser.add_argument("--drain", type=float, default=300.0, help="max seconds to catch up")
+    parser.add_argument("--quick", action="store_true", help="3 s of load")
+    args = parser.parse_args()
+    duration = 3.0 if args.quick else args.duration
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        result = asyncio.run(_telegram(folder, args.rate, duration, args.drain))
+        baseline = asyncio.run(_baseline(folder, min(2000, result["updates_sent"])))
+    report = {
+        "bench": "telegram_latency",
+        "target_rate_per_s": args.rate,
+        "duration_s": duration,
+        **result,
+        "baseline_core_rate_per_s": round(baseline, 1),
+        "ratio_vs_core": round(result["processed_rate_per_s"] / baseline, 3),
+        "sustained_target": result["processed_rate_per_s"] >= 0.95 * args.rate,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
