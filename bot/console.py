@@ -1,6 +1,7 @@
 """A terminal chat with the bot: the console adapter of the ``ChatPlatform`` port.
 
-Each input line is one of: a message; ``>ID text`` a reply to message ID; ``+ID ✅`` /
+Each input line is one of: a message (mention ``@bot`` to ask the bot, as in a group);
+``>ID text`` a reply to message ID; ``+ID ✅`` /
 ``-ID ✅`` a reaction added / removed; ``/command args``; ``:as NAME`` to switch user;
 ``:quit``.
 """
@@ -8,6 +9,7 @@ Each input line is one of: a message; ``>ID text`` a reply to message ID; ``+ID 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,19 +17,20 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.core.commands import CommandHandler
 from bot.core.events import CommandEvent, MessageEvent, ReactionEvent
-from bot.core.harvesting import Harvester, HarvestOutcome
-from bot.core.moderation import ReactionModerator
+from bot.core.harvesting import HarvestOutcome
+from bot.core.service import BotService
 from harvest.model import ChatMessage
 from storage.db import session_scope
 from storage.models import Message
 from storage.repo.communities import get_community, upsert_chat
+from trainer.answering import GeneratorFactory
 
 __all__ = ["PLATFORM", "ConsolePlatform", "ConsoleSession", "parse_line"]
 
 PLATFORM = "console"
 BOT_ID = "fanqa-bot"
+_MENTION = re.compile(r"@(?:bot|fanqa)\b", re.IGNORECASE)
 HINT = "lines: text | >ID reply | +ID ✅ / -ID ✅ | /command | :as NAME | :quit"
 
 
@@ -37,10 +40,28 @@ class ConsolePlatform:
     name = PLATFORM
 
     def __init__(self, out: Callable[[str], None], first_id: int = 1) -> None:
-        self.out = out
+        self._print = out
+        self._held: list[str] | None = None
         self.moderators: set[str] = set()
         self.sent: list[tuple[str, str, str | None]] = []  # (id, text, reply_to)
         self._next = first_id
+
+    def out(self, line: str) -> None:
+        """Print ``line``, or keep it until ``release`` while held."""
+        if self._held is None:
+            self._print(line)
+        else:
+            self._held.append(line)
+
+    def hold(self) -> None:
+        """Keep what the bot says until ``release`` (the user's line prints first)."""
+        self._held = []
+
+    def release(self) -> None:
+        """Print what was held."""
+        held, self._held = self._held or [], None
+        for line in held:
+            self._print(line)
 
     def next_id(self) -> str:
         """A fresh message id for this chat (users and the bot share the sequence)."""
@@ -111,6 +132,7 @@ class ConsoleSession:
         *,
         moderator: bool = False,
         out: Callable[[str], None] = print,
+        generator_factory: GeneratorFactory | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.engine = engine
@@ -128,11 +150,11 @@ class ConsoleSession:
         self.platform = ConsolePlatform(out, first)
         if moderator:
             self.platform.moderators.add(user)
-        self.harvester = Harvester(engine)
-        self.moderation = ReactionModerator(engine)
-        self.commands = CommandHandler(engine)
+        self.service = BotService(engine, generator_factory=generator_factory, clock=clock)
+        self.service.register(self.platform)
+        self.harvester = self.service.harvester
 
-    def _message(self, text: str, reply_to: str | None = None) -> None:
+    async def _message(self, text: str, reply_to: str | None = None) -> None:
         message_id = self.platform.next_id()
         msg = ChatMessage(
             platform=PLATFORM,
@@ -144,9 +166,15 @@ class ConsoleSession:
             sent_at=self.clock(),
             reply_to_id=reply_to,
         )
-        outcome = self.harvester.handle_message(MessageEvent(msg, "@bot" in text.lower()))
+        mentioned = _MENTION.search(text) is not None
+        # Echo the line before the bot's reply to it is printed.
         arrow = f" → {reply_to}" if reply_to else ""
-        self.out(f"[{message_id}] {self.user}{arrow}: {text}{_note(outcome)}")
+        self.platform.hold()
+        outcome = await self.service.on_message(
+            MessageEvent(msg, mentioned), self.platform, prompt=_MENTION.sub(" ", text).strip()
+        )
+        self.out(f"[{message_id}] {self.user}{arrow}: {text}{_note(outcome.harvest)}")
+        self.platform.release()
 
     def _store_bot_messages(self) -> None:
         for message_id, text, reply_to in self.platform.sent:
@@ -175,18 +203,18 @@ class ConsoleSession:
         elif kind == "bad":
             self.out(f"  ? {HINT}")
         elif kind in ("message", "reply"):
-            self._message(rest, target)
+            await self._message(rest, target)
         elif kind in ("react", "unreact") and target is not None:
             event = ReactionEvent(
                 PLATFORM, self.chat_id, target, self.user, self.user, rest, kind == "react"
             )
-            outcome = await self.moderation.handle_reaction(event, self.platform)
+            outcome = await self.service.on_reaction(event, self.platform)
             self.out(f"  {outcome.text}")
         elif kind == "command":
             name, *args = rest.split()
             event_c = CommandEvent(PLATFORM, self.chat_id, self.user, self.user, name, tuple(args))
             await self.platform.send(
-                self.chat_id, await self.commands.handle(event_c, self.platform)
+                self.chat_id, await self.service.on_command(event_c, self.platform)
             )
         self._store_bot_messages()
         return True

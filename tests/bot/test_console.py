@@ -107,3 +107,28 @@ def test_unknown_community_exits_2(db_url: str) -> None:
     """`fanqa chat` on a missing community fails with exit status 2."""
     result = CliRunner().invoke(app, ["chat", "--community", "nope"], input=":quit\n")
     assert result.exit_code == 2
+
+
+def test_mentioning_the_bot_gets_an_answer_after_the_question(db_url: str) -> None:
+    """Once a pair is approved, "@bot …" is answered from it, printed after the question."""
+    script = "\n".join(
+        [
+            ":as alice",
+            "How do I reset my password?",
+            ":as bob",
+            ">1 Open settings and tap reset.",
+            ":as mod",
+            "+2 ✅",
+            ":as carol",
+            "@bot how do I reset my password?",
+            ":quit",
+        ]
+    )
+    result = CliRunner().invoke(
+        app, ["chat", "--community", "fund", "--as", "mod", "--moderator"], input=script
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    asked = lines.index("[3] carol: @bot how do I reset my password?  (question)")
+    assert lines[asked + 1].startswith("[4] bot → 3: Open settings and tap reset.")
+    assert "Sources: #1" in "\n".join(lines[asked + 1 :])
