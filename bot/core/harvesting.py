@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -73,23 +74,52 @@ class Harvester:
     ``merge_window``: seconds within which an answerer's follow-up joins their pending pair.
     """
 
-    def __init__(self, engine: Engine, *, merge_window: float = 120.0) -> None:
+    def __init__(
+        self, engine: Engine, *, merge_window: float = 120.0, cache_ttl: float = 30.0
+    ) -> None:
         self.engine = engine
         self.merge_window = merge_window
+        self.cache_ttl = cache_ttl
+        # (platform, chat) → (expires, chat id, community id, question config): a linked chat
+        # and its community's question patterns, so a message costs no look-up of either.
+        self._chats: dict[tuple[str, str], tuple[float, int, int, QuestionConfig]] = {}
+
+    def _linked(
+        self, session: Session, platform: str, chat_id: str
+    ) -> tuple[int, int, QuestionConfig] | None:
+        """(chat id, community id, question config) of a linked chat, cached ``cache_ttl`` s."""
+        key = (platform, chat_id)
+        hit = self._chats.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1:]
+        chat = find_chat(session, platform, chat_id)
+        if chat is None:
+            self._chats.pop(key, None)
+            return None
+        community = session.get(Community, chat.community_id)
+        assert community is not None
+        entry = (now + self.cache_ttl, chat.id or 0, chat.community_id, _question_config(community))
+        if len(self._chats) > 10_000:
+            self._chats.clear()
+        self._chats[key] = entry
+        return entry[1:]
+
+    def forget_cache(self) -> None:
+        """Drop cached chats (after re-linking a chat or changing question patterns)."""
+        self._chats.clear()
 
     def handle_message(self, event: MessageEvent) -> HarvestOutcome:
         """Store a new message; pair it with the question it replies to, or merge it."""
         msg = event.message
         with session_scope(self.engine) as session:
-            chat = find_chat(session, msg.platform, msg.chat_id)
-            if chat is None:
+            linked = self._linked(session, msg.platform, msg.chat_id)
+            if linked is None:
                 return HarvestOutcome("ignored")
-            community = session.get(Community, chat.community_id)
-            assert community is not None
-            config = _question_config(community)
+            chat_pk, community_id, config = linked
             author = get_or_create_member(
                 session,
-                chat.community_id,
+                community_id,
                 msg.platform,
                 msg.author_id,
                 msg.author_name[:255],
@@ -99,7 +129,7 @@ class Harvester:
             row, created = store_message(
                 session,
                 Message(
-                    chat_id=chat.id or 0,
+                    chat_id=chat_pk,
                     platform=msg.platform,
                     external_id=msg.message_id,
                     author_id=author.id,
@@ -118,7 +148,7 @@ class Harvester:
             merged = self._merge(session, row, msg)
             if merged is not None:
                 return HarvestOutcome("merged", row.id, flagged, (merged,))
-            paired = self._pair(session, community, row, msg, author, config)
+            paired = self._pair(session, community_id, row, msg, author, config)
             if paired is not None:
                 return HarvestOutcome("paired", row.id, flagged, (paired,))
             return HarvestOutcome("stored", row.id, flagged)
@@ -126,7 +156,7 @@ class Harvester:
     def _pair(
         self,
         session: Session,
-        community: Community,
+        community_id: int,
         row: Message,
         msg: ChatMessage,
         author: Member,
@@ -149,14 +179,14 @@ class Harvester:
         key = source_key(msg.platform, found)
         clash = session.exec(
             select(QAPair.id).where(
-                QAPair.community_id == community.id,
+                QAPair.community_id == community_id,
                 (QAPair.content_hash == chash) | (QAPair.source_key == key),
             )
         ).first()
         if clash is not None:
             return None
         pair = QAPair(
-            community_id=community.id or 0,
+            community_id=community_id,
             chat_id=row.chat_id,
             source_key=key,
             question_message_id=question.id,
@@ -186,6 +216,7 @@ class Harvester:
                 Message.sent_at <= msg.sent_at,
             )
             .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
+            .limit(1)
         ).first()
         if prev is None:
             return None

@@ -161,14 +161,14 @@ class BotService:
         ``prompt``: the question with the bot's mention removed (defaults to the text).
         """
         msg = event.message
-        outcome = await asyncio.to_thread(self.harvester.handle_message, event)
+        outcome, card, answered_log = await asyncio.to_thread(self._harvest, event)
         if outcome.kind in ("ignored", "duplicate") or msg.is_bot:
             return MessageOutcome(outcome)
-        if outcome.kind == "paired":
-            await self._post_card(outcome.pair_ids[0], platform)
+        if card is not None:
+            await self._send_card(outcome.pair_ids[0], card, platform)
         correction = None
-        if msg.reply_to_id is not None:
-            correction = await self._correction(msg, platform)
+        if answered_log is not None:
+            correction = await self._correction(msg, answered_log, platform)
         if correction is not None or not event.mentions_bot:
             return MessageOutcome(outcome, correction_pair_id=correction)
         if self.policy_of(msg.platform, msg.chat_id) == AnswerPolicy.OFF:
@@ -315,11 +315,25 @@ class BotService:
 
     # -- review cards -------------------------------------------------------------------
 
-    async def _post_card(self, pair_id: int, origin: ChatPlatform) -> str | None:
+    def _harvest(
+        self, event: MessageEvent
+    ) -> tuple[HarvestOutcome, tuple[str, str, str] | None, int | None]:
+        """Harvest, then in one more session: the new pair's card, the answer replied to."""
+        outcome = self.harvester.handle_message(event)
+        msg = event.message
+        if outcome.kind in ("ignored", "duplicate") or msg.is_bot:
+            return outcome, None, None
+        if outcome.kind != "paired" and msg.reply_to_id is None:
+            return outcome, None, None
+        with session_scope(self.engine) as session:
+            card = self._card(session, outcome.pair_ids[0]) if outcome.kind == "paired" else None
+            log_id = self._answer_log_for(session, msg) if msg.reply_to_id else None
+        return outcome, card, log_id
+
+    async def _send_card(
+        self, pair_id: int, card: tuple[str, str, str], origin: ChatPlatform
+    ) -> str | None:
         """Post a new pair's review card in the moderator chat (not the chat it came from)."""
-        card = await asyncio.to_thread(self._card, pair_id)
-        if card is None:
-            return None
         platform_name, chat_id, text = card
         platform = self.platforms.get(platform_name)
         if platform is None and origin.name == platform_name:
@@ -334,26 +348,23 @@ class BotService:
         await asyncio.to_thread(self._store_bot_message, platform_name, chat_id, card_id, text)
         return card_id
 
-    def _card(self, pair_id: int) -> tuple[str, str, str] | None:
-        with session_scope(self.engine) as session:
-            pair = session.get(QAPair, pair_id)
-            if pair is None:
-                return None
-            community = session.get(Community, pair.community_id)
-            if community is None or not (
-                community.moderator_platform and community.moderator_chat_id
-            ):
-                return None
-            target = find_chat(session, community.moderator_platform, community.moderator_chat_id)
-            if target is None or target.id == pair.chat_id:
-                return None  # unlinked, or the pair was found in the moderator chat itself
-            source = session.get(Chat, pair.chat_id) if pair.chat_id is not None else None
-            answerer = session.get(Member, pair.answerer_id) if pair.answerer_id else None
-            return (
-                community.moderator_platform,
-                community.moderator_chat_id,
-                review_card(pair, source.title if source else "", answerer),
-            )
+    def _card(self, session: Session, pair_id: int) -> tuple[str, str, str] | None:
+        pair = session.get(QAPair, pair_id)
+        if pair is None:
+            return None
+        community = session.get(Community, pair.community_id)
+        if community is None or not (community.moderator_platform and community.moderator_chat_id):
+            return None
+        target = find_chat(session, community.moderator_platform, community.moderator_chat_id)
+        if target is None or target.id == pair.chat_id:
+            return None  # unlinked, or the pair was found in the moderator chat itself
+        source = session.get(Chat, pair.chat_id) if pair.chat_id is not None else None
+        answerer = session.get(Member, pair.answerer_id) if pair.answerer_id else None
+        return (
+            community.moderator_platform,
+            community.moderator_chat_id,
+            review_card(pair, source.title if source else "", answerer),
+        )
 
     async def auto_answer_due(self, now: datetime | None = None) -> list[str]:
         """Answer questions nobody answered in time in ``auto`` chats; returns reply ids."""
@@ -416,26 +427,25 @@ class BotService:
             session.add(row)
             return ReactionOutcome(None, f"feedback on answer {row.id} recorded")
 
-    async def _correction(self, msg: ChatMessage, platform: ChatPlatform) -> int | None:
-        target = await asyncio.to_thread(self._answer_log_for, msg)
-        if target is None or not msg.text.strip():
+    async def _correction(
+        self, msg: ChatMessage, target: int, platform: ChatPlatform
+    ) -> int | None:
+        if not msg.text.strip():
             return None
         if not await is_moderator(self.engine, platform, msg.platform, msg.chat_id, msg.author_id):
             return None
         return await asyncio.to_thread(self._store_correction, msg, target)
 
-    def _answer_log_for(self, msg: ChatMessage) -> int | None:
-        with session_scope(self.engine) as session:
-            chat = find_chat(session, msg.platform, msg.chat_id)
-            if chat is None or msg.reply_to_id is None:
-                return None
-            row = session.exec(
-                select(AnswerLog.id).where(
-                    AnswerLog.chat_id == chat.id,
-                    AnswerLog.answer_external_id == msg.reply_to_id,
-                )
-            ).first()
-            return row
+    def _answer_log_for(self, session: Session, msg: ChatMessage) -> int | None:
+        """The answer log row of the bot answer ``msg`` replies to, if it replies to one."""
+        chat = find_chat(session, msg.platform, msg.chat_id)
+        if chat is None or msg.reply_to_id is None:
+            return None
+        return session.exec(
+            select(AnswerLog.id)
+            .where(AnswerLog.chat_id == chat.id, AnswerLog.answer_external_id == msg.reply_to_id)
+            .limit(1)
+        ).first()
 
     def _store_correction(self, msg: ChatMessage, log_id: int) -> int | None:
         with session_scope(self.engine) as session:

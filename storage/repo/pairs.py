@@ -186,6 +186,7 @@ def pair_for_message(session: Session, message_id: int) -> QAPair | None:
         .join(PairMessage, col(PairMessage.pair_id) == col(QAPair.id))
         .where(PairMessage.message_id == message_id, col(QAPair.deleted_at).is_(None))
         .order_by(col(QAPair.score).desc())
+        .limit(1)
     ).first()
 
 
