@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -111,47 +112,66 @@ class Harvester:
 
     def handle_message(self, event: MessageEvent) -> HarvestOutcome:
         """Store a new message; pair it with the question it replies to, or merge it."""
-        msg = event.message
         with session_scope(self.engine) as session:
-            linked = self._linked(session, msg.platform, msg.chat_id)
-            if linked is None:
-                return HarvestOutcome("ignored")
-            chat_pk, community_id, config = linked
-            author = get_or_create_member(
-                session,
-                community_id,
-                msg.platform,
-                msg.author_id,
-                msg.author_name[:255],
+            return self._handle(session, event)
+
+    def handle_messages(self, events: Sequence[MessageEvent]) -> list[HarvestOutcome | Exception]:
+        """``handle_message`` for many, in order, in one transaction (what a busy chat needs).
+
+        Each message runs in its own savepoint: one that fails (its exception is returned in
+        its place) leaves the others stored.
+        """
+        out: list[HarvestOutcome | Exception] = []
+        with session_scope(self.engine) as session:
+            for event in events:
+                try:
+                    with session.begin_nested():
+                        out.append(self._handle(session, event))
+                except Exception as exc:  # reported to that message's caller, not the batch's
+                    out.append(exc)
+        return out
+
+    def _handle(self, session: Session, event: MessageEvent) -> HarvestOutcome:
+        msg = event.message
+        linked = self._linked(session, msg.platform, msg.chat_id)
+        if linked is None:
+            return HarvestOutcome("ignored")
+        chat_pk, community_id, config = linked
+        author = get_or_create_member(
+            session,
+            community_id,
+            msg.platform,
+            msg.author_id,
+            msg.author_name[:255],
+            is_bot=msg.is_bot,
+        )
+        flagged = bool(msg.text) and not msg.is_bot and is_question(msg.text, config)
+        row, created = store_message(
+            session,
+            Message(
+                chat_id=chat_pk,
+                platform=msg.platform,
+                external_id=msg.message_id,
+                author_id=author.id,
+                text=msg.text,
+                reply_to_external_id=msg.reply_to_id,
+                thread_external_id=msg.thread_id,
+                sent_at=msg.sent_at,
+                edited_at=msg.edited_at,
+                is_question=flagged,
                 is_bot=msg.is_bot,
-            )
-            flagged = bool(msg.text) and not msg.is_bot and is_question(msg.text, config)
-            row, created = store_message(
-                session,
-                Message(
-                    chat_id=chat_pk,
-                    platform=msg.platform,
-                    external_id=msg.message_id,
-                    author_id=author.id,
-                    text=msg.text,
-                    reply_to_external_id=msg.reply_to_id,
-                    thread_external_id=msg.thread_id,
-                    sent_at=msg.sent_at,
-                    edited_at=msg.edited_at,
-                    is_question=flagged,
-                    is_bot=msg.is_bot,
-                    has_media=msg.has_media,
-                ),
-            )
-            if not created:
-                return HarvestOutcome("duplicate", row.id, row.is_question)
-            merged = self._merge(session, row, msg)
-            if merged is not None:
-                return HarvestOutcome("merged", row.id, flagged, (merged,))
-            paired = self._pair(session, community_id, row, msg, author, config)
-            if paired is not None:
-                return HarvestOutcome("paired", row.id, flagged, (paired,))
-            return HarvestOutcome("stored", row.id, flagged)
+                has_media=msg.has_media,
+            ),
+        )
+        if not created:
+            return HarvestOutcome("duplicate", row.id, row.is_question)
+        merged = self._merge(session, row, msg)
+        if merged is not None:
+            return HarvestOutcome("merged", row.id, flagged, (merged,))
+        paired = self._pair(session, community_id, row, msg, author, config)
+        if paired is not None:
+            return HarvestOutcome("paired", row.id, flagged, (paired,))
+        return HarvestOutcome("stored", row.id, flagged)
 
     def _pair(
         self,

@@ -122,6 +122,73 @@ class MessageOutcome:
     correction_pair_id: int | None = None
 
 
+_Harvested = tuple[HarvestOutcome, tuple[str, str, str] | None, int | None]
+
+
+class _HarvestQueue:
+    """Harvests the messages that arrive together in one transaction, in arrival order.
+
+    A lone message is a batch of one; under load (many chats, concurrent updates) the
+    messages that arrived while a batch was being written form the next one. ``barrier``
+    waits until everything submitted before it is stored, so an edit, reaction or command
+    never overtakes the message it refers to.
+    """
+
+    def __init__(
+        self, run: Callable[[list[MessageEvent]], list[_Harvested | Exception]], max_batch: int
+    ) -> None:
+        self._run = run
+        self.max_batch = max_batch
+        self._pending: list[tuple[MessageEvent, asyncio.Future[_Harvested]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._submitted = 0
+        self._finished = 0
+        self._progress: asyncio.Condition | None = None
+
+    async def submit(self, event: MessageEvent) -> _Harvested:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_Harvested] = loop.create_future()
+        self._pending.append((event, future))
+        self._submitted += 1
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._drain())
+        return await future
+
+    async def barrier(self) -> None:
+        """Wait until every message submitted so far is harvested."""
+        target = self._submitted
+        if self._finished >= target:
+            return
+        progress = self._condition()
+        async with progress:
+            await progress.wait_for(lambda: self._finished >= target)
+
+    def _condition(self) -> asyncio.Condition:
+        if self._progress is None:
+            self._progress = asyncio.Condition()
+        return self._progress
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            try:
+                results = await asyncio.to_thread(self._run, [event for event, _ in batch])
+            except Exception as exc:  # the whole batch failed (e.g. the database is down)
+                results = [exc] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():  # its caller was cancelled
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+            self._finished += len(batch)
+            progress = self._condition()
+            async with progress:
+                progress.notify_all()
+
+
 class BotService:
     """Every platform's entry point into the core (see the module docstring).
 
@@ -136,6 +203,7 @@ class BotService:
         generator_factory: GeneratorFactory | None = None,
         clock: Callable[[], datetime] = utcnow,
         max_new_tokens: int = 128,
+        max_batch: int = 256,
     ) -> None:
         self.engine = engine
         self.harvester = Harvester(engine)
@@ -146,6 +214,7 @@ class BotService:
         self.max_new_tokens = max_new_tokens
         self.platforms: dict[str, ChatPlatform] = {}
         self._answering = asyncio.Lock()  # one generation at a time: the model is shared
+        self._queue = _HarvestQueue(self._harvest_batch, max_batch)
 
     def register(self, platform: ChatPlatform) -> None:
         """Make ``platform`` reachable for auto-answers and moderator notifications."""
@@ -161,7 +230,7 @@ class BotService:
         ``prompt``: the question with the bot's mention removed (defaults to the text).
         """
         msg = event.message
-        outcome, card, answered_log = await asyncio.to_thread(self._harvest, event)
+        outcome, card, answered_log = await self._queue.submit(event)
         if outcome.kind in ("ignored", "duplicate") or msg.is_bot:
             return MessageOutcome(outcome)
         if card is not None:
@@ -181,14 +250,17 @@ class BotService:
 
     async def on_edit(self, event: EditEvent) -> HarvestOutcome:
         """Update a stored message and the pairs made of it."""
+        await self._queue.barrier()
         return await asyncio.to_thread(self.harvester.handle_edit, event)
 
     async def on_delete(self, event: DeleteEvent) -> HarvestOutcome:
         """Mark a stored message deleted; its pairs leave every future dataset."""
+        await self._queue.barrier()
         return await asyncio.to_thread(self.harvester.handle_delete, event)
 
     async def on_reaction(self, event: ReactionEvent, platform: ChatPlatform) -> ReactionOutcome:
         """Feedback on a bot answer, or a moderator's verdict on a harvested pair."""
+        await self._queue.barrier()
         logged = await asyncio.to_thread(self._feedback, event)
         if logged is not None:
             return logged
@@ -196,6 +268,7 @@ class BotService:
 
     async def on_command(self, event: CommandEvent, platform: ChatPlatform) -> str:
         """The reply text for a command (never raises)."""
+        await self._queue.barrier()
         return await self.commands.handle(event, platform)
 
     # -- answering ----------------------------------------------------------------------
@@ -315,20 +388,32 @@ class BotService:
 
     # -- review cards -------------------------------------------------------------------
 
-    def _harvest(
-        self, event: MessageEvent
-    ) -> tuple[HarvestOutcome, tuple[str, str, str] | None, int | None]:
-        """Harvest, then in one more session: the new pair's card, the answer replied to."""
-        outcome = self.harvester.handle_message(event)
-        msg = event.message
-        if outcome.kind in ("ignored", "duplicate") or msg.is_bot:
-            return outcome, None, None
-        if outcome.kind != "paired" and msg.reply_to_id is None:
-            return outcome, None, None
-        with session_scope(self.engine) as session:
-            card = self._card(session, outcome.pair_ids[0]) if outcome.kind == "paired" else None
-            log_id = self._answer_log_for(session, msg) if msg.reply_to_id else None
-        return outcome, card, log_id
+    def _harvest_batch(self, events: list[MessageEvent]) -> list[_Harvested | Exception]:
+        """Harvest ``events`` in one transaction, then look up in one more session what
+        follows from them: new pairs' review cards, the bot answers replied to."""
+        results: list[_Harvested | Exception] = []
+        follow: list[tuple[int, MessageEvent, HarvestOutcome]] = []
+        for i, (event, outcome) in enumerate(
+            zip(events, self.harvester.handle_messages(events), strict=True)
+        ):
+            if isinstance(outcome, Exception):
+                results.append(outcome)
+                continue
+            results.append((outcome, None, None))
+            msg = event.message
+            if outcome.kind in ("ignored", "duplicate") or msg.is_bot:
+                continue
+            if outcome.kind == "paired" or msg.reply_to_id is not None:
+                follow.append((i, event, outcome))
+        if follow:
+            with session_scope(self.engine) as session:
+                for i, event, outcome in follow:
+                    paired = outcome.kind == "paired"
+                    card = self._card(session, outcome.pair_ids[0]) if paired else None
+                    msg = event.message
+                    log_id = self._answer_log_for(session, msg) if msg.reply_to_id else None
+                    results[i] = (outcome, card, log_id)
+        return results
 
     async def _send_card(
         self, pair_id: int, card: tuple[str, str, str], origin: ChatPlatform

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.core import BotService
@@ -202,3 +205,39 @@ async def test_new_pair_gets_a_review_card_moderators_react_on(
     ignored = await service.on_reaction(reaction(card_id, "carol", chat="mods"), world.platform)
     done = await service.on_reaction(reaction(card_id, "mod", chat="mods"), world.platform)
     assert (ignored.action, done.action, world.pairs()[0].status) == (None, "approve", "approved")
+
+
+async def test_concurrent_messages_are_harvested_in_order_in_few_transactions(
+    world: World, service: BotService
+) -> None:
+    """Messages arriving together are stored in one batch, in arrival order: every answer
+    finds its question, and a reaction sent with them waits for its pair."""
+    commits: list[int] = []
+    event.listen(world.engine, "commit", lambda _conn: commits.append(1))
+    events = []
+    for i in range(40):
+        events.append(message(f"q{i}", "alice", f"How do I fix error {i}?", at=2 * i))
+        events.append(
+            message(
+                f"a{i}", "bob", f"Restart module {i}, then retry.", reply_to=f"q{i}", at=2 * i + 1
+            )
+        )
+    outcomes = await asyncio.gather(
+        *(service.on_message(e, world.platform) for e in events),
+        service.on_reaction(reaction("a39", "mod"), world.platform),
+    )
+    kinds = [o.harvest.kind for o in outcomes[:-1]]
+    assert kinds == ["stored", "paired"] * 40
+    assert outcomes[-1].action == "approve"
+    assert len(commits) < 20  # 80 messages, a handful of transactions
+
+
+def test_a_failing_message_does_not_lose_its_batch(world: World) -> None:
+    """One message that cannot be stored is reported alone; the rest of the batch is kept."""
+    good = message("q1", "alice", "How do I reset my password?")
+    bad = message("q2", "alice", "x" * 10)
+    bad = type(bad)(replace(bad.message, sent_at=None))  # type: ignore[arg-type]
+    later = message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30)
+    first, broken, third = world.harvester.handle_messages([good, bad, later])
+    assert (first.kind, third.kind) == ("stored", "paired")  # type: ignore[union-attr]
+    assert isinstance(broken, Exception)
