@@ -344,3 +344,19 @@ class Notification(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class HandledCommand(SQLModel, table=True):
+    """A chat command already carried out: a platform re-delivering its update (Telegram after
+    a restart) must not run ``/approve`` or ``/train`` twice."""
+
+    __tablename__ = "handled_commands"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "message_id", name="uq_handled_command"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    message_id: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.commands import CommandHandler
@@ -33,7 +34,16 @@ from harvest.dedup import content_hash
 from harvest.model import ChatMessage
 from harvest.questions import detect_language
 from storage.db import session_scope
-from storage.models import AnswerLog, Chat, Community, Member, Message, QAPair, utcnow
+from storage.models import (
+    AnswerLog,
+    Chat,
+    Community,
+    HandledCommand,
+    Member,
+    Message,
+    QAPair,
+    utcnow,
+)
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.messages import get_message
 from storage.repo.pairs import split_for_hash
@@ -267,9 +277,27 @@ class BotService:
         return await self.moderation.handle_reaction(event, platform)
 
     async def on_command(self, event: CommandEvent, platform: ChatPlatform) -> str:
-        """The reply text for a command (never raises)."""
+        """The reply text for a command (never raises); empty for a re-delivered one."""
         await self._queue.barrier()
+        if event.message_id is not None and not await asyncio.to_thread(self._first_time, event):
+            log.info("command %s in %s delivered again: not run twice", event.name, event.chat_id)
+            return ""
         return await self.commands.handle(event, platform)
+
+    def _first_time(self, event: CommandEvent) -> bool:
+        """Record the command's message; False when it was handled before."""
+        try:
+            with session_scope(self.engine) as session:
+                session.add(
+                    HandledCommand(
+                        platform=event.platform,
+                        chat_id=event.chat_id[:64],
+                        message_id=str(event.message_id)[:64],
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
 
     # -- answering ----------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col, select
 
-from bot.core import BotService
+from bot.core import BotService, CommandEvent
 from bot.core.service import pick_notice
 from storage.db import session_scope
 from storage.models import AnswerLog, Chat, Community, QAPair
@@ -241,3 +241,12 @@ def test_a_failing_message_does_not_lose_its_batch(world: World) -> None:
     first, broken, third = world.harvester.handle_messages([good, bad, later])
     assert (first.kind, third.kind) == ("stored", "paired")  # type: ignore[union-attr]
     assert isinstance(broken, Exception)
+
+
+async def test_a_redelivered_command_runs_once(world: World, service: BotService) -> None:
+    """The same command message delivered twice (a restart) is carried out once."""
+    pair_id = world.qa()
+    first = CommandEvent("fake", "g1", "mod", "Mod", "approve", (str(pair_id),), message_id="m9")
+    assert "approved" in (await service.on_command(first, world.platform)).lower()
+    assert await service.on_command(first, world.platform) == ""
+    assert len(world.events()) == 1
