@@ -34,6 +34,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy harvest storage trainer bot
 
 bench: install
 	$(PY) bench/irc_linking.py

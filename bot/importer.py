@@ -31,6 +31,12 @@ from storage.repo.pairs import split_for_hash
 
 __all__ = ["ImportSummary", "import_export", "import_messages"]
 
+
+def _table(model: Any) -> Any:
+    """The Core table of a SQLModel class (for bulk ``INSERT … ON CONFLICT``)."""
+    return model.__table__
+
+
 BATCH = 5000
 
 
@@ -81,7 +87,7 @@ class _Importer:
         self.chats: dict[tuple[str, str], int] = {}
         self.members: dict[tuple[str, str], int] = {}
         self.roles: dict[str, Role] = {}
-        for member in session.exec(
+        for member in session.execute(
             select(Member).where(col(Member.community_id) == community_id)
         ).scalars():
             self.members[(member.platform, member.external_id)] = member.id
@@ -147,12 +153,14 @@ class _Importer:
 
     def flush_messages(self) -> None:
         """Insert the buffered messages, then the pairs found so far (their messages are in)."""
-        _insert(self.session, Message.__table__, self.rows, ["chat_id", "external_id"])
+        _insert(self.session, _table(Message), self.rows, ["chat_id", "external_id"])
         self.rows = []
         if self.seen_hashes is None:
             self.seen_hashes = set(
                 self.session.execute(
-                    select(QAPair.content_hash).where(col(QAPair.community_id) == self.community_id)
+                    select(col(QAPair.content_hash)).where(
+                        col(QAPair.community_id) == self.community_id
+                    )
                 ).scalars()
             )
         pairs, self.pairs = self.pairs, []
@@ -174,7 +182,7 @@ class _Importer:
         ids: dict[tuple[int, str], int] = {}
         for chat_id, externals in wanted.items():  # per chat, so the unique index is used
             for mid, ext in self.session.execute(
-                select(Message.id, Message.external_id).where(
+                select(col(Message.id), col(Message.external_id)).where(
                     col(Message.chat_id) == chat_id, col(Message.external_id).in_(externals)
                 )
             ):
@@ -187,7 +195,7 @@ class _Importer:
         ]
         known = set(
             self.session.execute(
-                select(QAPair.source_key).where(
+                select(col(QAPair.source_key)).where(
                     col(QAPair.community_id) == self.community_id,
                     col(QAPair.source_key).in_([key for _, _, key in candidates]),
                 )
@@ -225,7 +233,7 @@ class _Importer:
             answers.append([m for a in pair.answer_ids if (m := ids.get((chat_id, a)))])
         if not rows:
             return
-        table: Any = QAPair.__table__
+        table = _table(QAPair)
         pair_ids = (
             self.session.execute(
                 table.insert().returning(table.c.id, sort_by_parameter_order=True), rows

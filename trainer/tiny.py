@@ -54,7 +54,7 @@ def train_tokenizer(texts: Iterable[str], *, vocab_size: int = 2000) -> Any:
     # The chat markup ("user", "assistant", newlines) is part of every training sequence.
     corpus = [*texts, "system\nuser\nassistant\n"]
     tok.train_from_iterator(corpus, trainer=trainer)
-    return PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=tok,
         bos_token=BOS_TOKEN,
         eos_token=EOS_TOKEN,
@@ -105,7 +105,7 @@ def init_tiny_model(
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         model = LlamaForCausalLM(config)
-    model.generation_config = GenerationConfig(
+    model.generation_config = GenerationConfig(  # type: ignore[no-untyped-call]
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,

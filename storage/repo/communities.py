@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from harvest.errors import InputError, NotFound
 from storage.models import Chat, Community, Member
@@ -180,4 +180,4 @@ def list_members(session: Session, community_id: int, role: str | None = None) -
     query = select(Member).where(Member.community_id == community_id)
     if role is not None:
         query = query.where(Member.role == role)
-    return list(session.exec(query.order_by(Member.id)).all())
+    return list(session.exec(query.order_by(col(Member.id))).all())

@@ -185,7 +185,9 @@ def _checkpointing_arguments(enabled: bool) -> dict[str, Any]:
 def _last_checkpoint(folder: Path) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
 
-    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+    if not folder.is_dir():
+        return None
+    return get_last_checkpoint(str(folder))  # type: ignore[no-untyped-call,no-any-return]
 
 
 def train_lora(
