@@ -25,13 +25,15 @@ def _cell(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g}"
 
 
-def _markdown(decision: GateDecision, steps: Sequence[StepMetrics], png_name: str) -> str:
+def _markdown(
+    decision: GateDecision, steps: Sequence[StepMetrics], png_name: str, reference: str
+) -> str:
     verdict = "**promoted**" if decision.promote else "**rejected**"
     lines = [f"# Evaluation gate: {verdict}", ""]
     lines += [f"- {reason}" for reason in decision.reasons]
     lines += [
         "",
-        "| metric | live | candidate | change | role | check |",
+        f"| metric | {reference} | candidate | change | role | check |",
         "|---|---|---|---|---|---|",
     ]
     for row in decision.rows:
@@ -53,7 +55,7 @@ def _markdown(decision: GateDecision, steps: Sequence[StepMetrics], png_name: st
     return "\n".join(lines)
 
 
-def _plot(path: Path, decision: GateDecision, steps: Sequence[StepMetrics]) -> None:
+def _plot(path: Path, decision: GateDecision, steps: Sequence[StepMetrics], reference: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -78,7 +80,9 @@ def _plot(path: Path, decision: GateDecision, steps: Sequence[StepMetrics]) -> N
     for i, row in enumerate(bars):
         ax = fig.add_subplot(grid[1, i])
         values = [row.live or 0.0, row.candidate or 0.0]
-        ax.bar(["live", "cand."], values, color=["#9e9e9e", "#2e7d32" if row.passed else "#1565c0"])
+        ax.bar(
+            [reference, "cand."], values, color=["#9e9e9e", "#2e7d32" if row.passed else "#1565c0"]
+        )
         ax.set_title(_LABELS.get(row.metric, row.metric), fontsize=9)
         ax.tick_params(labelsize=8)
     fig.savefig(path, dpi=100)
@@ -91,8 +95,13 @@ def write_report(
     candidate: Any,
     live: Any | None,
     steps: Sequence[StepMetrics],
+    *,
+    reference: str = "live",
 ) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.png`` in ``out_dir``; returns both paths.
+
+    ``reference`` names what the candidate was compared with: "live", or "base" when no
+    model was live yet.
 
     ``candidate`` / ``live`` are metric mappings (or EvalMetrics); metrics missing from the
     decision's table are appended so the report shows everything measured.
@@ -108,6 +117,6 @@ def write_report(
         ]
         decision = GateDecision(decision.promote, decision.reasons, rows)
     md_path, png_path = out / "report.md", out / "report.png"
-    _plot(png_path, decision, steps)
-    md_path.write_text(_markdown(decision, steps, png_path.name), encoding="utf-8")
+    _plot(png_path, decision, steps, reference)
+    md_path.write_text(_markdown(decision, steps, png_path.name, reference), encoding="utf-8")
     return md_path, png_path

@@ -304,7 +304,12 @@ def _register(session: Session, run: TrainingRun, policy: GatePolicy) -> ModelVe
     candidate, reference = summary["candidate"], summary["reference"]
     decision = decide(candidate, reference, policy)
     report_md, _ = write_report(
-        Path(run.out_dir), decision, candidate, reference, _history(session, run.id or 0)
+        Path(run.out_dir),
+        decision,
+        candidate,
+        reference,
+        _history(session, run.id or 0),
+        reference="live" if summary.get("reference_model_id") else "base",
     )
     snapshot_hash = summary.get("dataset_hash", "")
     model = ModelVersion(

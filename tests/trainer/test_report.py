@@ -23,3 +23,12 @@ def test_report_writes_table_and_png(tmp_path: Path) -> None:
     assert "| question gain ↑ | — | 0.7 | — | floor | pass |" in text
     assert "Training: 5 steps, final train loss 1, final valid loss 1.2." in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_names_the_base_model_when_nothing_was_live(tmp_path: Path) -> None:
+    """A first model is compared with the bare base model, and the table says so."""
+    base = {"loss": 7.6}
+    cand = {"loss": 0.2}
+    decision = decide(cand, base, GatePolicy())
+    md, _ = write_report(tmp_path, decision, cand, base, [], reference="base")
+    assert "| metric | base | candidate | change | role | check |" in md.read_text("utf-8")

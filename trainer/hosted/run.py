@@ -435,7 +435,14 @@ def _finish(
     with session_scope(engine) as session:
         run = get_run(session, run_id)
         decision = decide(candidate.as_dict(), ref.as_dict(), policy)
-        report_md, _ = write_report(plan.out, decision, candidate, ref, history)
+        report_md, _ = write_report(
+            plan.out,
+            decision,
+            candidate,
+            ref,
+            history,
+            reference="live" if reference.model_id is not None else "base",
+        )
         summary = dict(run.summary or {})
         model = ModelVersion(
             community_id=run.community_id,
