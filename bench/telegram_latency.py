@@ -50,10 +50,10 @@ class TimedService(BotService):
         self.paired_at: dict[str, float] = {}
         self.handled = 0
 
-    async def on_message(
-        self, event: MessageEvent, platform: ChatPlatform, *, prompt: str | None = None
+    async def _after_harvest(
+        self, event: MessageEvent, platform: ChatPlatform, prompt: str | None, harvested: Any
     ) -> MessageOutcome:
-        outcome = await super().on_message(event, platform, prompt=prompt)
+        outcome = await super()._after_harvest(event, platform, prompt, harvested)
         self.handled += 1
         if outcome.harvest.kind == "paired":
             self.paired_at[event.message.message_id] = time.perf_counter()

@@ -155,14 +155,20 @@ class _HarvestQueue:
         self._finished = 0
         self._progress: asyncio.Condition | None = None
 
-    async def submit(self, event: MessageEvent) -> _Harvested:
+    def enqueue(self, event: MessageEvent) -> asyncio.Future[_Harvested]:
+        """Queue ``event`` now (its place in the order is taken before this returns)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_Harvested] = loop.create_future()
         self._pending.append((event, future))
         self._submitted += 1
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._drain())
-        return await future
+        return future
+
+    @property
+    def backlog(self) -> int:
+        """Messages queued and not yet harvested."""
+        return self._submitted - self._finished
 
     async def barrier(self) -> None:
         """Wait until every message submitted so far is harvested."""
@@ -225,6 +231,7 @@ class BotService:
         self.platforms: dict[str, ChatPlatform] = {}
         self._answering = asyncio.Lock()  # one generation at a time: the model is shared
         self._queue = _HarvestQueue(self._harvest_batch, max_batch)
+        self._background: set[asyncio.Task[MessageOutcome]] = set()
 
     def register(self, platform: ChatPlatform) -> None:
         """Make ``platform`` reachable for auto-answers and moderator notifications."""
@@ -239,8 +246,44 @@ class BotService:
 
         ``prompt``: the question with the bot's mention removed (defaults to the text).
         """
+        return await self.post_message(event, platform, prompt=prompt)
+
+    def post_message(
+        self, event: MessageEvent, platform: ChatPlatform, *, prompt: str | None = None
+    ) -> asyncio.Task[MessageOutcome]:
+        """``on_message`` for adapters that go on to the next update at once (Telegram).
+
+        The message takes its place in the harvest order before this returns, so what
+        arrives after it (an edit, a reaction, a command) waits for it; harvesting, cards and
+        answers finish in the returned task, and consecutive messages share a transaction.
+        """
+        harvested = self._queue.enqueue(event)
+        task = asyncio.get_running_loop().create_task(
+            self._after_harvest(event, platform, prompt, harvested)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    @property
+    def backlog(self) -> int:
+        """Messages received and not yet harvested (an adapter may wait when it grows)."""
+        return self._queue.backlog
+
+    async def drain(self) -> None:
+        """Wait for every posted message to be harvested and answered (clean shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def _after_harvest(
+        self,
+        event: MessageEvent,
+        platform: ChatPlatform,
+        prompt: str | None,
+        harvested: asyncio.Future[_Harvested],
+    ) -> MessageOutcome:
         msg = event.message
-        outcome, card, answered_log = await self._queue.submit(event)
+        outcome, card, answered_log = await harvested
         if outcome.kind in ("ignored", "duplicate") or msg.is_bot:
             return MessageOutcome(outcome)
         if card is not None:

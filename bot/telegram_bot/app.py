@@ -58,6 +58,8 @@ ALLOWED_UPDATES = (
     "callback_query",
     "my_chat_member",
 )
+# Messages received but not yet stored beyond which the bot stops taking new updates.
+MAX_BACKLOG = 5_000
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _ADMIN = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 _Context = ContextTypes.DEFAULT_TYPE
@@ -186,6 +188,7 @@ class TelegramBot:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        await self.service.drain()  # messages in hand: harvested, answered
         await app.shutdown()
 
     async def run_forever(self) -> None:
@@ -278,15 +281,29 @@ class TelegramBot:
         msg = translated.event.message
         if translated.topic_id is not None:
             self.platform.remember_topic(msg.chat_id, msg.message_id, translated.topic_id)
-        outcome = await self.service.on_message(
-            translated.event, self.platform, prompt=translated.prompt
-        )
-        if outcome.harvest.kind == "ignored" and msg.chat_id not in self._unlinked_seen:
-            self._unlinked_seen.add(msg.chat_id)
+        # Not awaited: the next update is handled at once, and the messages that arrive
+        # meanwhile are stored together; edits, reactions and commands wait for them.
+        task = self.service.post_message(translated.event, self.platform, prompt=translated.prompt)
+        title = message.chat.title or message.chat.type
+        task.add_done_callback(lambda done: self._after_message(done, msg.chat_id, title))
+        if self.service.backlog > MAX_BACKLOG:  # far behind: stop fetching until it shrinks
+            await asyncio.wait([task])
+
+    def _after_message(self, done: asyncio.Task[Any], chat_id: str, title: str) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            log.error(
+                "telegram: a message in %s was skipped after an error", chat_id, exc_info=error
+            )
+            return
+        if done.result().harvest.kind == "ignored" and chat_id not in self._unlinked_seen:
+            self._unlinked_seen.add(chat_id)
             log.info(
                 "telegram: chat %s (%s) is not linked to a community; its messages are ignored",
-                msg.chat_id,
-                message.chat.title or message.chat.type,
+                chat_id,
+                title,
             )
 
     async def _on_edit(self, update: Update, context: _Context) -> None:
