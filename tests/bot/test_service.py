@@ -250,3 +250,18 @@ async def test_a_redelivered_command_runs_once(world: World, service: BotService
     assert "approved" in (await service.on_command(first, world.platform)).lower()
     assert await service.on_command(first, world.platform) == ""
     assert len(world.events()) == 1
+
+
+async def test_posted_messages_come_before_what_follows_them(
+    world: World, service: BotService
+) -> None:
+    """Posted without waiting, a question and its answer are still stored before the
+    moderator's reaction that follows them is judged."""
+    service.post_message(message("q1", "alice", QUESTION), world.platform)
+    service.post_message(
+        message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30), world.platform
+    )
+    outcome = await service.on_reaction(reaction("a1", "mod"), world.platform)
+    await service.drain()
+    assert (outcome.action, [p.status for p in world.pairs()]) == ("approve", ["approved"])
+    assert service.backlog == 0
