@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from sqlmodel import select
 from telegram import BotCommand, BotCommandScopeAllChatAdministrators, ChatMember, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -126,6 +126,8 @@ class TelegramBot:
             rate_limiter=AIORateLimiter(max_retries=max_retries),
         )
         self.service = service
+        self._token = token
+        self._api_host = urlparse(base).netloc or base
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             Application.builder().bot(bot).concurrent_updates(False).build()
         )
@@ -146,13 +148,22 @@ class TelegramBot:
         """Connect (``getMe``), register commands, start polling or the webhook."""
         app = self.application
         rejected = False
+        unreachable: str | None = None
         try:
             await app.initialize()
         except InvalidToken:  # its message repeats the token: never let it reach a log
             rejected = True
+        except NetworkError as exc:  # TimedOut included; httpx's text carries no URL
+            unreachable = str(exc).replace(self._token, "…")
         if rejected:
             raise PlatformError(
                 "Telegram rejected the bot token (401); check FANQA_TELEGRAM_TOKEN",
+                platform=PLATFORM,
+            )
+        if unreachable is not None:
+            raise PlatformError(
+                f"cannot reach the Telegram Bot API at {self._api_host} ({unreachable}); "
+                "check the network, or FANQA_TELEGRAM_BASE_URL for a self-hosted server",
                 platform=PLATFORM,
             )
         user = app.bot.bot

@@ -66,6 +66,21 @@ async def test_bad_token_is_a_clear_error_without_the_token(
     assert wrong not in caplog.text and wrong not in str(info.value)
 
 
+async def test_unreachable_api_is_a_clear_error(sqlite_engine: Engine) -> None:
+    """No network to the Bot API: start() says so in one line, without the token."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = "999:token-that-must-not-leak"
+    bot = TelegramBot(BotService(sqlite_engine), secret, base_url=f"http://127.0.0.1:{port}/bot")
+    with pytest.raises(PlatformError, match="cannot reach the Telegram Bot API") as info:
+        await bot.start()
+    await bot.stop()
+    assert secret not in str(info.value) and f"127.0.0.1:{port}" in str(info.value)
+
+
 async def test_token_is_never_logged(
     sqlite_engine: Engine, tg: TelegramEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
