@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import aiohttp
 import discord
 from discord import app_commands
 from sqlalchemy.exc import IntegrityError
@@ -108,6 +109,12 @@ class DiscordBot:
         except discord.LoginFailure as exc:
             await self.client.close()
             raise PlatformError("Discord rejected the bot token", platform=PLATFORM) from exc
+        except (aiohttp.ClientError, OSError) as exc:  # no network, DNS, TLS: say so plainly
+            await self.client.close()
+            raise PlatformError(
+                f"cannot reach Discord ({type(exc).__name__}: {exc}); check the network",
+                platform=PLATFORM,
+            ) from None
         except BaseException:
             await self.client.close()
             raise

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.discord_bot import DiscordBot
+from harvest.errors import PlatformError
 from tests.discord.conftest import RecordingService, World, build_world, link
 from tests.helpers.discord_emulator import BOT_ID, DiscordEmulator
 
@@ -127,6 +128,25 @@ async def test_start_logs_the_user_never_the_token(
     assert "logged in to Discord as fanqa (id 900000000000000002)" in caplog.text
     assert emu.token not in caplog.text
     assert emu.unauthorized == [] and bot.client.is_closed()
+
+
+async def test_unreachable_discord_is_a_clear_error(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No network to Discord: start() fails with one line naming the problem, no token."""
+    import socket
+
+    import discord
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    secret = "token-that-must-not-leak"
+    bot = DiscordBot(RecordingService(sqlite_engine), secret)
+    with pytest.raises(PlatformError, match="cannot reach Discord") as info:
+        await bot.start(timeout=5)
+    assert secret not in str(info.value) and bot.client.is_closed()
 
 
 async def test_sharded_client_harvests_on_every_shard(
