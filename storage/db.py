@@ -17,6 +17,8 @@ DEFAULT_URL = "sqlite:///data/fanqa.db"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun by ``_begin_immediate`` below, not by the sqlite3 module.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -39,7 +41,20 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction begins, not at its first write.
+
+    A transaction that read (after a SAVEPOINT, say) before another connection committed
+    cannot upgrade to a writer: SQLite fails it at once with "database is locked" (the busy
+    timeout does not apply, it would deadlock). Beginning IMMEDIATE makes writers queue on
+    the busy timeout instead; the bot's threads (harvest batches, answers, the worker) write
+    concurrently.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -172,3 +172,45 @@ def test_unknown_community_and_bad_input_are_clear(engine) -> None:
         with pytest.raises(InputError) as info:
             list_pairs(s, 1, status="maybe")
         assert info.value.field == "status"
+
+
+def test_sqlite_writers_queue_instead_of_failing(tmp_path) -> None:
+    """A transaction that read, then writes after another connection committed, waits its
+    turn instead of failing with "database is locked"."""
+    import threading
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'locks.db'}")
+    upgrade(engine)
+    read_done, other_done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_writer() -> None:
+        try:
+            with session_scope(engine) as session, session.begin_nested():
+                session.exec(text("SELECT count(*) FROM communities"))
+                read_done.set()
+                other_done.wait(0.5)  # the other connection wants to write meanwhile
+                session.exec(
+                    text(
+                        "INSERT INTO communities (name, language, system_prompt, "
+                        "answer_policy, auto_answer_after_min, abstain_mode, "
+                        "min_confidence, timezone, train_cron, min_new_pairs, "
+                        "question_patterns, created_at) VALUES ('a', 'auto', '', "
+                        "'mention', 10, 'notice', 0.35, 'UTC', '0 3 * * *', 20, "
+                        "'[]', '2026-01-01 00:00:00')"
+                    )
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=slow_writer)
+    worker.start()
+    read_done.wait(5)
+    with session_scope(engine) as session:
+        get_or_create_community(session, "b")
+    other_done.set()
+    worker.join(10)
+    assert errors == []
+    with session_scope(engine) as session:
+        names = sorted(session.exec(text("SELECT name FROM communities")).scalars())
+    assert names == ["a", "b"]
