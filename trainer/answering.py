@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
+from harvest.questions import detect_language
 from storage.models import AnswerLog, Community, ModelVersion
 from storage.repo import get_community_by_id
 from trainer.registry import live_model
@@ -41,6 +42,7 @@ __all__ = [
     "answer",
     "confidence_of",
     "local_generator_factory",
+    "notice_for",
     "support_of",
 ]
 
@@ -48,6 +50,19 @@ ABSTAIN_NOTICE = (
     "I'm not sure about this one; a moderator will follow up. / "
     "这个问题我不太确定，稍后会有管理员跟进。"
 )
+
+
+_NOTICE_EN, _NOTICE_ZH = (part.strip() for part in ABSTAIN_NOTICE.split(" / ", 1))
+
+
+def notice_for(question: str) -> str:
+    """The abstain notice in the question's language (both halves when it is unclear)."""
+    lang = detect_language(question)
+    if lang == "zh":
+        return _NOTICE_ZH
+    if lang == "en":
+        return _NOTICE_EN
+    return ABSTAIN_NOTICE
 
 
 class _Generation(Protocol):
@@ -192,7 +207,7 @@ def answer(
         confidence, text, mode = 0.0, "", "none"
     abstained = confidence < community.min_confidence or not text
     if abstained:
-        text = ABSTAIN_NOTICE if community.abstain_mode == "notice" else ""
+        text = notice_for(question) if community.abstain_mode == "notice" else ""
     result = Answer(
         text=text,
         confidence=confidence,

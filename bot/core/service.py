@@ -47,7 +47,7 @@ from storage.models import (
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.messages import get_message
 from storage.repo.pairs import split_for_hash
-from trainer.answering import ABSTAIN_NOTICE, Answer, GeneratorFactory, answer
+from trainer.answering import Answer, GeneratorFactory, answer, notice_for
 
 __all__ = [
     "FEEDBACK_DOWN",
@@ -64,7 +64,6 @@ log = logging.getLogger(__name__)
 
 FEEDBACK_UP = frozenset({"👍", "❤", "❤️", "🔥", "👏", "💯"})
 FEEDBACK_DOWN = frozenset({"👎", "💩", "🤮"})
-_NOTICE_EN, _NOTICE_ZH = (part.strip() for part in ABSTAIN_NOTICE.split(" / ", 1))
 
 
 class AnswerPolicy:
@@ -100,19 +99,14 @@ def review_card(pair: QAPair, chat_title: str = "", answerer: Member | None = No
 
 
 def pick_notice(question: str) -> str:
-    """The abstain notice in the question's language (both halves when unsure)."""
-    lang = detect_language(question)
-    if lang == "zh":
-        return _NOTICE_ZH
-    if lang == "en":
-        return _NOTICE_EN
-    return ABSTAIN_NOTICE
+    """The abstain notice in the question's language (see ``trainer.answering.notice_for``)."""
+    return notice_for(question)
 
 
 def format_answer(result: Answer, question: str, links: dict[int, str | None] | None = None) -> str:
     """The text the bot posts: the answer, then its sources (pair ids, with links if known)."""
     if result.abstained:
-        return pick_notice(question) if result.text else ""
+        return result.text  # the notice, already in the asker's language, or silence
     shown = result.sources[:3]
     if not shown:
         return result.text
