@@ -29,7 +29,6 @@ from trainer.answering import GeneratorFactory
 __all__ = ["PLATFORM", "ConsolePlatform", "ConsoleSession", "parse_line"]
 
 PLATFORM = "console"
-BOT_ID = "fanqa-bot"
 _MENTION = re.compile(r"@(?:bot|fanqa)\b", re.IGNORECASE)
 HINT = "lines: text | >ID reply | +ID ✅ / -ID ✅ | /command | :as NAME | :quit"
 
@@ -177,19 +176,8 @@ class ConsoleSession:
         self.platform.release()
 
     def _store_bot_messages(self) -> None:
-        for message_id, text, reply_to in self.platform.sent:
-            msg = ChatMessage(
-                platform=PLATFORM,
-                chat_id=self.chat_id,
-                message_id=message_id,
-                author_id=BOT_ID,
-                author_name="fanqa",
-                text=text,
-                sent_at=self.clock(),
-                reply_to_id=reply_to,
-                is_bot=True,
-            )
-            self.harvester.handle_message(MessageEvent(msg))
+        for message_id, text, reply_to in self.platform.sent:  # answers are stored already
+            self.service.store_bot_message(PLATFORM, self.chat_id, message_id, text, reply_to)
         self.platform.sent.clear()
 
     async def handle_line(self, line: str) -> bool:

@@ -26,11 +26,10 @@ from sqlalchemy.engine import Engine
 
 from bot.core.port import ChatPlatform
 from bot.core.service import BotService
-from bot.runtime import answer_generator_factory, open_engine
+from bot.runtime import answer_generator_factory, device_of, open_engine
 from bot.scheduler import TrainingScheduler
 from bot.settings import Settings
 from harvest.errors import InputError
-from trainer.answering import GeneratorFactory
 from trainer.enqueue import TrainingDefaults
 from trainer.outbox import deliver_due
 from trainer.worker import Worker, default_executor
@@ -40,7 +39,6 @@ __all__ = [
     "Runner",
     "build_platforms",
     "check_config",
-    "generator_factory",
     "make_worker",
     "serve",
 ]
@@ -59,15 +57,6 @@ class Runnable(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-
-def _device(settings: Settings) -> str | None:
-    return None if settings.device == "auto" else settings.device
-
-
-def generator_factory(settings: Settings) -> GeneratorFactory:
-    """How the live model generates answers (see ``bot.runtime.answer_generator_factory``)."""
-    return answer_generator_factory(settings)
 
 
 def _secret(value: Any) -> str | None:
@@ -173,7 +162,7 @@ def make_worker(
 
     executor = default_executor(
         runs_dir=settings.runs_dir,
-        device=_device(settings),
+        device=device_of(settings),
         hosted_backend=hosted,
         scrub=settings.scrub_pii,
     )
@@ -311,7 +300,7 @@ async def serve(
 ) -> None:
     """Run until ``stop`` is set, or SIGINT / SIGTERM arrives."""
     engine = open_engine(settings)
-    service = BotService(engine, generator_factory=generator_factory(settings))
+    service = BotService(engine, generator_factory=answer_generator_factory(settings))
     bots = list(platforms) if platforms is not None else build_platforms(settings, service)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

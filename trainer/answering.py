@@ -37,6 +37,8 @@ from trainer.retrieval import Hit, index_for
 __all__ = [
     "ABSTAIN_NOTICE",
     "Answer",
+    "Generation",
+    "Generator",
     "GeneratorFactory",
     "agreement",
     "answer",
@@ -65,7 +67,9 @@ def notice_for(question: str) -> str:
     return ABSTAIN_NOTICE
 
 
-class _Generation(Protocol):
+class Generation(Protocol):
+    """What a generator returns: the text, its mean token logprob, whether it ended."""
+
     @property
     def text(self) -> str: ...
     @property
@@ -74,19 +78,21 @@ class _Generation(Protocol):
     def finished(self) -> bool: ...
 
 
-class _Generator(Protocol):
+class Generator(Protocol):
+    """Anything that answers chat messages: a local model, a chat-completions API."""
+
     def generate(
         self, messages: Sequence[Mapping[str, Any]], max_new_tokens: int = ...
-    ) -> _Generation: ...
+    ) -> Generation: ...
 
 
-GeneratorFactory = Callable[[str, str | None], _Generator]
+GeneratorFactory = Callable[[str, str | None], Generator]
 
 
 def local_generator_factory(device: str | None = None) -> GeneratorFactory:
     """A factory of LocalGenerator (models are cached by ``trainer.inference``)."""
 
-    def make(base_model: str, adapter_dir: str | None) -> _Generator:
+    def make(base_model: str, adapter_dir: str | None) -> Generator:
         from trainer.inference import LocalGenerator
 
         return LocalGenerator(base_model, adapter_dir, device=device)

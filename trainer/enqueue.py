@@ -13,15 +13,23 @@ from typing import Any
 
 from sqlmodel import Session
 
+from harvest.errors import InputError
 from storage.models import TrainingRun
 from trainer import notices, outbox
-from trainer.defaults import suggest_hyperparameters
+from trainer.defaults import PROFILES, suggest_hyperparameters
 from trainer.policy import DEFAULT_FAILURE_COOLDOWN, Decision, policy_for, should_train
 from trainer.policy import training_stats as gather_stats
 from trainer.runs import queue_run
 from trainer.snapshot import approved_pairs, holdout_target
 
-__all__ = ["TINY_MARKER", "TrainingDefaults", "maybe_queue", "queue_training"]
+__all__ = [
+    "TINY_MARKER",
+    "TrainingDefaults",
+    "maybe_queue",
+    "profile_for",
+    "queue_training",
+    "suggested_hyperparameters",
+]
 
 TINY_MARKER = "fanqa_tiny.json"  # written by `fanqa model init-tiny`: train with "scratch"
 
@@ -45,13 +53,25 @@ class TrainingDefaults:
         )
 
 
-def _hyperparameters(session: Session, community_id: int, base_model: str) -> dict[str, Any]:
+def profile_for(base_model: str, profile: str = "auto") -> str:
+    """The training profile: "auto" picks "scratch" for a `fanqa model init-tiny` model."""
+    if profile == "auto":
+        return "scratch" if (Path(base_model) / TINY_MARKER).exists() else "pretrained"
+    if profile not in PROFILES:
+        raise InputError(f"one of auto, {', '.join(PROFILES)}", field="--profile")
+    return profile
+
+
+def suggested_hyperparameters(
+    session: Session, community_id: int, base_model: str, profile: str = "auto"
+) -> dict[str, Any]:
+    """Hyperparameters scaled to the community's approved pairs (what a queued run gets)."""
+    chosen = profile_for(base_model, profile)
     pairs = approved_pairs(session, community_id)
     n_train = max(1, len(pairs) - holdout_target(len(pairs)))
     chars = sum(len(p.question_text) + len(p.answer_text) for p in pairs)
-    profile = "scratch" if (Path(base_model) / TINY_MARKER).exists() else "pretrained"
-    hp = suggest_hyperparameters(n_train, chars // 3 + 1, profile=profile)
-    if profile == "scratch":
+    hp = suggest_hyperparameters(n_train, chars // 3 + 1, profile=chosen)
+    if chosen == "scratch":
         hp["cpu_threads"] = 1
     return hp
 
@@ -70,7 +90,8 @@ def queue_training(
     ConflictError when the community already has a run queued or running.
     """
     if defaults.backend == "local":
-        base, hp = defaults.base_model, _hyperparameters(session, community_id, defaults.base_model)
+        base = defaults.base_model
+        hp = suggested_hyperparameters(session, community_id, base)
     else:  # the hosted provider picks its own hyperparameters unless told otherwise
         base, hp = defaults.hosted_base_model, {}
     run = queue_run(

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, delete
 
 from harvest.errors import FanqaError
 from storage.db import make_engine, session_scope
-from storage.models import DatasetSnapshot, RunMetric, TrainingRun, utcnow
+from storage.models import DatasetSnapshot, TrainingRun, utcnow
+from trainer.metric_store import store_step
 from trainer.metrics import StepMetrics
 from trainer.registry import live_model
 from trainer.snapshot import EVAL_FILE, TRAIN_FILE, read_examples
@@ -52,23 +52,7 @@ class _Reporter:
 
     def on_step(self, row: StepMetrics) -> None:
         with session_scope(self.engine) as session:
-            # A resume from an older checkpoint repeats steps: the new row replaces the old.
-            session.exec(
-                delete(RunMetric)
-                .where(col(RunMetric.run_id) == self.run_id)
-                .where(col(RunMetric.step) == row.step)
-            )
-            session.add(
-                RunMetric(
-                    run_id=self.run_id,
-                    step=row.step,
-                    train_loss=row.train_loss,
-                    train_mean_token_accuracy=row.train_mean_token_accuracy,
-                    valid_loss=row.valid_loss,
-                    valid_mean_token_accuracy=row.valid_mean_token_accuracy,
-                    valid_sequence_accuracy=row.valid_sequence_accuracy,
-                )
-            )
+            store_step(session, self.run_id, row)
             run = session.get(TrainingRun, self.run_id)
             if run is not None:
                 run.step = row.step

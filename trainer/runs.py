@@ -35,7 +35,7 @@ from storage.models import (
 from storage.repo import get_community_by_id
 from trainer.gate import GatePolicy, decide
 from trainer.job import DB_URL_ENV
-from trainer.metrics import StepMetrics
+from trainer.metric_store import step_history
 from trainer.registry import promote
 from trainer.snapshot import build_snapshot
 
@@ -283,20 +283,6 @@ def _child(engine: Engine, run_id: int, device: str | None, resume: bool) -> int
     return process.wait()
 
 
-def _history(session: Session, run_id: int) -> list[StepMetrics]:
-    return [
-        StepMetrics(
-            step=m.step,
-            train_loss=m.train_loss,
-            train_mean_token_accuracy=m.train_mean_token_accuracy,
-            valid_loss=m.valid_loss,
-            valid_mean_token_accuracy=m.valid_mean_token_accuracy,
-            valid_sequence_accuracy=m.valid_sequence_accuracy,
-        )
-        for m in run_metrics(session, run_id)
-    ]
-
-
 def _register(session: Session, run: TrainingRun, policy: GatePolicy) -> ModelVersion:
     from trainer.report import write_report
 
@@ -308,7 +294,7 @@ def _register(session: Session, run: TrainingRun, policy: GatePolicy) -> ModelVe
         decision,
         candidate,
         reference,
-        _history(session, run.id or 0),
+        step_history(session, run.id or 0),
         reference="live" if summary.get("reference_model_id") else "base",
     )
     snapshot_hash = summary.get("dataset_hash", "")

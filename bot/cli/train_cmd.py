@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -11,28 +10,20 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.cli.app import app, console, emit_json, handle_errors
-from bot.runtime import open_engine
+from bot.runtime import device_of, open_engine
 from bot.settings import get_settings
 from harvest.errors import InputError
 from storage.db import session_scope
 from storage.models import RunStatus, TrainingRun
 from storage.repo import get_community
-from trainer.defaults import PROFILES, suggest_hyperparameters
-from trainer.enqueue import TINY_MARKER
+from trainer.enqueue import profile_for, suggested_hyperparameters
 from trainer.runs import cancel_run, execute_run, get_run, list_runs, queue_run, run_metrics
-from trainer.snapshot import approved_pairs, holdout_target
 
 runs_app = typer.Typer(help="Follow, inspect and cancel training runs.")
 app.add_typer(runs_app, name="runs")
 
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 _DONE = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
-
-
-def device_setting() -> str | None:
-    """The configured device, None for "auto"."""
-    device = get_settings().device
-    return None if device == "auto" else device
 
 
 def run_dict(run: TrainingRun) -> dict[str, Any]:
@@ -56,14 +47,6 @@ def run_dict(run: TrainingRun) -> dict[str, Any]:
     }
 
 
-def _profile(base_model: str, profile: str) -> str:
-    if profile == "auto":
-        return "scratch" if (Path(base_model) / TINY_MARKER).exists() else "pretrained"
-    if profile not in PROFILES:
-        raise InputError(f"one of auto, {', '.join(PROFILES)}", field="--profile")
-    return profile
-
-
 @app.command("train")
 @handle_errors
 def train_cmd(
@@ -85,7 +68,7 @@ def train_cmd(
     engine = open_engine()
     if resume is not None:
         run = execute_run(
-            engine, resume, runs_dir=settings.runs_dir, device=device_setting(), resume=True
+            engine, resume, runs_dir=settings.runs_dir, device=device_of(settings), resume=True
         )
         _finish(run, as_json)
         return
@@ -96,15 +79,10 @@ def train_cmd(
         _train_hosted(engine, community, base_model, epochs, wait, as_json)
         return
     base = base_model or settings.base_model
-    chosen = _profile(base, profile)
+    chosen = profile_for(base, profile)
     with session_scope(engine) as session:
         cid = get_community(session, community).id or 0
-        pairs = approved_pairs(session, cid)
-        n_train = len(pairs) - holdout_target(len(pairs))
-        chars = sum(len(p.question_text) + len(p.answer_text) for p in pairs)
-        hp = suggest_hyperparameters(max(1, n_train), chars // 3 + 1, profile=chosen)
-        if chosen == "scratch":
-            hp["cpu_threads"] = 1
+        hp = suggested_hyperparameters(session, cid, base, chosen)
         if epochs is not None:
             hp["epochs"] = epochs
         run_id = queue_run(session, cid, base_model=base, hyperparameters=hp).id or 0
@@ -113,7 +91,7 @@ def train_cmd(
         return
     if not as_json:
         console.print(f"run {run_id}: training {base} ({chosen} profile) …")
-    run = execute_run(engine, run_id, runs_dir=settings.runs_dir, device=device_setting())
+    run = execute_run(engine, run_id, runs_dir=settings.runs_dir, device=device_of(settings))
     _finish(run, as_json)
 
 

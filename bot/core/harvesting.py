@@ -85,7 +85,7 @@ class Harvester:
         # and its community's question patterns, so a message costs no look-up of either.
         self._chats: dict[tuple[str, str], tuple[float, int, int, QuestionConfig]] = {}
 
-    def _linked(
+    def linked(
         self, session: Session, platform: str, chat_id: str
     ) -> tuple[int, int, QuestionConfig] | None:
         """(chat id, community id, question config) of a linked chat, cached ``cache_ttl`` s."""
@@ -133,7 +133,7 @@ class Harvester:
 
     def _handle(self, session: Session, event: MessageEvent) -> HarvestOutcome:
         msg = event.message
-        linked = self._linked(session, msg.platform, msg.chat_id)
+        linked = self.linked(session, msg.platform, msg.chat_id)
         if linked is None:
             return HarvestOutcome("ignored")
         chat_pk, community_id, config = linked

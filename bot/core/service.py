@@ -98,9 +98,7 @@ def review_card(pair: QAPair, chat_title: str = "", answerer: Member | None = No
     )
 
 
-def pick_notice(question: str) -> str:
-    """The abstain notice in the question's language (see ``trainer.answering.notice_for``)."""
-    return notice_for(question)
+pick_notice = notice_for  # the abstain notice in the question's language
 
 
 def format_answer(result: Answer, question: str, links: dict[int, str | None] | None = None) -> str:
@@ -424,9 +422,9 @@ class BotService:
                 if row is not None:
                     row.answer_external_id = reply_id
                     session.add(row)
-        self._store_bot_message(platform_name, chat_id, reply_id, text, question_id)
+        self.store_bot_message(platform_name, chat_id, reply_id, text, question_id)
 
-    def _store_bot_message(
+    def store_bot_message(
         self,
         platform_name: str,
         chat_id: str,
@@ -495,7 +493,7 @@ class BotService:
         except Exception:  # a card that cannot be posted must not lose the harvested pair
             log.exception("posting the review card of pair %s failed", pair_id)
             return None
-        await asyncio.to_thread(self._store_bot_message, platform_name, chat_id, card_id, text)
+        await asyncio.to_thread(self.store_bot_message, platform_name, chat_id, card_id, text)
         return card_id
 
     def _card(self, session: Session, pair_id: int) -> tuple[str, str, str] | None:
@@ -558,12 +556,12 @@ class BotService:
         if not (up or down):
             return None
         with session_scope(self.engine) as session:
-            chat = find_chat(session, event.platform, event.chat_id)
-            if chat is None:
+            linked = self.harvester.linked(session, event.platform, event.chat_id)
+            if linked is None:
                 return None
             row = session.exec(
                 select(AnswerLog).where(
-                    AnswerLog.chat_id == chat.id,
+                    AnswerLog.chat_id == linked[0],
                     AnswerLog.answer_external_id == event.message_id,
                 )
             ).first()
@@ -588,12 +586,12 @@ class BotService:
 
     def _answer_log_for(self, session: Session, msg: ChatMessage) -> int | None:
         """The answer log row of the bot answer ``msg`` replies to, if it replies to one."""
-        chat = find_chat(session, msg.platform, msg.chat_id)
-        if chat is None or msg.reply_to_id is None:
+        linked = self.harvester.linked(session, msg.platform, msg.chat_id)  # cached
+        if linked is None or msg.reply_to_id is None:
             return None
         return session.exec(
             select(AnswerLog.id)
-            .where(AnswerLog.chat_id == chat.id, AnswerLog.answer_external_id == msg.reply_to_id)
+            .where(AnswerLog.chat_id == linked[0], AnswerLog.answer_external_id == msg.reply_to_id)
             .limit(1)
         ).first()
 

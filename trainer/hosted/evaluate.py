@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from harvest.errors import TrainingError
+from trainer.answering import Generator
 from trainer.chat_format import answer_text, prompt_messages
 from trainer.evaluate import chrf
 from trainer.gate import GatePolicy
@@ -24,21 +25,6 @@ __all__ = ["HOSTED_POLICY", "ChatEval", "evaluate_chat", "other_answers"]
 
 # chrF must improve by 2 % on the live model; answers that ignore the question never pass.
 HOSTED_POLICY = GatePolicy(primary_metric="chrf", margin=0.02, floors={"question_gain": 0.2})
-
-
-class _Generation(Protocol):
-    @property
-    def text(self) -> str: ...
-    @property
-    def mean_logprob(self) -> float: ...
-    @property
-    def finished(self) -> bool: ...
-
-
-class _Generator(Protocol):
-    def generate(
-        self, messages: Sequence[Mapping[str, Any]], max_new_tokens: int = ...
-    ) -> _Generation: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +69,7 @@ def _fold(text: str) -> str:
 
 
 def evaluate_chat(
-    generator: _Generator,
+    generator: Generator,
     examples: Sequence[Mapping[str, Any]],
     *,
     max_new_tokens: int = 128,

@@ -30,7 +30,7 @@ from typing import Any
 
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, delete
+from sqlmodel import col, delete
 
 from harvest.errors import ConflictError, FanqaError, InputError, TrainingError
 from storage.db import session_scope
@@ -49,9 +49,10 @@ from trainer.hosted.backend import RUN_ID_METADATA, HostedBackend, HostedError
 from trainer.hosted.evaluate import HOSTED_POLICY, ChatEval, evaluate_chat
 from trainer.hosted.results import event_metrics, model_suffix
 from trainer.hosted.scrubbing import scrub_examples
+from trainer.metric_store import step_history, store_step
 from trainer.metrics import StepMetrics, write_results_csv
 from trainer.registry import live_model, promote
-from trainer.runs import get_run, run_metrics
+from trainer.runs import get_run
 from trainer.snapshot import EVAL_FILE, TRAIN_FILE, build_snapshot, read_examples
 
 __all__ = ["BACKEND_NAME", "execute_hosted_run", "job_hyperparameters"]
@@ -223,25 +224,6 @@ def _store_job(engine: Engine, run_id: int, job_id: str, **summary: Any) -> None
         session.add(run)
 
 
-def _put_metric(session: Session, run_id: int, row: StepMetrics) -> None:
-    session.exec(
-        delete(RunMetric)
-        .where(col(RunMetric.run_id) == run_id)
-        .where(col(RunMetric.step) == row.step)
-    )
-    session.add(
-        RunMetric(
-            run_id=run_id,
-            step=row.step,
-            train_loss=row.train_loss,
-            train_mean_token_accuracy=row.train_mean_token_accuracy,
-            valid_loss=row.valid_loss,
-            valid_mean_token_accuracy=row.valid_mean_token_accuracy,
-            valid_sequence_accuracy=row.valid_sequence_accuracy,
-        )
-    )
-
-
 def _record(
     engine: Engine, run_id: int, job: FineTuningJob, events: Sequence[FineTuningJobEvent]
 ) -> bool:
@@ -254,7 +236,7 @@ def _record(
             if parsed is None:
                 continue
             row, total = parsed
-            _put_metric(session, run_id, row)
+            store_step(session, run_id, row)
             run.step = max(run.step, row.step)
             run.total_steps = total or run.total_steps
             run.last_loss = row.train_loss if row.train_loss is not None else run.last_loss
@@ -371,28 +353,13 @@ def _store_results(engine: Engine, run_id: int, out: Path, steps: list[StepMetri
     with session_scope(engine) as session:
         session.exec(delete(RunMetric).where(col(RunMetric.run_id) == run_id))
         for row in steps:
-            _put_metric(session, run_id, row)
+            store_step(session, run_id, row)
         run = get_run(session, run_id)
         run.step = steps[-1].step
         run.total_steps = max(run.total_steps, run.step)
         losses = [s.train_loss for s in steps if s.train_loss is not None]
         run.last_loss = losses[-1] if losses else run.last_loss
         session.add(run)
-
-
-def _history(engine: Engine, run_id: int) -> list[StepMetrics]:
-    with session_scope(engine) as session:
-        return [
-            StepMetrics(
-                step=m.step,
-                train_loss=m.train_loss,
-                train_mean_token_accuracy=m.train_mean_token_accuracy,
-                valid_loss=m.valid_loss,
-                valid_mean_token_accuracy=m.valid_mean_token_accuracy,
-                valid_sequence_accuracy=m.valid_sequence_accuracy,
-            )
-            for m in run_metrics(session, run_id)
-        ]
 
 
 def _finish(
@@ -431,7 +398,8 @@ def _finish(
             f"the job succeeded (model {model_id}) but evaluating it failed: {exc}", run_id=run_id
         ) from exc
     candidate, ref = evals
-    history = _history(engine, run_id)
+    with session_scope(engine) as session:
+        history = step_history(session, run_id)
     with session_scope(engine) as session:
         run = get_run(session, run_id)
         decision = decide(candidate.as_dict(), ref.as_dict(), policy)
