@@ -88,6 +88,13 @@ def run_metrics(session: Session, run_id: int) -> list[RunMetric]:
     return list(session.exec(stmt).all())
 
 
+def _model_ref(base_model: str) -> str:
+    """A local model folder as an absolute path (the run trains in another process and
+    folder); a hub id or hosted model name as it is."""
+    path = Path(base_model).expanduser()
+    return str(path.resolve()) if base_model and path.exists() else base_model
+
+
 def queue_run(
     session: Session,
     community_id: int,
@@ -108,7 +115,7 @@ def queue_run(
         raise ConflictError(f"run {busy.id} of this community is already {busy.status}")
     run = TrainingRun(
         community_id=community_id,
-        base_model=base_model,
+        base_model=_model_ref(base_model),
         hyperparameters=dict(hyperparameters),
         trigger=trigger,
         backend=backend,

@@ -195,6 +195,22 @@ def test_queue_refuses_a_second_active_run_and_cancels_queued(sqlite_engine: Eng
         queue_run(session, cid, base_model="x", hyperparameters={})
 
 
+def test_a_relative_model_folder_is_stored_absolute(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--base-model ./tiny` still names that folder when the run trains elsewhere; a hub id
+    stays as it is."""
+    (tmp_path / "tiny").mkdir()
+    monkeypatch.chdir(tmp_path)
+    cid = make_community(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        local = queue_run(session, cid, base_model="tiny", hyperparameters={})
+        assert local.base_model == str(tmp_path / "tiny")
+        cancel_run(session, local.id or 0)
+        hub = queue_run(session, cid, base_model="Qwen/Qwen2.5-0.5B-Instruct", hyperparameters={})
+        assert hub.base_model == "Qwen/Qwen2.5-0.5B-Instruct"
+
+
 def test_runs_without_heartbeat_are_failed(sqlite_engine: Engine) -> None:
     """A running run whose heartbeat is older than the timeout is failed; a fresh one is not."""
     cid = make_community(sqlite_engine)
