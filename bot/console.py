@@ -24,7 +24,7 @@ from harvest.model import ChatMessage
 from storage.db import session_scope
 from storage.models import Message
 from storage.repo.communities import get_community, upsert_chat
-from trainer.answering import GeneratorFactory
+from trainer.generation import GeneratorFactory
 
 __all__ = ["PLATFORM", "ConsolePlatform", "ConsoleSession", "parse_line"]
 

@@ -12,7 +12,7 @@ from bot.settings import Settings, get_settings
 from storage import make_engine, upgrade
 
 if TYPE_CHECKING:
-    from trainer.answering import GeneratorFactory
+    from trainer.generation import GeneratorFactory
 
 __all__ = ["answer_generator_factory", "device_of", "open_engine"]
 
@@ -42,7 +42,7 @@ def device_of(settings: Settings) -> str | None:
 def answer_generator_factory(settings: Settings | None = None) -> GeneratorFactory:
     """How live models generate: hosted ones (a remote model id) through the configured
     OpenAI-compatible API, local LoRAs in this process or from ``serve_base_url`` (vLLM)."""
-    from trainer.answering import local_generator_factory
+    from trainer.generation import local_generator_factory
     from trainer.hosted import HostedBackend, openai_generator_factory, routing_generator_factory
 
     settings = settings or get_settings()

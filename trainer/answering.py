@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from harvest.questions import detect_language
 from storage.models import AnswerLog, Community, ModelVersion
 from storage.repo import get_community_by_id
+from trainer.generation import Generation, Generator, GeneratorFactory, local_generator_factory
 from trainer.registry import live_model
 from trainer.retrieval import Hit, index_for
 
@@ -65,39 +65,6 @@ def notice_for(question: str) -> str:
     if lang == "en":
         return _NOTICE_EN
     return ABSTAIN_NOTICE
-
-
-class Generation(Protocol):
-    """What a generator returns: the text, its mean token logprob, whether it ended."""
-
-    @property
-    def text(self) -> str: ...
-    @property
-    def mean_logprob(self) -> float: ...
-    @property
-    def finished(self) -> bool: ...
-
-
-class Generator(Protocol):
-    """Anything that answers chat messages: a local model, a chat-completions API."""
-
-    def generate(
-        self, messages: Sequence[Mapping[str, Any]], max_new_tokens: int = ...
-    ) -> Generation: ...
-
-
-GeneratorFactory = Callable[[str, str | None], Generator]
-
-
-def local_generator_factory(device: str | None = None) -> GeneratorFactory:
-    """A factory of LocalGenerator (models are cached by ``trainer.inference``)."""
-
-    def make(base_model: str, adapter_dir: str | None) -> Generator:
-        from trainer.inference import LocalGenerator
-
-        return LocalGenerator(base_model, adapter_dir, device=device)
-
-    return make
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harvest.errors import TrainingError
-from trainer.answering import Generator
 from trainer.chat_format import answer_text, prompt_messages
 from trainer.evaluate import chrf
 from trainer.gate import GatePolicy
+from trainer.generation import Generator
 
 __all__ = ["HOSTED_POLICY", "ChatEval", "evaluate_chat", "other_answers"]
 

@@ -340,7 +340,7 @@ def _reference(
             )
         if live is not None and live.adapter_path:
             if factory is None:
-                from trainer.answering import local_generator_factory
+                from trainer.generation import local_generator_factory
 
                 factory = local_generator_factory()
             name = f"{live.base_model} + {live.adapter_path}"
