@@ -14,12 +14,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bot.cli.registry import LazyGroup
 from harvest.errors import FanqaError
 
 __all__ = ["app", "console", "emit_json", "err_console", "handle_errors"]
 
 app = typer.Typer(
     name="fanqa",
+    cls=LazyGroup,
     help="fanqa: a chat bot that learns from your community's own Q&A.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
