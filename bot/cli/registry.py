@@ -52,6 +52,7 @@ COMMANDS: dict[str, Entry] = {
         "bot.cli.worker_cmd",
         "Execute queued runs until SIGINT/SIGTERM; moderators hear about them via `fanqa run`.",
     ),
+    "web": Entry("bot.cli.web_cmd", "The moderators' review desk: serve it, make login links."),
 }
 
 
