@@ -88,6 +88,12 @@ class ConsolePlatform:
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         return user_id in self.moderators
 
+    async def send_private(self, user_id: str, text: str) -> str:
+        """A private message: printed apart, never stored as a message of the chat."""
+        message_id = self.next_id()
+        self.out(f"[{message_id}] bot → private to {user_id}: {text}")
+        return message_id
+
 
 def parse_line(line: str) -> tuple[str, str | None, str]:
     """Split an input line into (kind, target id, rest); kind is message | reply |
@@ -133,6 +139,7 @@ class ConsoleSession:
         out: Callable[[str], None] = print,
         generator_factory: GeneratorFactory | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        desk_url: str | None = None,
     ) -> None:
         self.engine = engine
         self.user = user
@@ -149,7 +156,9 @@ class ConsoleSession:
         self.platform = ConsolePlatform(out, first)
         if moderator:
             self.platform.moderators.add(user)
-        self.service = BotService(engine, generator_factory=generator_factory, clock=clock)
+        self.service = BotService(
+            engine, generator_factory=generator_factory, clock=clock, desk_url=desk_url
+        )
         self.service.register(self.platform)
         self.harvester = self.service.harvester
 

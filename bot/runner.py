@@ -300,8 +300,14 @@ async def serve(
 ) -> None:
     """Run until ``stop`` is set, or SIGINT / SIGTERM arrives."""
     engine = open_engine(settings)
-    service = BotService(engine, generator_factory=answer_generator_factory(settings))
+    service = BotService(
+        engine, generator_factory=answer_generator_factory(settings), desk_url=settings.desk_url
+    )
     bots = list(platforms) if platforms is not None else build_platforms(settings, service)
+    if settings.web_port is not None:  # the review desk, started and stopped with the bots
+        from bot.web.server import WebServer
+
+        bots.append(WebServer(settings, engine))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []

@@ -9,6 +9,7 @@ import typer
 from bot.cli.app import app, handle_errors
 from bot.console import HINT, ConsoleSession
 from bot.runtime import answer_generator_factory, open_engine
+from bot.settings import get_settings
 
 
 @app.command("chat")
@@ -26,6 +27,7 @@ def chat_cmd(
         moderator=moderator,
         out=typer.echo,
         generator_factory=answer_generator_factory(),
+        desk_url=get_settings().desk_url,
     )
     if sys.stdin.isatty():
         typer.echo(HINT)

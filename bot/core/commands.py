@@ -9,6 +9,7 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.core.desk import DESK_SENT, desk_link, desk_message
 from bot.core.events import CommandEvent
 from bot.core.moderation import actor_label, is_moderator
 from bot.core.port import ChatPlatform
@@ -23,6 +24,10 @@ __all__ = ["COMMANDS", "REFUSAL", "CommandHandler", "forget_member", "resolve_me
 
 REFUSAL = "Sorry, only moderators can do that. / 抱歉，仅管理员可用。"
 NOT_LINKED = "This chat is not linked to a community. / 此聊天尚未关联社区。"
+NO_PRIVATE = (
+    "I could not send you a private message: open a private chat with me first, then try "
+    "again. / 无法私信你：请先与我私聊，然后重试。"
+)
 _SNIPPET = 60
 
 
@@ -35,6 +40,9 @@ class _Ctx:
     chat_id: str = ""
     # Run after the command's transaction commits (e.g. rescheduling a training job).
     after_commit: list[Callable[[], object]] = field(default_factory=list)
+    # The review desk's address (None: no desk) and texts for the caller in private.
+    desk_url: str | None = None
+    private: list[str] = field(default_factory=list)
 
 
 _Func = Callable[[Session, _Ctx, tuple[str, ...]], str]
@@ -226,6 +234,19 @@ def _status(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
     return "\n".join([head, *training])
 
 
+def _desk(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
+    """A one-time login link to the review desk, sent to the caller in private."""
+    if ctx.desk_url is None:
+        return "The review desk is not set up here (FANQA_WEB_PORT). / 未配置审核台。"
+    member = session.get(Member, ctx.actor_id) if ctx.actor_id is not None else None
+    if member is None:
+        raise InputError("who are you? (no member record)")
+    granted_by = "role" if member.role == "moderator" else "platform-admin"
+    link = desk_link(session, member.id or 0, base_url=ctx.desk_url, granted_by=granted_by)
+    ctx.private.append(desk_message(link))
+    return DESK_SENT
+
+
 def _help(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
     lines = [f"{spec.usage} — {spec.summary}" for spec in COMMANDS.values()]
     tail = "React ✅/👍 to approve an answer, ❌/👎 to reject; remove the reaction to undo."
@@ -243,6 +264,7 @@ COMMANDS: dict[str, _Spec] = {
         name: _Spec(func, usage, summary)
         for name, (func, usage, summary) in TRAINING_COMMANDS.items()
     },
+    "desk": _Spec(_desk, "/desk", "a private login link to the web review desk"),
     "status": _Spec(
         _status, "/status", "pairs, live model, training run and next scheduled training", False
     ),
@@ -253,8 +275,9 @@ COMMANDS: dict[str, _Spec] = {
 class CommandHandler:
     """Runs a command in the chat's community; refuses moderator commands to others."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, desk_url: str | None = None) -> None:
         self.engine = engine
+        self.desk_url = desk_url
 
     async def handle(self, event: CommandEvent, platform: ChatPlatform) -> str:
         """The reply text for ``event`` (errors become a one-line reply, never raise)."""
@@ -281,10 +304,16 @@ class CommandHandler:
                     actor.id,
                     actor_label(event.platform, event.user_id),
                     event.chat_id,
+                    desk_url=self.desk_url,
                 )
                 reply = spec.func(session, ctx, tuple(event.args))
         except FanqaError as exc:
             return str(exc)
         for action in ctx.after_commit:
             action()
+        for text in ctx.private:
+            try:
+                await platform.send_private(event.user_id, text)
+            except FanqaError:
+                return NO_PRIVATE
         return reply

@@ -10,7 +10,8 @@ __all__ = ["ChatPlatform"]
 
 @runtime_checkable
 class ChatPlatform(Protocol):
-    """What the core needs from a chat platform: send, reply, react, ask who is admin."""
+    """What the core needs from a chat platform: send, reply, react, ask who is admin,
+    message a user in private."""
 
     name: str
 
@@ -32,4 +33,9 @@ class ChatPlatform(Protocol):
 
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         """True when the platform says the user administers the chat."""
+        ...
+
+    async def send_private(self, user_id: str, text: str) -> str:
+        """Send a private message to a user, never in a group (``/desk``'s login link);
+        returns its id. PlatformError when the platform will not deliver it."""
         ...

@@ -212,11 +212,12 @@ class BotService:
         clock: Callable[[], datetime] = utcnow,
         max_new_tokens: int = 128,
         max_batch: int = 256,
+        desk_url: str | None = None,
     ) -> None:
         self.engine = engine
         self.harvester = Harvester(engine)
         self.moderation = ReactionModerator(engine)
-        self.commands = CommandHandler(engine)
+        self.commands = CommandHandler(engine, desk_url=desk_url)
         self.generator_factory = generator_factory
         self.clock = clock
         self.max_new_tokens = max_new_tokens

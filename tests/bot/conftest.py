@@ -54,6 +54,10 @@ class FakePlatform:
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         return (chat_id, user_id) in self.admins
 
+    async def send_private(self, user_id: str, text: str) -> str:
+        self.sent.append((f"private:{user_id}", None, text))
+        return f"bot-{len(self.sent)}"
+
 
 def message(
     mid: str,
