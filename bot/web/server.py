@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import re
+import threading
+import time
 
 import uvicorn
 from sqlalchemy.engine import Engine
@@ -14,7 +16,7 @@ from bot.settings import DEFAULT_WEB_PORT, Settings
 from bot.web.app import create_app
 from bot.web.auth import load_secret
 
-__all__ = ["WebServer", "build_server"]
+__all__ = ["ThreadedDesk", "WebServer", "build_server"]
 
 log = logging.getLogger(__name__)
 _TOKEN = re.compile(r"(/login/)[^\s/?\"]+")
@@ -69,3 +71,33 @@ class WebServer:
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await self._task
+
+
+class ThreadedDesk:
+    """The desk served from a background thread on a free port (browser tests, screenshots)."""
+
+    def __init__(self, app: object, host: str = "127.0.0.1") -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off")  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self.url = f"http://{host}:{port}"
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> ThreadedDesk:
+        self._thread = threading.Thread(target=self.server.run, name="fanqa-desk", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the desk did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
