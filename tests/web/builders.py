@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -17,6 +18,8 @@ from storage.models import (
     ModelVersion,
     PairMessage,
     QAPair,
+    RunMetric,
+    TrainingRun,
     utcnow,
 )
 from storage.repo.logins import create_login_link
@@ -42,6 +45,7 @@ class Seed:
     games_pair: int = 0
     models: list[int] = field(default_factory=list)
     games_model: int = 0
+    runs: list[int] = field(default_factory=list)
 
 
 def _pair(
@@ -97,7 +101,80 @@ def _pair(
     return pair.id or 0
 
 
-def seed(engine: Engine) -> Seed:
+# A 1×1 PNG: the gate report chart's stand-in.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0f01f0005000201a5f6e0a30000000049454e44ae426082"
+)
+
+
+def _runs(session, out: Seed, reports: Path | None) -> None:  # type: ignore[no-untyped-def]
+    done = TrainingRun(
+        community_id=out.fund,
+        backend="openai",
+        base_model="gpt-4o-mini",
+        status="succeeded",
+        step=5,
+        total_steps=5,
+        last_loss=1.2,
+        trigger="command",
+    )
+    running = TrainingRun(
+        community_id=out.fund,
+        backend="local",
+        base_model="Qwen/Qwen2.5-0.5B",
+        status="running",
+        step=3,
+        total_steps=10,
+        last_loss=1.8,
+    )
+    session.add(done)
+    session.add(running)
+    session.flush()
+    out.runs = [done.id or 0, running.id or 0]
+    for step in range(1, 6):
+        session.add(
+            RunMetric(
+                run_id=done.id or 0,
+                step=step,
+                train_loss=2.0 - 0.15 * step,
+                valid_loss=2.1 - 0.12 * step if step % 2 else None,
+            )
+        )
+    candidate = session.get(ModelVersion, out.models[1])
+    candidate.run_id = done.id
+    candidate.metrics = {"candidate": {"loss": 1.2, "question_gain": 0.31}}
+    candidate.gate = {
+        "promote": True,
+        "reasons": ["loss 1.200 beats live 1.350 by 11.1% (needs 2%)"],
+        "rows": [
+            {
+                "metric": "loss",
+                "candidate": 1.2,
+                "live": 1.35,
+                "improvement": 0.111,
+                "role": "primary",
+                "passed": True,
+            },
+            {
+                "metric": "question_gain",
+                "candidate": 0.31,
+                "live": 0.28,
+                "improvement": 0.107,
+                "role": "floor",
+                "passed": True,
+            },
+        ],
+    }
+    if reports is not None:
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / "report.png").write_bytes(PNG)
+        (reports / "report.md").write_text("# report\n", encoding="utf-8")
+        candidate.report_path = str(reports / "report.md")
+    session.add(candidate)
+
+
+def seed(engine: Engine, reports: Path | None = None) -> Seed:
     """fund (zh + en pairs, a moderator, a member, two models) and games (its own moderator)."""
     out = Seed()
     with session_scope(engine) as session:
@@ -151,7 +228,7 @@ def seed(engine: Engine) -> Seed:
                 remote_model_id=remote,
                 status=status,
                 promoted_at=utcnow() if status == "live" else None,
-                gate={"passed": True, "reasons": []},
+                gate={"promote": True, "reasons": ["loss 1.20 < live 1.35"], "rows": []},
             )
             session.add(model)
             session.flush()
@@ -166,6 +243,7 @@ def seed(engine: Engine) -> Seed:
         session.add(gmodel)
         session.flush()
         out.games_model = gmodel.id or 0
+        _runs(session, out, reports)
     return out
 
 

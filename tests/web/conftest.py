@@ -28,8 +28,8 @@ def desk_engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def seeded(desk_engine: Engine) -> Seed:
-    return seed(desk_engine)
+def seeded(desk_engine: Engine, tmp_path: Path) -> Seed:
+    return seed(desk_engine, tmp_path / "reports")
 
 
 @pytest.fixture
