@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session, select
@@ -68,7 +68,7 @@ def runs_page(request: Request, cid: int, done: str | None = None) -> Response:
         return render(request, "runs.html", desk=desk, grant=grant, runs=runs, flash=done)
 
 
-def _run_context(session: Session, run: TrainingRun) -> dict[str, object]:
+def _run_context(session: Session, run: TrainingRun) -> dict[str, Any]:
     rows = run_metrics(session, run.id or 0)
     model = _model_of(session, run.id or 0)
     png = Path(model.report_path).parent / "report.png" if model and model.report_path else None
