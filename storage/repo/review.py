@@ -6,11 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Chat, Member, Message, PairMessage, PairStatus, QAPair
+from harvest.dedup import content_hash
+from harvest.errors import ConflictError, InputError
+from storage.models import Chat, Member, Message, PairMessage, PairStatus, QAPair, utcnow
+from storage.repo.pairs import record_event, split_for_hash
 
-__all__ = ["QueueFilters", "SourceMessage", "filter_choices", "pair_sources", "review_queue"]
+__all__ = [
+    "QueueFilters",
+    "SourceMessage",
+    "filter_choices",
+    "pair_sources",
+    "review_queue",
+    "write_pair",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +132,55 @@ def filter_choices(session: Session, community_id: int) -> dict[str, list[tuple[
         "author": [(m.id, m.display_name or m.external_id) for m in authors],
         "method": [(m, m) for m in sorted(methods)],
     }
+
+
+def write_pair(
+    session: Session,
+    community_id: int,
+    question: str,
+    answer: str,
+    *,
+    actor_id: int | None,
+    actor_label: str,
+    source_key: str,
+) -> QAPair:
+    """A pair a moderator wrote (for a question the bot abstained on): approved at once,
+    credited to them as answerer and reviewer, audited as ``write``. ConflictError when the
+    same ``source_key`` was written already."""
+    question, answer = question.strip(), answer.strip()
+    if not question:
+        raise InputError("the question is empty", field="question")
+    if not answer:
+        raise InputError("the answer is empty", field="answer")
+    digest = content_hash(question, answer)
+    now = utcnow()
+    pair = QAPair(
+        community_id=community_id,
+        source_key=source_key,
+        question_text=question,
+        answer_text=answer,
+        answerer_id=actor_id,
+        method="written",
+        score=1.0,
+        status=PairStatus.APPROVED,
+        content_hash=digest,
+        split=split_for_hash(digest),
+        reviewed_by=actor_id,
+        reviewed_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(pair)
+            session.flush()
+    except IntegrityError:
+        raise ConflictError("this question has been answered already") from None
+    record_event(
+        session,
+        community_id=community_id,
+        pair_id=pair.id,
+        action="write",
+        actor_id=actor_id,
+        actor_label=actor_label,
+        after={"status": pair.status, "answer_text": answer, "golden": False},
+    )
+    return pair
