@@ -20,7 +20,7 @@ from storage.repo import (
     set_role,
     update_community,
 )
-from storage.repo.communities import COMMUNITY_SETTINGS, find_chat, upsert_chat
+from storage.repo.communities import COMMUNITY_SETTINGS, find_chat, parse_setting, upsert_chat
 from storage.repo.pairs import record_event
 
 community_app = typer.Typer(help="Create communities and change their settings.")
@@ -145,23 +145,12 @@ def set_cmd(
     values: dict[str, object] = {}
     for item in assignments:
         key, sep, value = item.partition("=")
-        if not sep or key not in COMMUNITY_SETTINGS:
+        if not sep:
             raise InputError(
                 f"expected KEY=VALUE with KEY one of {', '.join(COMMUNITY_SETTINGS)}",
                 field=key or item,
             )
-        field_type = Community.model_fields[key].annotation
-        try:
-            if field_type is int:
-                values[key] = int(value)
-            elif field_type is float:
-                values[key] = float(value)
-            elif key == "question_patterns":
-                values[key] = [p for p in value.split("|") if p]
-            else:
-                values[key] = value
-        except ValueError as exc:
-            raise InputError(f"not a number: {value!r}", field=key) from exc
+        values[key] = parse_setting(key, value)
     with session_scope(open_engine()) as session:
         row = update_community(session, get_community(session, name).id or 0, **values)
         data = _as_dict(row)

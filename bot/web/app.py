@@ -38,7 +38,7 @@ FAILED_LOGINS = (20, 600.0)  # per client address: at most 20 bad links in 10 mi
 
 def create_app(engine: Engine, settings: Settings, *, secret: str) -> FastAPI:
     """The desk over ``engine``; ``secret`` signs the session cookies (never logged)."""
-    from bot.web import answers, models, queue, runs
+    from bot.web import answers, models, queue, runs, settings_page
 
     app = FastAPI(title="fanqa desk", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.engine = engine
@@ -55,7 +55,7 @@ def create_app(engine: Engine, settings: Settings, *, secret: str) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     _errors(app)
     _auth_routes(app)
-    for module in (queue, models, runs, answers):
+    for module in (queue, models, runs, answers, settings_page):
         app.include_router(module.router)
     return app
 

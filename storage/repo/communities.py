@@ -19,6 +19,7 @@ __all__ = [
     "get_or_create_member",
     "list_communities",
     "list_members",
+    "parse_setting",
     "set_role",
     "update_community",
     "upsert_chat",
@@ -181,3 +182,23 @@ def list_members(session: Session, community_id: int, role: str | None = None) -
     if role is not None:
         query = query.where(Member.role == role)
     return list(session.exec(query.order_by(col(Member.id))).all())
+
+
+def parse_setting(key: str, raw: str) -> Any:
+    """A community setting typed from text (``fanqa community set KEY=VALUE``, the desk's
+    settings form): numbers for numeric fields, ``a|b`` lists for question_patterns."""
+    if key not in COMMUNITY_SETTINGS:
+        raise InputError(
+            f"expected KEY=VALUE with KEY one of {', '.join(COMMUNITY_SETTINGS)}", field=key
+        )
+    field_type = Community.model_fields[key].annotation
+    try:
+        if field_type is int:
+            return int(raw)
+        if field_type is float:
+            return float(raw)
+    except ValueError as exc:
+        raise InputError(f"not a number: {raw!r}", field=key) from exc
+    if key == "question_patterns":
+        return [p for p in raw.split("|") if p]
+    return raw
