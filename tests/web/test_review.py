@@ -128,3 +128,31 @@ async def test_edit_validates_and_keeps_the_answer_on_error(
     with session_scope(desk_engine) as session:
         events = list_review_events(session, seeded.fund, pair_id=pid)
         assert [e.action for e in events] == ["edit"]
+
+
+async def test_approving_on_the_desk_changes_what_the_bot_answers(
+    client: httpx.AsyncClient, desk_engine: Engine, seeded: Seed
+) -> None:
+    """Before approval the bot abstains on the question; after, it answers with the pair."""
+    from sqlmodel import select
+
+    from storage.models import ModelVersion
+    from trainer.answering import answer
+
+    with session_scope(desk_engine) as session:
+        for model in session.exec(select(ModelVersion)).all():
+            model.status = "retired"  # answer by retrieval: no hosted model here
+    with session_scope(desk_engine) as session:
+        before = answer(session, seeded.fund, "年费怎么收？")
+    csrf = await log_in(client, desk_engine, seeded.moderator)
+    await client.post(
+        f"/c/{seeded.fund}/pairs/{seeded.pairs[2]}/review",
+        data={"csrf": csrf, "action": "approve"},
+    )
+    with session_scope(desk_engine) as session:
+        after = answer(session, seeded.fund, "年费怎么收？")
+    assert (before.abstained, after.abstained, after.text) == (
+        True,
+        False,
+        "首年免年费，之后每年 100 元。",
+    )
