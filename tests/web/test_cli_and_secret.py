@@ -58,3 +58,20 @@ def test_secret_is_generated_once_private_and_never_logged(
     configured = Settings(_env_file=None, data_dir=tmp_path, web_secret="from-env-" + "y" * 32)  # type: ignore[call-arg]
     assert load_secret(configured) == "from-env-" + "y" * 32
     assert "from-env" not in repr(configured)
+
+
+def test_access_log_lines_never_carry_a_login_token() -> None:
+    """uvicorn's access line for /login/<token> is written with the token elided."""
+    from bot.web.server import _RedactTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/login/s3cr3t-Token_x?next=1", "1.1", 200),
+        None,
+    )
+    assert _RedactTokens().filter(record)
+    assert "s3cr3t" not in record.getMessage() and "/login/…" in record.getMessage()
