@@ -72,8 +72,9 @@ async def test_replayed_updates_after_a_restart_change_nothing(world: World) -> 
 
 
 async def test_forum_topic_reply_pairs_and_topic_root_is_no_answer(world: World) -> None:
-    """In a forum, the topic's first message is not a reply to anything; a real reply in
-    the topic pairs with the question and is stored with its topic."""
+    """In a forum, the topic's first message is not a reply to anything; an answer in the
+    topic without the reply button pairs with its question, the same answerer's reply
+    right after joins it, and both are stored with their topic."""
     from tests.telegram.conftest import FORUM
 
     topic = await world.tg.create_topic(FORUM, ALICE, "Redemptions")
@@ -94,7 +95,8 @@ async def test_forum_topic_reply_pairs_and_topic_root_is_no_answer(world: World)
     assert f.reply_to_external_id is None
     assert r.reply_to_external_id == str(question["message_id"])
     [pair] = world.pairs()
-    assert pair.answer_text == "It takes two working days (T+2)."
+    expected = ("thread", "Usually two working days, T+2.\nIt takes two working days (T+2).")
+    assert (pair.method, pair.answer_text) == expected
 
 
 async def test_unlinked_chat_is_not_harvested(world: World) -> None:
