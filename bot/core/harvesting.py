@@ -16,7 +16,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.core.events import DeleteEvent, EditEvent, MessageEvent
-from harvest.engine import HarvestEngine, PairingConfig, decide_delete, decide_edit
+from harvest.engine import (
+    DecisionKind,
+    HarvestEngine,
+    PairingConfig,
+    decide_delete,
+    decide_edit,
+)
+from harvest.engine.edits import EDITED_AFTER_APPROVAL
 from harvest.engine.scoring import Scorer, score_pair
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig, is_question
@@ -49,13 +56,15 @@ class HarvestOutcome:
     edited | reopened | deleted; ``pair_ids`` the pairs it created or touched.
 
     ``reopened``: an approved pair's message was edited; the pair is pending again with
-    the new text and moderators need a new review card (``review_note`` says why).
+    the new text and moderators need a new review card: ``review`` names those pairs,
+    ``review_note`` says why ("edited after approval").
     """
 
     kind: str
     message_id: int | None = None
     is_question: bool = False
     pair_ids: tuple[int, ...] = ()
+    review: tuple[int, ...] = ()
     review_note: str = ""
 
 
@@ -299,7 +308,8 @@ class Harvester:
             window = self._windows.get((event.platform, event.chat_id))
             if window is not None:
                 window.engine.edit(event.chat_id, event.message_id, event.text)
-            kind, touched = "edited", []
+            touched: list[int] = []
+            review: list[int] = []
             for pair in pairs_of_message(session, row.id or 0):
                 snapshot = stored_pair(session, pair, {row.id or 0: old_text})
                 change = decide_edit(snapshot, event.message_id, old_text, event.text)
@@ -307,10 +317,12 @@ class Harvester:
                     continue
                 apply_change(session, pair, change, actor_label=f"{event.platform}:edit")
                 touched.append(pair.id or 0)
-                if change.kind == "reopen":
-                    kind = "reopened"
-            note = "edited after approval" if kind == "reopened" else ""
-            return HarvestOutcome(kind, row.id, row.is_question, tuple(touched), note)
+                if change.kind is DecisionKind.REOPEN:
+                    review.append(pair.id or 0)
+            kind, note = ("reopened", EDITED_AFTER_APPROVAL) if review else ("edited", "")
+            return HarvestOutcome(
+                kind, row.id, row.is_question, tuple(touched), tuple(review), note
+            )
 
     def handle_delete(self, event: DeleteEvent) -> HarvestOutcome:
         """Mark a stored message deleted; its pairs leave every future dataset."""

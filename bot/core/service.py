@@ -294,9 +294,22 @@ class BotService:
         return MessageOutcome(outcome, answered=reply_id is not None, reply_id=reply_id)
 
     async def on_edit(self, event: EditEvent) -> HarvestOutcome:
-        """Update a stored message and the pairs made of it."""
+        """Update a stored message and the pairs made of it; an approved pair it changed
+        is pending again and gets a new review card saying why (``outcome.review``)."""
         await self._queue.barrier()
-        return await asyncio.to_thread(self.harvester.handle_edit, event)
+        outcome = await asyncio.to_thread(self.harvester.handle_edit, event)
+        origin = self.platforms.get(event.platform)
+        for pair_id in outcome.review if origin is not None else ():
+            card = await asyncio.to_thread(self._card_in_session, pair_id)
+            if card is not None and origin is not None:
+                where, chat, text = card
+                note = f"⚠️ {outcome.review_note}\n{text}"
+                await self._send_card(pair_id, (where, chat, note), origin)
+        return outcome
+
+    def _card_in_session(self, pair_id: int) -> tuple[str, str, str] | None:
+        with session_scope(self.engine) as session:
+            return self._card(session, pair_id)
 
     async def on_delete(self, event: DeleteEvent) -> HarvestOutcome:
         """Mark a stored message deleted; its pairs leave every future dataset."""

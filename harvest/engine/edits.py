@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from harvest.engine.decisions import DecisionKind
 from harvest.engine.rules import strip_address
 
-__all__ = ["PairChange", "StoredPair", "decide_delete", "decide_edit"]
+__all__ = [
+    "EDITED_AFTER_APPROVAL",
+    "PairChange",
+    "StoredPair",
+    "decide_delete",
+    "decide_edit",
+]
 
 EDITED_AFTER_APPROVAL = "edited after approval"
 
