@@ -7,8 +7,8 @@ import logging
 import pytest
 from sqlmodel import Session, col, select
 
-from storage.models import Message, QAPair
 from storage.db import session_scope
+from storage.models import Message, QAPair
 from tests.discord.conftest import World
 from trainer.snapshot import approved_pairs
 
