@@ -30,6 +30,7 @@ from bot.runtime import answer_generator_factory, device_of, open_engine
 from bot.scheduler import TrainingScheduler
 from bot.settings import Settings
 from harvest.errors import InputError
+from storage.database import Database
 from trainer.enqueue import TrainingDefaults
 from trainer.outbox import deliver_due
 from trainer.worker import Worker, default_executor
@@ -216,6 +217,7 @@ class Runner:
             self.engine, TrainingDefaults.from_settings(self.settings), on_queued=lambda _: wake()
         )
         self.scheduler.start()
+        self.service.attach_scheduling(self.scheduler)
         log.info("training scheduler started (%d job(s))", len(self.scheduler.scheduler.get_jobs()))
         self._loop_task(self._deliver_loop())
         self._loop_task(self._every(self.auto_answer_every_s, self._auto_answer))
@@ -280,6 +282,7 @@ class Runner:
         with contextlib.suppress(Exception):
             await self.deliver_now()  # what the worker said last
         if self.scheduler is not None:
+            self.service.attach_scheduling(None)
             self.scheduler.shutdown()
         for bot in reversed(self._started):
             try:
@@ -300,7 +303,11 @@ async def serve(
 ) -> None:
     """Run until ``stop`` is set, or SIGINT / SIGTERM arrives."""
     engine = open_engine(settings)
-    service = BotService(engine, generator_factory=answer_generator_factory(settings))
+    service = BotService(
+        Database(engine),
+        generator_factory=answer_generator_factory(settings),
+        training_defaults=TrainingDefaults.from_settings(settings),
+    )
     bots = list(platforms) if platforms is not None else build_platforms(settings, service)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -8,7 +8,8 @@ missed night. The job, ``training_tick``, asks ``trainer.policy`` whether to tra
 run when it says so; a worker picks the run up.
 
 A community's ``train_cron`` (default ``0 3 * * *``) runs in its ``timezone``; ``off`` means
-no scheduled training. ``/schedule`` changes it at once (``apply_schedule``); changes made
+no scheduled training. ``/schedule`` changes it at once through the ``Scheduling`` port the
+composition root hands the command handler (``TrainingScheduler.apply``); changes made
 elsewhere (``fanqa community set``) are picked up by ``TrainingScheduler.sync``.
 """
 
@@ -37,7 +38,6 @@ __all__ = [
     "MISFIRE_GRACE",
     "OFF",
     "TrainingScheduler",
-    "apply_schedule",
     "job_id",
     "next_fire_time",
     "parse_cron",
@@ -60,10 +60,11 @@ class _Context:
     on_queued: Callable[[int], None] | None
 
 
-# The job store keeps a reference to ``training_tick`` (pickled by name), not the engine:
-# the running scheduler puts what the tick needs here.
-_CONTEXT: _Context | None = None
-_ACTIVE: TrainingScheduler | None = None
+# APScheduler's persistent job store can only keep a job's function by name (not a bound
+# method, not the engine), so the one running scheduler of this process registers itself
+# here for ``training_tick``. Nothing else reaches the scheduler through this: ``/schedule``
+# gets it injected as a port.
+_RUNNING: TrainingScheduler | None = None
 
 
 def job_id(community_id: int) -> str:
@@ -111,16 +112,16 @@ def _tick(ctx: _Context, community_id: int) -> tuple[Decision, int | None]:
 
 async def training_tick(community_id: int) -> str:
     """The scheduled job: queue a training run for the community if the policy says so."""
-    ctx = _CONTEXT
-    if ctx is None:
+    running = _RUNNING
+    if running is None:
         log.warning("training tick for community %s with no scheduler running", community_id)
         return "no scheduler"
+    ctx = running.context
     try:
         decision, run_id = await asyncio.to_thread(_tick, ctx, community_id)
     except NotFound:
         log.info("community %s is gone; dropping its training job", community_id)
-        if _ACTIVE is not None:
-            _ACTIVE.remove(community_id)
+        await asyncio.to_thread(running.remove, community_id)
         return "community gone"
     log.info("training tick, community %s: %s", community_id, decision.reason)
     if run_id is not None and ctx.on_queued is not None:
@@ -154,18 +155,18 @@ class TrainingScheduler:
 
     def start(self, *, paused: bool = False) -> None:
         """Start on the running event loop; jobs missed while down run once, now."""
-        global _CONTEXT, _ACTIVE
-        _CONTEXT, _ACTIVE = self.context, self
+        global _RUNNING
+        _RUNNING = self
         self.scheduler.start(paused=paused)
         self.sync()
 
     def shutdown(self) -> None:
         """Stop (jobs stay in the database for the next start)."""
-        global _CONTEXT, _ACTIVE
+        global _RUNNING
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if _ACTIVE is self:
-            _CONTEXT, _ACTIVE = None, None
+        if _RUNNING is self:
+            _RUNNING = None
 
     def sync(self) -> int:
         """Make the jobs match the communities' schedules; returns how many changed.
@@ -229,11 +230,3 @@ def _same(old: object, new: CronTrigger) -> bool:
         and str(old) == str(new)
         and str(old.timezone) == str(new.timezone)
     )
-
-
-def apply_schedule(community_id: int, cron: str, timezone: str) -> bool:
-    """Reschedule a community in this process's running scheduler (False when none runs)."""
-    if _ACTIVE is None:
-        return False
-    _ACTIVE.apply(community_id, cron, timezone)
-    return True

@@ -72,6 +72,7 @@ async def test_schedule_changes_the_cron_and_the_running_scheduler(world: World)
     """/schedule 30 4 * * * Asia/Shanghai is stored and rescheduled at once; junk is refused."""
     scheduler = TrainingScheduler(world.engine, TrainingDefaults())
     scheduler.start(paused=True)
+    world.commands.scheduling = scheduler  # the port the composition root injects
     try:
         reply = await _run(world, "schedule", "30", "4", "*", "*", "*", "Asia/Shanghai")
         bad = await _run(world, "schedule", "99", "4", "*", "*", "*")
