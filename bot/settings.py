@@ -76,10 +76,7 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="auto", description="auto | cpu | cuda for local models.")
 
-    # Answering
-    min_confidence: float = Field(
-        default=0.35, description="Default confidence under which the bot abstains."
-    )
+    # Answering (the abstain threshold is each community's ``min_confidence``)
     serve_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible server (e.g. vLLM with --enable-lora) that serves the "

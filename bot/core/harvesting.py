@@ -106,10 +106,6 @@ class Harvester:
         self._chats[key] = entry
         return entry[1:]
 
-    def forget_cache(self) -> None:
-        """Drop cached chats (after re-linking a chat or changing question patterns)."""
-        self._chats.clear()
-
     def handle_message(self, event: MessageEvent) -> HarvestOutcome:
         """Store a new message; pair it with the question it replies to, or merge it."""
         with session_scope(self.engine) as session:

@@ -49,11 +49,11 @@ __all__ = ["ALLOWED_UPDATES", "TelegramBot", "rights_notice"]
 
 log = logging.getLogger(__name__)
 
+# Exactly the updates the bot handles (no inline buttons: callback queries are not asked for).
 ALLOWED_UPDATES = (
     "message",
     "edited_message",
     "message_reaction",
-    "callback_query",
     "my_chat_member",
 )
 # Messages received but not yet stored beyond which the bot stops taking new updates.
