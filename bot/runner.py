@@ -26,11 +26,10 @@ from sqlalchemy.engine import Engine
 
 from bot.core.port import ChatPlatform
 from bot.core.service import BotService
-from bot.runtime import answer_generator_factory, device_of, open_engine
+from bot.runtime import build_root, device_of
 from bot.scheduler import TrainingScheduler
 from bot.settings import Settings
 from harvest.errors import InputError
-from storage.database import Database
 from trainer.enqueue import TrainingDefaults
 from trainer.outbox import deliver_due
 from trainer.worker import Worker, default_executor
@@ -102,7 +101,7 @@ def _describe(bot: object) -> str:
 def check_config(settings: Settings) -> list[str]:
     """Validate what ``fanqa run`` needs; returns what it found (no secrets), else InputError."""
     found = []
-    engine = open_engine(settings)
+    engine = build_root(settings).engine
     found.append(f"database: {engine.url.render_as_string(hide_password=True)} (migrated)")
     platforms = [
         name
@@ -302,12 +301,8 @@ async def serve(
     on_started: Callable[[Runner], Any] | None = None,
 ) -> None:
     """Run until ``stop`` is set, or SIGINT / SIGTERM arrives."""
-    engine = open_engine(settings)
-    service = BotService(
-        Database(engine),
-        generator_factory=answer_generator_factory(settings),
-        training_defaults=TrainingDefaults.from_settings(settings),
-    )
+    root = build_root(settings)
+    engine, service = root.engine, root.service()
     bots = list(platforms) if platforms is not None else build_platforms(settings, service)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
