@@ -213,7 +213,9 @@ class Runner:
             loop.call_soon_threadsafe(self._wake.set)
 
         self.scheduler = TrainingScheduler(
-            self.engine, TrainingDefaults.from_settings(self.settings), on_queued=lambda _: wake()
+            self.service.db,
+            TrainingDefaults.from_settings(self.settings),
+            on_queued=lambda _: wake(),
         )
         self.scheduler.start()
         self.service.attach_scheduling(self.scheduler)
@@ -249,7 +251,7 @@ class Runner:
 
     async def _sync_schedule(self) -> None:
         if self.scheduler is not None:
-            await asyncio.to_thread(self.scheduler.sync)
+            await self.service.db.offload(self.scheduler.sync)
 
     async def deliver_now(self) -> int:
         """Deliver due notifications through the service (moderator chats)."""

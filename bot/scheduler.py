@@ -15,7 +15,6 @@ elsewhere (``fanqa community set``) are picked up by ``TrainingScheduler.sync``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +25,10 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from harvest.errors import ConflictError, InputError, NotFound
+from storage.database import Database
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.repo import list_communities
@@ -54,7 +55,7 @@ MISFIRE_GRACE = timedelta(days=7)
 
 @dataclass(frozen=True, slots=True)
 class _Context:
-    engine: Engine
+    db: Database
     defaults: TrainingDefaults
     clock: Callable[[], datetime]
     on_queued: Callable[[int], None] | None
@@ -99,15 +100,15 @@ def next_fire_time(cron: str, timezone: str, now: datetime) -> datetime | None:
     return fire
 
 
-def _tick(ctx: _Context, community_id: int) -> tuple[Decision, int | None]:
-    with session_scope(ctx.engine) as session:
-        try:
-            decision, run = maybe_queue(
-                session, community_id, ctx.defaults, ctx.clock(), trigger="schedule"
-            )
-        except ConflictError as exc:  # queued by /train a moment ago
-            return Decision(False, str(exc)), None
-        return decision, run.id if run is not None else None
+def _tick(
+    session: Session, community_id: int, defaults: TrainingDefaults, now: datetime
+) -> tuple[Decision, int | None]:
+    try:
+        with session.begin_nested():
+            decision, run = maybe_queue(session, community_id, defaults, now, trigger="schedule")
+    except ConflictError as exc:  # queued by /train a moment ago
+        return Decision(False, str(exc)), None
+    return decision, run.id if run is not None else None
 
 
 async def training_tick(community_id: int) -> str:
@@ -118,10 +119,10 @@ async def training_tick(community_id: int) -> str:
         return "no scheduler"
     ctx = running.context
     try:
-        decision, run_id = await asyncio.to_thread(_tick, ctx, community_id)
+        decision, run_id = await ctx.db.run(_tick, community_id, ctx.defaults, ctx.clock())
     except NotFound:
         log.info("community %s is gone; dropping its training job", community_id)
-        await asyncio.to_thread(running.remove, community_id)
+        await ctx.db.offload(running.remove, community_id)
         return "community gone"
     log.info("training tick, community %s: %s", community_id, decision.reason)
     if run_id is not None and ctx.on_queued is not None:
@@ -134,15 +135,16 @@ class TrainingScheduler:
 
     def __init__(
         self,
-        engine: Engine,
+        db: Database | Engine,
         defaults: TrainingDefaults,
         *,
         clock: Callable[[], datetime] = utcnow,
         on_queued: Callable[[int], None] | None = None,
         misfire_grace: timedelta = MISFIRE_GRACE,
     ) -> None:
-        self.engine = engine
-        self.context = _Context(engine, defaults, clock, on_queued)
+        self.db = db if isinstance(db, Database) else Database(db)
+        engine = self.engine = self.db.engine
+        self.context = _Context(self.db, defaults, clock, on_queued)
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine)},
             job_defaults={

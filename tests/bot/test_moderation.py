@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.event import listen
 
 from bot.core import action_for
 from bot.core.units.reactions import track_card
@@ -115,3 +116,12 @@ async def test_card_in_other_community_cannot_reach_pair(world: World) -> None:
         reaction("card2", "gmod", chat="g2"), world.platform
     )
     assert (outcome.action, world.pairs()[0].status) == (None, "pending")
+
+
+async def test_a_moderators_approval_is_one_short_unit_of_work(world: World) -> None:
+    """A stored moderator's ✅ is decided and applied in one transaction, no platform call."""
+    world.qa()
+    commits: list[int] = []
+    listen(world.engine, "commit", lambda _conn: commits.append(1))
+    outcome = await world.moderation.handle_reaction(reaction("a1", "mod"), world.platform)
+    assert (outcome.action, len(commits), world.pairs()[0].status) == ("approve", 1, "approved")
