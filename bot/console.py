@@ -37,6 +37,7 @@ class ConsolePlatform:
     """The port for a terminal: prints what the bot says, numbers messages itself."""
 
     name = PLATFORM
+    text_limit = 4096
 
     def __init__(self, out: Callable[[str], None], first_id: int = 1) -> None:
         self._print = out
@@ -87,6 +88,9 @@ class ConsolePlatform:
 
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         return user_id in self.moderators
+
+    def message_link(self, chat_id: str, message_id: str) -> str | None:
+        return None  # a terminal has no links
 
 
 def parse_line(line: str) -> tuple[str, str | None, str]:
@@ -175,9 +179,9 @@ class ConsoleSession:
         self.out(f"[{message_id}] {self.user}{arrow}: {text}{_note(outcome.harvest)}")
         self.platform.release()
 
-    def _store_bot_messages(self) -> None:
+    async def _store_bot_messages(self) -> None:
         for message_id, text, reply_to in self.platform.sent:  # answers are stored already
-            self.service.store_bot_message(PLATFORM, self.chat_id, message_id, text, reply_to)
+            await self.service.store_bot_message(PLATFORM, self.chat_id, message_id, text, reply_to)
         self.platform.sent.clear()
 
     async def handle_line(self, line: str) -> bool:
@@ -204,7 +208,7 @@ class ConsoleSession:
             await self.platform.send(
                 self.chat_id, await self.service.on_command(event_c, self.platform)
             )
-        self._store_bot_messages()
+        await self._store_bot_messages()
         return True
 
     async def _run(self, lines: Iterable[str]) -> None:

@@ -84,10 +84,7 @@ class Settings(BaseSettings):
         description="A longer message text (UTF-8 bytes) is truncated on import, with a marker.",
     )
 
-    # Answering
-    min_confidence: float = Field(
-        default=0.35, description="Default confidence under which the bot abstains."
-    )
+    # Answering (the abstain threshold is each community's ``min_confidence``)
     serve_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible server (e.g. vLLM with --enable-lora) that serves the "

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "PairMessage",
     "PairStatus",
     "QAPair",
+    "ReviewCard",
     "ReviewEvent",
     "RunMetric",
     "RunStatus",
@@ -381,4 +382,24 @@ class HandledCommand(SQLModel, table=True):
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewCard(SQLModel, table=True):
+    """A review card the bot posted (a bot message, by its id in a chat) and the pair it names:
+    a moderator's ✅ / ❌ on it reviews that pair, and only such a tracked card does."""
+
+    __tablename__ = "review_cards"
+    __table_args__ = (UniqueConstraint("chat_id", "external_id", name="uq_review_card"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
+    )
+    external_id: str = Field(max_length=64)
+    pair_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("qa_pairs.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     created_at: datetime = Field(default_factory=utcnow)
