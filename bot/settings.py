@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from harvest.sanitize import register_secrets
 
 __all__ = ["Settings", "get_settings"]
 
@@ -91,6 +96,19 @@ class Settings(BaseSettings):
     heartbeat_timeout_s: int = Field(
         default=300, description="A running run without heartbeat for this long is failed."
     )
+
+    def model_post_init(self, _context: Any) -> None:
+        """Every configured secret is masked wherever text leaves (``harvest.sanitize``)."""
+        secrets = (
+            self.openai_api_key,
+            self.telegram_token,
+            self.telegram_webhook_secret,
+            self.discord_token,
+        )
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        with suppress(ArgumentError):  # a malformed URL is reported when the engine opens
+            values.append(make_url(self.database_url).password or "")
+        register_secrets(values)
 
     @property
     def models_dir(self) -> Path:
