@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.core.events import DeleteEvent, EditEvent, MessageEvent
 from harvest.dedup import content_hash
+from harvest.linear_regex import usable_patterns
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.pairing import answer_for_reply, should_merge
 from harvest.questions import QuestionConfig, is_question
@@ -49,7 +50,7 @@ def source_key(platform: str, pair: PairedAnswer) -> str:
 
 
 def _question_config(community: Community) -> QuestionConfig:
-    return QuestionConfig(extra_patterns=tuple(community.question_patterns or ()))
+    return QuestionConfig(extra_patterns=usable_patterns(community.question_patterns or ()))
 
 
 def _as_chat_message(session: Session, row: Message, platform: str, chat: str) -> ChatMessage:

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from harvest.errors import InputError, NotFound
 from storage.models import Chat, Community, Member
+from storage.repo.settings_check import COMMUNITY_SETTINGS, validate_community_settings
 
 __all__ = [
     "COMMUNITY_SETTINGS",
@@ -25,21 +26,6 @@ __all__ = [
 ]
 
 ROLES = ("moderator", "expert", "member")
-POLICIES = ("mention", "auto", "off")
-COMMUNITY_SETTINGS = (
-    "language",
-    "system_prompt",
-    "answer_policy",
-    "auto_answer_after_min",
-    "abstain_mode",
-    "min_confidence",
-    "timezone",
-    "train_cron",
-    "min_new_pairs",
-    "question_patterns",
-    "moderator_platform",
-    "moderator_chat_id",
-)
 
 
 def get_community(session: Session, name: str) -> Community:
@@ -62,18 +48,6 @@ def list_communities(session: Session) -> list[Community]:
     return list(session.exec(select(Community).order_by(Community.name)).all())
 
 
-def _validate(values: dict[str, Any]) -> None:
-    unknown = set(values) - set(COMMUNITY_SETTINGS)
-    if unknown:
-        raise InputError(f"unknown community setting(s): {', '.join(sorted(unknown))}")
-    if "answer_policy" in values and values["answer_policy"] not in POLICIES:
-        raise InputError(
-            f"answer_policy must be one of {', '.join(POLICIES)}", field="answer_policy"
-        )
-    if "min_confidence" in values and not 0.0 <= float(values["min_confidence"]) <= 1.0:
-        raise InputError("min_confidence must be between 0 and 1", field="min_confidence")
-
-
 def get_or_create_community(session: Session, name: str, **settings: Any) -> Community:
     """The community called ``name``, created with ``settings`` when it does not exist yet."""
     name = name.strip()
@@ -82,17 +56,19 @@ def get_or_create_community(session: Session, name: str, **settings: Any) -> Com
     existing = session.exec(select(Community).where(Community.name == name)).first()
     if existing is not None:
         return existing
-    _validate(settings)
-    community = Community(name=name, **settings)
+    if len(name) > 100:
+        raise InputError("a community name is at most 100 characters", field="community")
+    community = Community(name=name, **validate_community_settings(settings))
     session.add(community)
     session.flush()
     return community
 
 
 def update_community(session: Session, community_id: int, **values: Any) -> Community:
-    _validate(values)
+    """Change settings, each checked by ``validate_community_settings`` before any is set."""
+    checked = validate_community_settings(values)
     community = get_community_by_id(session, community_id)
-    for key, value in values.items():
+    for key, value in checked.items():
         setattr(community, key, value)
     session.add(community)
     session.flush()
