@@ -12,6 +12,7 @@ from storage.db import session_scope
 from storage.models import Community
 from storage.repo import (
     count_pairs,
+    find_member,
     get_community,
     get_or_create_community,
     get_or_create_member,
@@ -22,6 +23,7 @@ from storage.repo import (
 )
 from storage.repo.communities import COMMUNITY_SETTINGS, find_chat, upsert_chat
 from storage.repo.pairs import record_event
+from storage.repo.privacy import forget_member, purge_free_pages
 from storage.repo.settings_check import validate_community_settings
 
 community_app = typer.Typer(help="Create communities and change their settings.")
@@ -217,3 +219,21 @@ def members_list_cmd(
     for r in rows:
         table.add_row(*(str(v) for v in r.values()))
     console.print(table)
+
+
+@members_app.command("forget")
+@handle_errors
+def forget_cmd(
+    user: str = typer.Argument(..., help="Platform user id, platform:id, or @display name."),
+    community: str = typer.Option(..., "--community", "-c"),
+    platform: str | None = typer.Option(None, help="telegram | discord | console"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Remove a member's text everywhere: messages, pairs, answers, cards, audit, snapshots."""
+    engine = open_engine()
+    with session_scope(engine) as session:
+        cid = get_community(session, community).id or 0
+        member = find_member(session, cid, user, platform)
+        report = forget_member(session, cid, member, "cli")
+    purge_free_pages(engine)
+    emit_json(report.as_dict()) if as_json else console.print(report.summary(), highlight=False)

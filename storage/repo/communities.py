@@ -14,6 +14,7 @@ from storage.repo.settings_check import COMMUNITY_SETTINGS, validate_community_s
 __all__ = [
     "COMMUNITY_SETTINGS",
     "find_chat",
+    "find_member",
     "get_community",
     "get_community_by_id",
     "get_or_create_community",
@@ -157,3 +158,29 @@ def list_members(session: Session, community_id: int, role: str | None = None) -
     if role is not None:
         query = query.where(Member.role == role)
     return list(session.exec(query.order_by(col(Member.id))).all())
+
+
+def find_member(
+    session: Session, community_id: int, user: str, platform: str | None = None
+) -> Member:
+    """A member by ``id``, ``platform:id`` or ``@display name``; NotFound / ambiguous named."""
+    name = user.strip()
+    if not name:
+        raise InputError("name a user: an id, platform:id or @name", field="user")
+    head, sep, rest = name.partition(":")
+    if sep and not name.startswith("@") and head in ("telegram", "discord", "console"):
+        platform, name = head, rest
+    members = list_members(session, community_id)
+    if platform is not None:
+        members = [m for m in members if m.platform == platform]
+    if name.startswith("@"):
+        wanted = name[1:].casefold()
+        found = [m for m in members if m.display_name.casefold() == wanted]
+    else:
+        found = [m for m in members if m.external_id == name]
+    if len(found) > 1:
+        ids = ", ".join(f"{m.platform}:{m.external_id}" for m in found)
+        raise InputError(f"{user} is ambiguous ({ids}); use platform:id", field="user")
+    if not found:
+        raise NotFound(f"no member {user} in this community", kind="member", key=user)
+    return found[0]
