@@ -52,7 +52,7 @@ def edit_message(
 ) -> list[QAPair]:
     """Update a stored message's text and the pairs built from it; returns those pairs."""
     message = get_message(session, chat_id, external_id)
-    if message is None or message.text == text:
+    if message is None or message.deleted or message.text == text:  # forgotten stays gone
         return []
     message.text = text
     message.edited_at = edited_at
