@@ -26,7 +26,7 @@ from harvest.pairing import Pairer, PairingConfig
 from harvest.questions import is_question
 from storage.db import session_scope
 from storage.models import Member, Message, PairMessage, QAPair, utcnow
-from storage.repo.communities import get_or_create_community, upsert_chat
+from storage.repo.communities import ensure_member, get_or_create_community, upsert_chat
 from storage.repo.pairs import split_for_hash
 
 __all__ = ["ImportSummary", "import_export", "import_messages"]
@@ -113,17 +113,15 @@ class _Importer:
     def member(self, msg: ChatMessage) -> int:
         key = (msg.platform, msg.author_id)
         member_id = self.members.get(key)
-        if member_id is None:
-            member = Member(
-                community_id=self.community_id,
-                platform=msg.platform,
-                external_id=msg.author_id,
-                display_name=msg.author_name[:255],
+        if member_id is None:  # race-safe: a concurrent import may add the same member
+            member_id = self.members[key] = ensure_member(
+                self.session,
+                self.community_id,
+                msg.platform,
+                msg.author_id,
+                msg.author_name,
                 is_bot=msg.is_bot,
             )
-            self.session.add(member)
-            self.session.flush()
-            member_id = self.members[key] = member.id or 0
         return member_id
 
     def add(self, msg: ChatMessage) -> None:

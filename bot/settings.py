@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         default="sqlite:///data/fanqa.db",
         description="SQLAlchemy URL of the database (SQLite file by default).",
     )
+    db_busy_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a write waits for another process's lock (an import) before "
+        "it fails with one clear line.",
+    )
     data_dir: Path = Field(default=Path("data"), description="Where models and reports go.")
     log_level: str = Field(default="INFO", description="Logging level.")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -13,6 +14,7 @@ from storage.repo.settings_check import COMMUNITY_SETTINGS, validate_community_s
 
 __all__ = [
     "COMMUNITY_SETTINGS",
+    "ensure_member",
     "find_chat",
     "find_member",
     "get_community",
@@ -79,14 +81,21 @@ def update_community(session: Session, community_id: int, **values: Any) -> Comm
 def upsert_chat(
     session: Session, community_id: int, platform: str, external_id: str, title: str = ""
 ) -> Chat:
-    """The chat (platform, external_id), created in ``community_id`` when new."""
+    """The chat (platform, external_id), created in ``community_id`` when new.
+
+    Safe when two processes (two imports) meet the same new chat at once.
+    """
     chat = find_chat(session, platform, external_id)
     if chat is None:
-        chat = Chat(
-            community_id=community_id, platform=platform, external_id=external_id, title=title
-        )
-        session.add(chat)
-        session.flush()
+        values = {
+            "community_id": community_id,
+            "platform": platform,
+            "external_id": external_id,
+            "title": title[:255],
+        }
+        _insert_ignore(session, Chat, values, ["platform", "external_id"])
+        chat = find_chat(session, platform, external_id)
+        assert chat is not None
     elif title and chat.title != title:
         chat.title = title
         session.add(chat)
@@ -139,6 +148,63 @@ def get_or_create_member(
         member.display_name = display_name
         session.add(member)
     return member
+
+
+def _insert_ignore(session: Session, model: Any, values: dict[str, Any], index: list[str]) -> bool:
+    """INSERT … ON CONFLICT (index) DO NOTHING; False on a database without that statement.
+
+    A concurrent writer's uncommitted row with the same key makes this wait for its commit,
+    then do nothing (PostgreSQL); SQLite writers are serialized anyway.
+    """
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).values(values)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(values)
+    else:
+        return False
+    session.execute(stmt.on_conflict_do_nothing(index_elements=index))
+    return True
+
+
+def ensure_member(
+    session: Session,
+    community_id: int,
+    platform: str,
+    external_id: str,
+    display_name: str = "",
+    *,
+    is_bot: bool = False,
+) -> int:
+    """The id of member (platform, external_id), inserted when new; safe under concurrency.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` then a look-up: two processes (two imports, two bot
+    shards) seeing a new member at once both get the one row, on SQLite and PostgreSQL,
+    without a savepoint and without a duplicate-key error.
+    """
+    values = {
+        "community_id": community_id,
+        "platform": platform,
+        "external_id": external_id,
+        "display_name": display_name[:255],
+        "role": "member",
+        "is_bot": is_bot,
+    }
+    index = ["community_id", "platform", "external_id"]
+    if not _insert_ignore(session, Member, values, index):  # pragma: no cover - other databases
+        member = get_or_create_member(
+            session, community_id, platform, external_id, display_name, is_bot=is_bot
+        )
+        return member.id or 0
+    found = session.exec(
+        select(Member.id).where(
+            Member.community_id == community_id,
+            Member.platform == platform,
+            Member.external_id == external_id,
+        )
+    ).one()
+    return int(found or 0)
 
 
 def set_role(session: Session, member_id: int, role: str) -> Member:

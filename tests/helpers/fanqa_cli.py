@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +46,16 @@ class Done:
         return self.stdout + self.stderr
 
 
-def fanqa(*args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 120) -> Done:
-    """``fanqa ARGS`` to its end."""
+def fanqa(
+    *args: str,
+    env: dict[str, str],
+    stdin: str | None = None,
+    timeout: float = 120,
+    prefix: Sequence[str] = (),
+) -> Done:
+    """``fanqa ARGS`` to its end (``prefix``: e.g. setpriv, to run it as another user)."""
     done = subprocess.run(
-        [_script(), *args],
+        [*prefix, _script(), *args],
         env=env,
         input=stdin,
         capture_output=True,
