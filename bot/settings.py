@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="auto", description="auto | cpu | cuda for local models.")
 
+    max_answer_chars: int = Field(
+        default=4000, ge=1, description="Longest answer `fanqa pairs edit` accepts."
+    )
+
     # Answering
     min_confidence: float = Field(
         default=0.35, description="Default confidence under which the bot abstains."
