@@ -33,6 +33,7 @@ from bot.core.port import ChatPlatform
 from harvest.dedup import content_hash
 from harvest.model import ChatMessage
 from harvest.questions import detect_language
+from harvest.sanitize import sanitize
 from storage.db import session_scope
 from storage.models import (
     AnswerLog,
@@ -640,6 +641,7 @@ class BotService:
 
     async def notify(self, community_id: int, text: str, image: Path | None = None) -> bool:
         """Post ``text`` (and a chart) in the community's moderator chat; False when none."""
+        text = sanitize(text)  # a provider's error text may carry a key (harvest.sanitize)
         target = await asyncio.to_thread(self._moderator_chat, community_id)
         if target is None:
             return False
