@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import errno
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
-from harvest.errors import StorageError
+from harvest.errors import InputError, StorageError
 
 __all__ = ["as_storage_error", "is_busy"]
 
@@ -20,12 +20,21 @@ def is_busy(exc: BaseException) -> bool:
     return any(b in text for b in (*_BUSY, *_PG_BUSY))
 
 
-def as_storage_error(exc: BaseException, *, where: str | None = None) -> StorageError | None:
+def as_storage_error(
+    exc: BaseException, *, where: str | None = None
+) -> StorageError | InputError | None:
     """``exc`` as a ``StorageError`` naming what to do; None when it is not a storage fault.
 
-    ``where`` names the database (a path or a URL without password) in the message.
+    ``where`` names the database (a path or a URL without password) in the message. A URL
+    SQLAlchemy cannot read is an ``InputError`` naming ``FANQA_DATABASE_URL`` (exit 2).
     """
     place = f" ({where})" if where else ""
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        return InputError(
+            f"not a database URL SQLAlchemy can use ({exc}); e.g. sqlite:///data/fanqa.db or "
+            "postgresql+psycopg://user@host/db",
+            field="FANQA_DATABASE_URL",
+        )
     if isinstance(exc, OperationalError | DBAPIError) and exc.orig is not None:
         text = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
         low = text.lower()

@@ -160,3 +160,22 @@ def test_read_only_database_and_data_folder_are_one_line(env: dict[str, str]) ->
         _one_clear_line(export, "cannot write", str(root / "data"))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "words"),
+    [
+        ("postgresql+psycopg://fanqa:pw-9f8e7d6c@127.0.0.1:1/fanqa", 1, ["unavailable", "***"]),
+        ("foo://bar", 2, ["FANQA_DATABASE_URL"]),
+        ("not a url", 2, ["FANQA_DATABASE_URL"]),
+    ],
+    ids=["unreachable", "unknown-dialect", "garbage"],
+)
+def test_an_unusable_database_url_is_one_line(
+    tmp_path: Path, url: str, code: int, words: list[str]
+) -> None:
+    """An unreachable server or a URL SQLAlchemy cannot read: one line, no password."""
+    done = fanqa("community", "list", env=fanqa_env(tmp_path, FANQA_DATABASE_URL=url))
+    _one_clear_line(done, *words)
+    assert done.code == code
+    assert "pw-9f8e7d6c" not in done.output
