@@ -8,8 +8,7 @@ import typer
 
 from bot.cli.app import app, handle_errors
 from bot.console import HINT, ConsoleSession
-from bot.runtime import answer_generator_factory, open_engine
-from bot.settings import get_settings
+from bot.runtime import answer_generator_factory, build_root
 
 
 @app.command("chat")
@@ -20,14 +19,15 @@ def chat_cmd(
     moderator: bool = typer.Option(False, "--moderator", help="Speak as a moderator."),
 ) -> None:
     """Chat with the bot from stdin: messages, >ID replies, +ID ✅ reactions, /commands."""
+    root = build_root()
     session = ConsoleSession(
-        open_engine(),
+        root.engine,
         community,
         as_user,
         moderator=moderator,
         out=typer.echo,
-        generator_factory=answer_generator_factory(),
-        desk_url=get_settings().desk_url,
+        generator_factory=answer_generator_factory(root.settings),
+        desk_url=root.settings.desk_url,
     )
     if sys.stdin.isatty():
         typer.echo(HINT)

@@ -7,16 +7,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from harvest.errors import InputError, NotFound
+from harvest.errors import NotFound
 from storage.models import Member
-from storage.repo.communities import get_community
-from storage.repo.logins import LINK_TTL, create_login_link
+from storage.repo.communities import find_member, get_community
+from storage.repo.logins import LINK_TTL, create_login_link, peek_login_link
 
-__all__ = ["DESK_SENT", "DeskLink", "desk_link", "desk_link_for", "desk_message"]
-
-DESK_SENT = (
-    "I sent you a private message with a link to the review desk. / 已私信你审核台的登录链接。"
-)
+__all__ = ["DeskLink", "desk_link", "desk_link_for", "desk_message"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +29,6 @@ def desk_link(
 ) -> DeskLink:
     """A fresh one-time link for ``member_id`` (rate-limited; see storage.repo.logins)."""
     token = create_login_link(session, member_id, granted_by=granted_by)
-    from storage.repo.logins import peek_login_link
-
     link = peek_login_link(session, token)
     return DeskLink(f"{base_url.rstrip('/')}/login/{token}", link.expires_at, member_id)
 
@@ -42,25 +36,20 @@ def desk_link(
 def desk_link_for(session: Session, community: str, member: str, *, base_url: str) -> DeskLink:
     """The operator's way: ``member`` is a Member id or ``PLATFORM:USER_ID`` in ``community``;
     the member must hold the moderator role there."""
-    from bot.core.commands import resolve_member
-
     cid = get_community(session, community).id or 0
     if member.isdigit():
         row = session.get(Member, int(member))
         if row is None or row.community_id != cid:
             raise NotFound(f"no member {member} in {community!r}", kind="member", key=member)
     else:
-        platform, sep, user = member.partition(":")
-        if not sep or not user:
-            raise InputError("--member is a member id or PLATFORM:USER_ID", field="member")
-        row = resolve_member(session, cid, platform, user)
+        row = find_member(session, cid, member)
     return desk_link(session, row.id or 0, base_url=base_url)
 
 
-def desk_message(link: DeskLink) -> str:
+def desk_message(url: str) -> str:
     """The private message carrying a link (English and Chinese)."""
     minutes = int(LINK_TTL.total_seconds() // 60)
     return (
-        f"Your review desk link (works once, for {minutes} minutes):\n{link.url}\n"
+        f"Your review desk link (works once, for {minutes} minutes):\n{url}\n"
         f"审核台登录链接（仅可使用一次，{minutes} 分钟内有效）。"
     )

@@ -1,32 +1,17 @@
-"""Desk actions that are chat commands: run the very command function /promote etc. run."""
+"""Desk actions that are chat commands: run the very unit of work /promote etc. run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from sqlalchemy.engine import Engine
 
-from bot.core.commands import COMMANDS
+from bot.core.units.commands import WORK, CommandCtx
 from bot.web.auth import Grant
 from storage.db import session_scope
 from storage.repo.pairs import record_event
 
-__all__ = ["WEB_PLATFORM", "WebContext", "run_command"]
+__all__ = ["WEB_PLATFORM", "run_command"]
 
 WEB_PLATFORM = "web"
-
-
-@dataclass(frozen=True, slots=True)
-class WebContext:
-    """What a chat command reads about its caller, for a moderator on the desk."""
-
-    community_id: int
-    actor_id: int | None
-    label: str
-    platform: str = WEB_PLATFORM
-    chat_id: str = ""
-    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
 
 def run_command(
@@ -37,11 +22,12 @@ def run_command(
     Errors (FanqaError) propagate and roll everything back. ``audit`` also appends a
     review_events row with that action, marked "via web", in the same transaction.
     """
-    spec = COMMANDS[name]
     cid = grant.community.id or 0
-    ctx = WebContext(cid, grant.member.id, grant.label)
+    ctx = CommandCtx(cid, WEB_PLATFORM, grant.member.id, grant.label)
     with session_scope(engine) as session:
-        reply = spec.func(session, ctx, tuple(args))  # type: ignore[arg-type]
+        reply = WORK[name](session, ctx, tuple(args))
+        if ctx.effects:  # only /schedule has after-commit effects (the running scheduler)
+            raise RuntimeError(f"/{name} has effects the desk cannot apply; nothing was done")
         if audit is not None:
             record_event(
                 session,
@@ -51,6 +37,4 @@ def run_command(
                 actor_label=grant.label,
                 after={"args": list(args), "reply": reply},
             )
-    for action in ctx.after_commit:
-        action()
     return reply

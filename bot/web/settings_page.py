@@ -1,4 +1,4 @@
-"""The community's settings, parsed and validated exactly as ``fanqa community set`` does."""
+"""The community's settings, validated by the one check ``fanqa community set`` runs too."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from bot.web.views import redirect_with_note, render
 from harvest.errors import InputError
 from storage.db import session_scope
 from storage.models import Community
-from storage.repo.communities import COMMUNITY_SETTINGS, parse_setting, update_community
+from storage.repo.communities import COMMUNITY_SETTINGS, update_community
 from storage.repo.pairs import record_event
+from storage.repo.settings_check import validate_community_settings
 
 __all__ = ["router"]
 
@@ -63,12 +64,7 @@ def _save_sync(request: Request, cid: int, submitted: dict[str, str]) -> Respons
         before = as_text(grant.community)
         changed = {k: v for k, v in submitted.items() if v != before.get(k)}
         try:
-            values: dict[str, Any] = {}
-            for key, raw in changed.items():
-                if raw == "" and key in ("moderator_platform", "moderator_chat_id"):
-                    values[key] = None
-                else:
-                    values[key] = parse_setting(key, raw)
+            values: dict[str, Any] = validate_community_settings(changed)
             if values:
                 row = update_community(session, cid, **values)
                 record_event(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.commands import NO_PRIVATE, REFUSAL
-from bot.core.desk import DESK_SENT
+from bot.core.commands import DESK_SENT, NO_PRIVATE, REFUSAL
 from tests.telegram.conftest import CAROL, FUND, OLGA, World
 
 

@@ -10,11 +10,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.console import ConsoleSession
-from bot.core.commands import NO_PRIVATE, CommandHandler
+from bot.core.command_handler import CommandHandler
+from bot.core.commands import NO_PRIVATE
 from bot.core.events import CommandEvent
 from bot.settings import Settings
 from bot.web import create_app
 from harvest.errors import PlatformError
+from storage.database import Database
 from storage.db import session_scope
 from storage.models import LoginLink
 from storage.repo.communities import get_or_create_community
@@ -81,6 +83,6 @@ async def test_when_the_private_message_fails_the_chat_is_told_how(
         upsert_chat(session, community.id or 0, "fake", "g1", "group")
     platform = _NoDMs()
     platform.admins.add(("g1", "mod"))
-    handler = CommandHandler(desk_engine, desk_url="http://desk.test")
+    handler = CommandHandler(Database(desk_engine), desk_url="http://desk.test")
     reply = await handler.handle(CommandEvent("fake", "g1", "mod", "Mod", "desk", ()), platform)
     assert reply == NO_PRIVATE and platform.sent == []

@@ -54,12 +54,14 @@ async def test_settings_save_changed_fields_audited(
 async def test_bad_settings_are_422_and_change_nothing(
     client: httpx.AsyncClient, desk_engine: Engine, seeded: Seed
 ) -> None:
-    """Not a number, out of range, unknown policy: 422 with the reason; nothing saved."""
+    """Not a number, out of range, unknown policy, bad cron: 422 with the reason; nothing
+    saved (the same check as `fanqa community set`)."""
     csrf = await log_in(client, desk_engine, seeded.moderator)
     for field, value, reason in [
-        ("min_confidence", "abc", "not a number"),
-        ("min_confidence", "2", "between 0 and 1"),
-        ("answer_policy", "always", "answer_policy must be one of"),
+        ("min_confidence", "abc", "between 0 and 1, got &#39;abc&#39;"),
+        ("min_confidence", "2", "between 0 and 1, got &#39;2&#39;"),
+        ("answer_policy", "always", "one of mention, auto, off"),
+        ("train_cron", "every night", "train_cron"),
     ]:
         reply = await client.post(
             f"/c/{seeded.fund}/settings",

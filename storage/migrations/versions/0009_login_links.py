@@ -1,7 +1,7 @@
 """login links: one-time links to the review desk
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
