@@ -86,6 +86,12 @@ def _card_snippet(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def confidence_line(pair: QAPair) -> str:
+    """How likely the pair is good and by which rule, as cards and lists show it."""
+    rule = (pair.confidence_reason or {}).get("rule", pair.method)
+    return f"confidence {pair.confidence:.2f} · {rule}"
+
+
 def review_card(pair: QAPair, chat_title: str = "", answerer: Member | None = None) -> str:
     """A new pair's review card: moderators react ✅ / ❌ on it to approve / reject."""
     where = f" · {chat_title}" if chat_title else ""
@@ -94,6 +100,7 @@ def review_card(pair: QAPair, chat_title: str = "", answerer: Member | None = No
         f"📝 #{pair.id} pending{where}\n"
         f"Q: {_card_snippet(pair.question_text, _CARD_Q)}\n"
         f"A: {_card_snippet(pair.answer_text, _CARD_A)}{who}\n"
+        f"{confidence_line(pair)}\n"
         f"✅ approve · ❌ reject · /edit {pair.id} …"
     )
 
