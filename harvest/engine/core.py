@@ -94,8 +94,15 @@ class HarvestEngine:
         """True when the question of thread ``thread_id`` is known."""
         return (chat_id, thread_id) in self._roots
 
-    def feed(self, msg: ChatMessage) -> Fed:
-        """Take the next message; return what it decided and whether it asks."""
+    def asks(self, msg: ChatMessage) -> bool:
+        """Whether ``msg`` reads as a question (pass it to :meth:`feed` to detect once)."""
+        return bool(msg.text) and not (msg.is_bot or msg.is_service) and self._detect(msg)
+
+    def feed(self, msg: ChatMessage, *, asks: bool | None = None) -> Fed:
+        """Take the next message; return what it decided and whether it asks.
+
+        ``asks``: the message's question flag when the caller already has it (:meth:`asks`).
+        """
         at = msg.sent_at.timestamp()
         out: list[Decision] = []
         if at > self._expire_at:
@@ -114,7 +121,8 @@ class HarvestEngine:
         text = msg.text
         if not text or text.isspace():
             return Fed(out, False)
-        asks = self._detect(msg)
+        if asks is None:
+            asks = self._detect(msg)
         chat, author = msg.chat_id, msg.author_id
         thread = msg.thread_id if self._threads else None
         key = (chat, thread or "", author)

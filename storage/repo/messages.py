@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -13,6 +15,7 @@ __all__ = [
     "delete_message",
     "edit_message",
     "get_message",
+    "insert_message",
     "pairs_of_message",
     "store_message",
 ]
@@ -22,6 +25,30 @@ def get_message(session: Session, chat_id: int, external_id: str) -> Message | N
     return session.exec(
         select(Message).where(Message.chat_id == chat_id, Message.external_id == external_id)
     ).first()
+
+
+def insert_message(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a message row unless (chat, external id) is stored: its new id, or None.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (no look-up first, no savepoint):
+    the live path's per-message cost.
+    """
+    table: Any = Message.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=["chat_id", "external_id"]
+        )
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(
+            index_elements=["chat_id", "external_id"]
+        )
+    else:  # pragma: no cover - other databases: look up first
+        if get_message(session, values["chat_id"], values["external_id"]) is not None:
+            return None
+        stmt = table.insert()
+    found = session.execute(stmt.values(values).returning(table.c.id)).scalar()
+    return None if found is None else int(found)
 
 
 def store_message(session: Session, message: Message) -> tuple[Message, bool]:
