@@ -43,7 +43,11 @@ def _child(kind: str, export: str, db: str, implicit: bool) -> dict[str, float]:
             engine, export, community="bench", pairing=PairingConfig(implicit=implicit)
         )
         n, pairs = summary.messages_added, summary.pairs_added
-        extra = {"max_chunk_s": summary.max_chunk_seconds, "chunks": summary.chunks}
+        extra = {
+            "median_chunk_s": summary.median_chunk_seconds,
+            "max_chunk_s": summary.max_chunk_seconds,
+            "chunks": summary.chunks,
+        }
     else:
         from datetime import UTC, datetime
 

@@ -12,6 +12,7 @@ is cleaned by the next import once its heartbeat is stale.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -61,6 +62,7 @@ class ImportSummary:
     pairs_added: int = 0
     pairs_duplicate: int = 0
     chunks: int = 0
+    median_chunk_seconds: float = 0.0
     max_chunk_seconds: float = 0.0
     seconds: float = 0.0
     chat_titles: list[str] = field(default_factory=list)
@@ -114,6 +116,7 @@ class _Importer:
         self.rows: list[tuple[ChatMessage, bool]] = []
         self.pairs: list[tuple[str, PairedAnswer]] = []
         self.platform_of: dict[str, str] = {}
+        self.chunk_times: list[float] = []
 
     def chat(self, platform: str, external_id: str, title: str = "") -> int:
         """The chat's id; created (or retitled) in its own short transaction."""
@@ -168,6 +171,7 @@ class _Importer:
         elapsed = time.perf_counter() - started
         summary.chunks += 1
         summary.max_chunk_seconds = max(summary.max_chunk_seconds, round(elapsed, 4))
+        self.chunk_times.append(elapsed)
 
     def _members(self, session: Session) -> None:
         if not self.names:
@@ -387,6 +391,8 @@ def import_messages(
         raise
     summary.duplicates_skipped = summary.messages_read - summary.messages_added
     summary.chats = len(state.chats)
+    if state.chunk_times:
+        summary.median_chunk_seconds = round(statistics.median(state.chunk_times), 4)
     summary.seconds = (utcnow() - started).total_seconds()
     return summary
 

@@ -27,27 +27,35 @@ def get_message(session: Session, chat_id: int, external_id: str) -> Message | N
     ).first()
 
 
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for ``dialect``, built once."""
+    stmt = _INSERTS.get(dialect)
+    if stmt is None:
+        table: Any = Message.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table).on_conflict_do_nothing(index_elements=["chat_id", "external_id"])
+        stmt = _INSERTS[dialect] = stmt.returning(table.c.id)
+    return stmt
+
+
 def insert_message(session: Session, values: dict[str, Any]) -> int | None:
     """Insert a message row unless (chat, external id) is stored: its new id, or None.
 
     One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (no look-up first, no savepoint):
     the live path's per-message cost.
     """
-    table: Any = Message.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(
-            index_elements=["chat_id", "external_id"]
-        )
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(
-            index_elements=["chat_id", "external_id"]
-        )
-    else:  # pragma: no cover - other databases: look up first
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - look up first
         if get_message(session, values["chat_id"], values["external_id"]) is not None:
             return None
-        stmt = table.insert()
-    found = session.execute(stmt.values(values).returning(table.c.id)).scalar()
+        row = Message(**values)
+        session.add(row)
+        session.flush()
+        return row.id
+    found = session.execute(_insert_statement(dialect), values).scalar()
     return None if found is None else int(found)
 
 
