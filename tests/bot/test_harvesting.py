@@ -194,3 +194,19 @@ def test_edit_of_an_approved_pair_reopens_it_and_is_audited(world: World) -> Non
         ("reopened", "Open settings and tap reset."),
         ("edited", "DM me your password"),
     ]
+
+
+def test_live_harvest_on_every_backend(engine) -> None:
+    """The live path's insert-or-ignore and pair writes work on SQLite and PostgreSQL."""
+    from bot.core import Harvester
+    from storage.repo.communities import get_or_create_community, upsert_chat
+
+    with session_scope(engine) as s:
+        fund = get_or_create_community(s, "fund")
+        upsert_chat(s, fund.id or 0, PLATFORM, "g1", "Fund chat")
+    harvester = Harvester(engine)
+    harvester.handle_message(message("q1", "alice", "How do I reset my password?"))
+    answer = message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30)
+    kinds = [harvester.handle_message(answer).kind, harvester.handle_message(answer).kind]
+    grown = harvester.handle_message(message("a2", "bob", "Then check your mail.", at=60))
+    assert (*kinds, grown.kind) == ("paired", "duplicate", "merged")
