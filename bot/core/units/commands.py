@@ -139,7 +139,10 @@ def _pending(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
     pairs = list_pairs(session, ctx.community_id, status="pending", limit=limit)
     if not pairs:
         return "Nothing pending. / 没有待审核的问答。"
-    lines = [f"#{p.id} Q: {short(p.question_text)}\n    A: {short(p.answer_text)}" for p in pairs]
+    lines = [
+        f"#{p.id} Q: {short(p.question_text)}\n    A: {short(p.answer_text)} · {p.confidence:.2f}"
+        for p in pairs
+    ]
     return "\n".join(["Pending / 待审核:", *lines])
 
 
