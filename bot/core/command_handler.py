@@ -6,6 +6,7 @@ import logging
 from typing import Protocol
 
 from bot.core.commands import COMMANDS, NOT_LINKED, REFUSAL, Reschedule, command_name
+from bot.core.content import clean
 from bot.core.events import CommandEvent
 from bot.core.moderation import may_moderate
 from bot.core.port import ChatPlatform
@@ -81,7 +82,7 @@ class CommandHandler:
             return str(exc)
         for effect in effects:
             await self._apply(effect)
-        return reply
+        return clean(reply)  # it may quote members' text (/pending); adapters split long ones
 
     async def _apply(self, effect: object) -> None:
         """After the commit: the scheduler's job store writes too, so off the loop."""
