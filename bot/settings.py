@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="auto", description="auto | cpu | cuda for local models.")
 
+    # Harvesting
+    max_message_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="A longer message text (UTF-8 bytes) is truncated on import, with a marker.",
+    )
+
     # Answering (the abstain threshold is each community's ``min_confidence``)
     serve_base_url: str | None = Field(
         default=None,

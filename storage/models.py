@@ -19,6 +19,7 @@ __all__ = [
     "Chat",
     "Community",
     "DatasetSnapshot",
+    "ImportRun",
     "Member",
     "Message",
     "ModelStatus",
@@ -122,6 +123,21 @@ class Member(SQLModel, table=True):
     is_bot: bool = False
 
 
+class ImportRun(SQLModel, table=True):
+    """One ``fanqa import``: it commits in short chunks; a failed or abandoned run's rows
+    (``import_id``) are removed, so an import is all or nothing."""
+
+    __tablename__ = "import_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    source: str = Field(default="", max_length=1024)
+    status: str = Field(default="running", max_length=16)  # running | done | failed
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
 class Message(SQLModel, table=True):
     """One harvested chat message."""
 
@@ -148,6 +164,8 @@ class Message(SQLModel, table=True):
     is_question: bool = False
     is_bot: bool = False
     has_media: bool = False
+    # The import that wrote it, while that import runs: its rows go if it fails.
+    import_id: int | None = Field(default=None, foreign_key="import_runs.id", index=True)
 
 
 class QAPair(SQLModel, table=True):
@@ -181,6 +199,10 @@ class QAPair(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     deleted_at: datetime | None = None  # forgotten or source deleted: out of every dataset
+    # How likely a good pair, in [0, 1], and why ({"rule": …, "signals": {…}}): the engine's.
+    confidence: float = 0.0
+    confidence_reason: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    import_id: int | None = Field(default=None, foreign_key="import_runs.id", index=True)
 
 
 class PairMessage(SQLModel, table=True):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -221,10 +221,17 @@ class BotService:
         return MessageOutcome(outcome, answered=reply_id is not None, reply_id=reply_id)
 
     async def on_edit(self, event: EditEvent) -> HarvestOutcome:
-        """Update a stored message and the pairs made of it (a card when they need review)."""
+        """Update a stored message and the pairs made of it; an approved pair it changed
+        is pending again and gets a new review card saying why (``outcome.review``)."""
         await self._queue.barrier()
         outcome = await self.db.offload(self.harvester.handle_edit, event)
-        await self._post_cards(outcome, self.platforms.get(event.platform))
+        origin = self.platforms.get(event.platform)
+        await self._post_cards(outcome, origin)
+        for pair_id in outcome.review:
+            card = await self.db.run(card_for, pair_id)
+            if card is not None:
+                note = f"⚠️ {outcome.review_note}\n{card.text}"
+                await self._send_card(replace(card, text=note), origin)
         return outcome
 
     async def on_delete(self, event: DeleteEvent) -> HarvestOutcome:
