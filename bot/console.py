@@ -22,6 +22,7 @@ from bot.core.harvesting import HarvestOutcome
 from bot.core.service import BotService
 from harvest.model import ChatMessage
 from storage.db import session_scope
+from storage.faults import as_storage_error
 from storage.models import Message
 from storage.repo.communities import get_community, upsert_chat
 from trainer.generation import GeneratorFactory
@@ -213,8 +214,15 @@ class ConsoleSession:
 
     async def _run(self, lines: Iterable[str]) -> None:
         for line in lines:
-            if not await self.handle_line(line):
-                break
+            try:
+                if not await self.handle_line(line):
+                    break
+            except Exception as exc:  # the database busy or read-only: say so, read on
+                fault = as_storage_error(exc)
+                if fault is None:
+                    raise
+                self.platform.release()
+                self.out(f"  ! not stored: {fault}")
 
     def run(self, lines: Iterable[str]) -> None:
         """Read lines (a file, stdin, a list) until ``:quit`` or the end."""

@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=8)
-def _engine_for(url: str) -> Engine:
-    engine = make_engine(url)
+def _engine_for(url: str, busy_timeout_s: float) -> Engine:
+    engine = make_engine(url, busy_timeout_s=busy_timeout_s)
     upgrade(engine)
     return engine
 
@@ -37,7 +37,7 @@ def _engine_for(url: str) -> Engine:
 def open_engine(settings: Settings | None = None) -> Engine:
     """An engine on the configured database with every migration applied."""
     settings = settings or get_settings()
-    engine = _engine_for(settings.database_url)
+    engine = _engine_for(settings.database_url, settings.db_busy_timeout_s)
     log.debug("database %s", engine.url.render_as_string(hide_password=True))
     return engine
 

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.types import SanitizedText
+
 __all__ = [
     "AnswerLog",
     "Chat",
@@ -273,7 +275,7 @@ class TrainingRun(SQLModel, table=True):
     pid: int | None = None
     external_job_id: str | None = Field(default=None, max_length=255)
     out_dir: str = Field(default="", max_length=1024)
-    error: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(SanitizedText))
     cancel_requested: bool = False
     attempts: int = 0
     summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -357,14 +359,14 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=255)
     community_id: int = Field(foreign_key="communities.id", index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(SanitizedText, nullable=False))
     image_path: str | None = Field(default=None, max_length=1024)
     status: str = Field(default=NotificationStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = Field(default=None, max_length=255)
     claimed_until: datetime | None = None
-    error: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(SanitizedText))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 

@@ -25,6 +25,7 @@ from harvest.engine import (
 )
 from harvest.engine.edits import EDITED_AFTER_APPROVAL
 from harvest.engine.scoring import Scorer, score_pair
+from harvest.linear_regex import usable_patterns
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig, is_question
 from storage.db import session_scope
@@ -74,7 +75,7 @@ def source_key(platform: str, pair: PairedAnswer) -> str:
 
 
 def _question_config(community: Community) -> QuestionConfig:
-    return QuestionConfig(extra_patterns=tuple(community.question_patterns or ()))
+    return QuestionConfig(extra_patterns=usable_patterns(community.question_patterns or ()))
 
 
 class _Window:

@@ -46,6 +46,7 @@ from bot.core.units.answers import (
 )
 from bot.core.units.reactions import track_card
 from harvest.model import ChatMessage
+from harvest.sanitize import sanitize
 from storage.database import Database
 from storage.models import utcnow
 from trainer.answering import GeneratorFactory, notice_for
@@ -360,6 +361,7 @@ class BotService:
 
     async def notify(self, community_id: int, text: str, image: Path | None = None) -> bool:
         """Post ``text`` (and a chart) in the community's moderator chat; False when none."""
+        text = sanitize(text)  # a provider's error text may carry a key (harvest.sanitize)
         target = await self.db.run(moderator_chat, community_id)
         if target is None:
             return False

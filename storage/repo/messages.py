@@ -65,7 +65,7 @@ def edit_message(
     (:func:`harvest.engine.decide_edit`), written by ``storage.repo.harvested``.
     """
     message = get_message(session, chat_id, external_id)
-    if message is None or message.text == text:
+    if message is None or message.deleted or message.text == text:  # forgotten stays gone
         return None
     old = message.text
     message.text = text

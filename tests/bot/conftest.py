@@ -22,9 +22,11 @@ from storage.repo.communities import (
     set_role,
     upsert_chat,
 )
+from storage.repo.settings_check import register_platform
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 PLATFORM = "fake"
+register_platform(PLATFORM)  # the fake adapter may be a moderator chat
 
 
 class FakePlatform:

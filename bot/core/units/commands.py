@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -18,9 +17,10 @@ from bot.core.commands import (
 )
 from bot.core.training import TRAINING_WORK, training_status
 from harvest.errors import InputError, NotFound
-from storage.models import HandledCommand, Member, Message, PairMessage, QAPair, ReviewEvent, utcnow
+from storage.models import HandledCommand, Member, ReviewEvent
 from storage.repo.communities import find_chat, get_or_create_member, set_role
 from storage.repo.pairs import count_pairs, list_pairs, record_event, review_pair
+from storage.repo.privacy import forget_member as forget_everywhere
 from trainer.enqueue import TrainingDefaults
 
 __all__ = [
@@ -127,55 +127,8 @@ def resolve_member(session: Session, community_id: int, platform: str, user: str
 
 
 def forget_member(session: Session, community_id: int, member: Member, label: str) -> str:
-    """Blank and delete a member's messages, delete every pair they are part of, audit it."""
-    messages = session.exec(select(Message).where(Message.author_id == member.id)).all()
-    message_ids = [m.id for m in messages]
-    in_answer = select(PairMessage.pair_id).where(col(PairMessage.message_id).in_(message_ids))
-    pairs = session.exec(
-        select(QAPair).where(
-            QAPair.community_id == community_id,
-            col(QAPair.deleted_at).is_(None),
-            or_(
-                col(QAPair.asker_id) == member.id,
-                col(QAPair.answerer_id) == member.id,
-                col(QAPair.question_message_id).in_(message_ids),
-                col(QAPair.id).in_(in_answer),
-            ),
-        )
-    ).all()
-    now = utcnow()
-    for message in messages:
-        message.text = ""
-        message.deleted = True
-        session.add(message)
-    for pair in pairs:
-        before = {"status": pair.status}
-        pair.deleted_at = now
-        pair.question_text = ""
-        pair.answer_text = ""
-        pair.updated_at = now
-        session.add(pair)
-        record_event(
-            session,
-            community_id=community_id,
-            pair_id=pair.id,
-            action="forget",
-            actor_label=label,
-            before=before,
-            after={"deleted": True},
-        )
-    who = f"{member.platform}:{member.external_id}"
-    member.display_name = ""
-    session.add(member)
-    record_event(
-        session,
-        community_id=community_id,
-        action="forget",
-        actor_label=label,
-        after={"member": who, "messages": len(messages), "pairs": [p.id for p in pairs]},
-    )
-    session.flush()
-    return f"Forgot {who}: {len(messages)} message(s), {len(pairs)} pair(s) removed."
+    """Remove a member's text everywhere (``storage.repo.privacy``); the reply text."""
+    return forget_everywhere(session, community_id, member, label).summary()
 
 
 def _pending(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
