@@ -15,6 +15,7 @@ from bot.core.commands import (
     Reschedule,
     command_name,
 )
+from bot.core.content import clean
 from bot.core.desk import desk_message
 from bot.core.events import CommandEvent
 from bot.core.moderation import may_moderate
@@ -101,7 +102,7 @@ class CommandHandler:
                     return NO_PRIVATE
             else:
                 await self._apply(effect)
-        return reply
+        return clean(reply)  # it may quote members' text (/pending); adapters split long ones
 
     async def _send_desk_link(
         self, effect: DeskLogin, event: CommandEvent, platform: ChatPlatform

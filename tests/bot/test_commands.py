@@ -34,6 +34,14 @@ async def test_pending_lists_the_most_likely_good_pairs_first(world: World) -> N
     assert "Open settings and tap reset." in lines[0]
 
 
+async def test_pending_strips_bidi_and_zero_width_controls(world: World) -> None:
+    """A pair quoted in /pending loses the bidi override and zero-width space it carried."""
+    world.harvester.handle_message(message("q9", "alice", "Is \u202egnp.exe safe\u200b?"))
+    world.harvester.handle_message(message("a9", "bob", "No.", reply_to="q9", at=30))
+    reply = await _run(world, "pending")
+    assert "Q: Is gnp.exe safe?" in reply
+
+
 async def test_member_is_refused_moderator_commands(world: World) -> None:
     """A plain member gets the polite refusal and nothing changes."""
     pair_id = world.qa()
