@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from storage.models import Member, ReviewEvent
 from storage.repo.communities import find_chat, get_or_create_member, set_role
 from storage.repo.pairs import count_pairs, list_pairs, record_event, review_pair
 from storage.repo.privacy import forget_member as forget_everywhere
+from storage.repo.privacy import purge_free_pages
 
 __all__ = ["COMMANDS", "REFUSAL", "CommandHandler", "forget_member", "resolve_member"]
 
@@ -159,6 +161,7 @@ def _forget(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
     if not args:
         raise _usage("forget")
     member = resolve_member(session, ctx.community_id, ctx.platform, " ".join(args))
+    ctx.after_commit.append(partial(purge_free_pages, session.get_bind()))  # SQLite: WAL out
     return forget_member(session, ctx.community_id, member, ctx.label)
 
 
