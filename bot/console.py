@@ -38,6 +38,7 @@ class ConsolePlatform:
     """The port for a terminal: prints what the bot says, numbers messages itself."""
 
     name = PLATFORM
+    text_limit = 4096
 
     def __init__(self, out: Callable[[str], None], first_id: int = 1) -> None:
         self._print = out
@@ -88,6 +89,9 @@ class ConsolePlatform:
 
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         return user_id in self.moderators
+
+    def message_link(self, chat_id: str, message_id: str) -> str | None:
+        return None  # a terminal has no links
 
 
 def parse_line(line: str) -> tuple[str, str | None, str]:
@@ -176,9 +180,9 @@ class ConsoleSession:
         self.out(f"[{message_id}] {self.user}{arrow}: {text}{_note(outcome.harvest)}")
         self.platform.release()
 
-    def _store_bot_messages(self) -> None:
+    async def _store_bot_messages(self) -> None:
         for message_id, text, reply_to in self.platform.sent:  # answers are stored already
-            self.service.store_bot_message(PLATFORM, self.chat_id, message_id, text, reply_to)
+            await self.service.store_bot_message(PLATFORM, self.chat_id, message_id, text, reply_to)
         self.platform.sent.clear()
 
     async def handle_line(self, line: str) -> bool:
@@ -205,7 +209,7 @@ class ConsoleSession:
             await self.platform.send(
                 self.chat_id, await self.service.on_command(event_c, self.platform)
             )
-        self._store_bot_messages()
+        await self._store_bot_messages()
         return True
 
     async def _run(self, lines: Iterable[str]) -> None:

@@ -87,14 +87,18 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="auto", description="auto | cpu | cuda for local models.")
 
+    # Harvesting
+    max_message_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="A longer message text (UTF-8 bytes) is truncated on import, with a marker.",
+    )
     max_answer_chars: int = Field(
         default=4000, ge=1, description="Longest answer `fanqa pairs edit` accepts."
     )
 
-    # Answering
-    min_confidence: float = Field(
-        default=0.35, description="Default confidence under which the bot abstains."
-    )
+    # Answering (the abstain threshold is each community's ``min_confidence``)
     serve_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible server (e.g. vLLM with --enable-lora) that serves the "
