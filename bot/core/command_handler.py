@@ -12,6 +12,7 @@ from bot.core.commands import (
     NOT_LINKED,
     REFUSAL,
     DeskLogin,
+    PurgeFreePages,
     Reschedule,
     command_name,
 )
@@ -23,6 +24,7 @@ from bot.core.port import ChatPlatform
 from bot.core.units.commands import run_command, start_command
 from harvest.errors import FanqaError
 from storage.database import Database
+from storage.repo.privacy import purge_free_pages
 from trainer.enqueue import TrainingDefaults
 
 __all__ = ["CommandHandler", "Scheduling"]
@@ -122,3 +124,5 @@ class CommandHandler:
             await self.db.offload(
                 self.scheduling.apply, effect.community_id, effect.cron, effect.timezone
             )
+        elif isinstance(effect, PurgeFreePages):
+            await self.db.offload(purge_free_pages, self.db.engine)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from bot.core.commands import (
     DESK_SENT,
     DeskLogin,
+    PurgeFreePages,
     help_text,
     parse_limit,
     parse_pair_id,
@@ -204,6 +205,7 @@ def _forget(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
     if not args:
         raise usage_error("forget")
     member = resolve_member(session, ctx.community_id, ctx.platform, " ".join(args))
+    ctx.effects.append(PurgeFreePages())
     return forget_member(session, ctx.community_id, member, ctx.label)
 
 
