@@ -306,7 +306,7 @@ def test_experts_and_moderators_rank_first() -> None:
     """An expert's later answer scores above a member's earlier one."""
     stream = [
         msg("1", "a", "What is the expense ratio of the index fund?", 0),
-        msg("2", "c", "about 1%?", 10, reply_to_id="1"),
+        msg("2", "c", "about 1% I think", 10, reply_to_id="1"),
         msg("3", "b", "0.15% a year, see the fact sheet", 20, reply_to_id="1"),
     ]
     found = pair_all(stream, PairingConfig(), roles={"b": Role.EXPERT})
