@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.irc_linking import read_log
 from bot.demo import DEMO_EXPERTS, DEMO_MODERATORS
@@ -35,6 +34,7 @@ from harvest.exports import ExportChatInfo, read_export
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.pairing import PairingConfig, pair_all, role_of
 
+ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "bench" / "labels"
 DEFAULT_IRC = "/work/shared/realdata/ubuntu-irc-dev"
 REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev")
@@ -119,7 +119,9 @@ def score(
     correct = predicted = 0
     found: set[tuple[str, str]] = set()
     for p in pairs:
-        if not ds.in_scope(p.question_id) or (keep is not None and half_of(ds.name, p.question_id) != keep):
+        if not ds.in_scope(p.question_id) or (
+            keep is not None and half_of(ds.name, p.question_id) != keep
+        ):
             continue
         predicted += 1
         hits = {(p.question_id, a) for a in p.answer_ids} & ds.good

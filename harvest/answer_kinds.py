@@ -113,10 +113,10 @@ def answer_kind(
     short = len(stripped) <= 60
     if _PENDING.search(stripped) or _is_reaction(stripped) or (short and _HEDGE.search(stripped)):
         return AnswerKind.ACK
-    if not _questions_only(stripped, config):
-        return AnswerKind.ANSWER
     if is_small_talk(stripped):
         return AnswerKind.SMALL_TALK
+    if not _questions_only(stripped, config):
+        return AnswerKind.ANSWER
     if follows_answer:
         return AnswerKind.FOLLOW_UP_QUESTION
     if _COUNTER.search(stripped):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar
 
+from harvest.answer_kinds import AnswerKind, answer_kind
 from harvest.errors import InputError
 from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
@@ -49,6 +50,12 @@ class PairingConfig:
     first message is the question and other members' messages in it are answers.
     ``implicit``: messages without ``reply_to_id`` are linked by :class:`ImplicitLinker`.
     ``max_tracked``: recent messages remembered (memory stays flat on any import size).
+    ``precision``: the precision rules (see :mod:`harvest.answer_kinds`): acks, clarifying
+    and counter-questions and the helper's own follow-up questions are dropped from
+    answers; an asker's reply to their helper continues the exchange on the first
+    question instead of starting a pair; one message @mentioning several askers answers
+    each; a long-lived topic (Telegram forum) is not a question by itself. Off: the
+    pairer without them (the bench's baseline).
     """
 
     merge_window: float = 120.0
@@ -57,6 +64,7 @@ class PairingConfig:
     max_tracked: int = 20_000
     question: QuestionConfig = field(default=DEFAULT)
     linker: LinkerConfig | None = None
+    precision: bool = True
 
     def __post_init__(self) -> None:
         if self.merge_window < 0:
@@ -112,7 +120,7 @@ def should_merge(prev: ChatMessage, nxt: ChatMessage, window: float) -> bool:
     return target is None or target == prev.message_id or target == prev.reply_to_id
 
 
-_LEADING_AT = re.compile(r"^@[\w.]+[\s,:，：、]*")
+_LEADING_AT = re.compile(r"^(?:@[\w.]+[\s,:，：、]*)+")
 _ADDRESS_END = " \t\n,:，：、"
 
 
@@ -178,8 +186,10 @@ class _Group:
     __slots__ = (
         "answered",
         "answers",
+        "answers_to",
         "author_id",
         "checked",
+        "closed",
         "last_at",
         "msgs",
         "qid",
@@ -189,6 +199,10 @@ class _Group:
 
     def __init__(self, msg: ChatMessage, at: float, root: bool = False) -> None:
         self.author_id = msg.author_id
+        # Set when these messages answer another member's question (the exchange's question).
+        self.answers_to: _Group | None = None
+        # A topic root: another member asked in the topic, so it is no longer one question.
+        self.closed = False
         self.msgs = [msg]
         self.last_at = at
         self.answered = False  # frozen once answered: later messages start a new group
@@ -268,6 +282,7 @@ class Pairer:
         if self._linker is not None and self._linker.config.question == qcfg:
             self._detect = self._linker.is_question  # one cache for both
         self._max = config.max_tracked
+        self._precise = config.precision
         # (chat, message id) → its author's group; the oldest go first (memory stays flat).
         self._messages: dict[tuple[str, str | None], _Group] = {}
         self._order: deque[tuple[str, str | None]] = deque()
@@ -281,7 +296,7 @@ class Pairer:
         """Take the next message; return the answers that can no longer grow."""
         out = self._feed(msg)
         if out:
-            out = [p for p in out if is_answer_like(p.answer_text)]
+            out = [p for p in out if self._answer_like(p.answer_text)]
         return out
 
     def _feed(self, msg: ChatMessage) -> list[PairedAnswer]:
@@ -311,6 +326,17 @@ class Pairer:
         entry = self._messages.get((chat, target)) if target is not None else None
         target_author = entry.author_id if entry is not None else None
         answer = pending.get(key)
+        # 0. (precision) the asker answering their helper: the exchange goes on
+        if (
+            self._precise
+            and entry is not None
+            and entry.answers_to is not None
+            and entry.answers_to.author_id == author
+            and target_author != author
+            and not weak
+        ):
+            self._continue_exchange(msg, at, entry, entry.answers_to)
+            return out
         # 1. a follow-up of an open answer
         if (
             answer is not None
@@ -336,34 +362,94 @@ class Pairer:
         if thread is not None:
             root = self._thread_root(chat, thread, msg.message_id)
             if (
+                self._precise
+                and root is not None
+                and not root.closed
+                and root.author_id != author
+                and msg.platform == "telegram"
+                and self._detect(msg)
+            ):
+                root.closed = True  # another member asks here: the topic is not one question
+            if (
                 group is None
                 and root is not None
                 and root.author_id != author
-                and (root.msgs[0].message_id == thread or root.is_question(self._detect))
+                and (root.msgs[0].message_id == thread or self._topic_asks(root))
             ):
-                # A thread started from a message (a Discord forum post) asks by nature; a
-                # long-lived topic (Telegram forum) only when its first message is a question.
+                # A thread started from a message (a Discord forum post) asks by nature.
                 group, method = root, PairMethod.THREAD
         if answer is not None and (group is not None or target_author not in (None, author)):
             del pending[key]
-            out.append(self._emit(answer))
+            self._emit_to(answer, out)
         if group is not None:
             group.freeze()
             pending[key] = _Answer(group, msg, at, method, role_of(msg, self.roles))
             if at + window < self._expire_at:
                 self._expire_at = at + window
             if len(pending) > self._max:
-                out.append(self._emit(pending.popitem(last=False)[1]))
-            self._remember(msg, at, key, False, False)
+                self._emit_to(pending.popitem(last=False)[1], out)
+            made = self._remember(msg, at, key, False, False)
+            if self._precise:
+                made.answers_to = group
         else:
             continuing = target is None or target_author == author
             self._remember(msg, at, key, continuing, thread is not None and root is None)
+        if self._precise and self._linker is not None and self._linker.also:
+            self._answer_others(msg, at, self._linker.also, out)
         return out
+
+    def _answer_like(self, text: str) -> bool:
+        """An answer's text passes: ``is_answer_like``; without ``precision``, not an ack."""
+        if self._precise:
+            return is_answer_like(text)
+        return answer_kind(text, config=self.config.question) is not AnswerKind.ACK
+
+    def _topic_asks(self, root: _Group) -> bool:
+        """A topic's first message asks for its topic when it reads as a question.
+
+        With ``precision``, a Telegram forum topic (a long-lived place: announcements, a
+        help corner) stops being one question once another member asks in it; from then on
+        its messages pair by reply or implicit link like any group's.
+        """
+        return not root.closed and root.is_question(self._detect)
+
+    def _continue_exchange(
+        self, msg: ChatMessage, at: float, entry: _Group, question: _Group
+    ) -> None:
+        """The asker's reply to their helper joins the question; the helper's answer stays open."""
+        chat = msg.chat_id
+        mkey = (chat, msg.message_id)
+        self._messages[mkey] = question
+        self._order.append(mkey)
+        if len(self._order) > self._max:
+            self._messages.pop(self._order.popleft(), None)
+        thread = msg.thread_id if self._threads else None
+        hkey = (chat, thread or "", entry.author_id)
+        helper = self._pending.get(hkey)
+        if helper is not None and helper.group is question:
+            helper.last_at = at
+            self._pending.move_to_end(hkey)
+
+    def _answer_others(
+        self, msg: ChatMessage, at: float, targets: tuple[str, ...], out: list[PairedAnswer]
+    ) -> None:
+        """One message @mentioning several askers answers each one's open question."""
+        for target in targets:
+            group = self._messages.get((msg.chat_id, target))
+            if group is None or group.author_id == msg.author_id:
+                continue
+            if not group.is_question(self._detect):
+                continue
+            group.freeze()
+            answer = _Answer(group, msg, at, PairMethod.IMPLICIT, role_of(msg, self.roles))
+            self._emit_to(answer, out)
 
     def flush(self) -> list[PairedAnswer]:
         """Emit every answer still open (end of an import)."""
-        out = [self._emit(answer) for answer in self._pending.values()]
-        out = [p for p in out if is_answer_like(p.answer_text)]
+        out: list[PairedAnswer] = []
+        for answer in self._pending.values():
+            self._emit_to(answer, out)
+        out = [p for p in out if self._answer_like(p.answer_text)]
         self._pending.clear()
         self._expire_at = float("inf")
         return out
@@ -379,7 +465,7 @@ class Pairer:
                 self._expire_at = first.last_at + window
                 break
             pending.popitem(last=False)
-            out.append(self._emit(first))
+            self._emit_to(first, out)
 
     def _thread_root(self, chat: str, thread: str, message_id: str) -> _Group | None:
         """The question group of ``thread``, if known (its starter may sit outside it)."""
@@ -399,7 +485,7 @@ class Pairer:
 
     def _remember(
         self, msg: ChatMessage, at: float, key: tuple[str, str, str], continuing: bool, root: bool
-    ) -> None:
+    ) -> _Group:
         """Add ``msg`` to its author's group (or start one; a thread's first is its root)."""
         current = self._current
         group = current.get(key) if continuing else None
@@ -407,7 +493,12 @@ class Pairer:
             group.msgs.append(msg)
             group.last_at = at
         else:
-            group = _Group(msg, at, root=root)
+            # A thread started from this message asks by nature; a Telegram topic's first
+            # message only if it reads as a question (its id is not the topic's).
+            asks = root and not (
+                self._precise and msg.platform == "telegram" and msg.message_id != key[1]
+            )
+            group = _Group(msg, at, root=asks)
             if root:
                 self._set_root((key[0], key[1]), group)
             current[key] = group
@@ -420,10 +511,32 @@ class Pairer:
         order.append(mkey)
         if len(order) > self._max:
             messages.pop(order.popleft(), None)
+        return group
 
-    def _emit(self, answer: _Answer) -> PairedAnswer:
+    def _emit_to(self, answer: _Answer, out: list[PairedAnswer]) -> None:
+        """Append the pair ``answer`` makes, if any, to ``out``."""
+        pair = self._emit(answer)
+        if pair is not None:
+            out.append(pair)
+
+    def _emit(self, answer: _Answer) -> PairedAnswer | None:
+        """The pair of ``answer``; with ``precision`` only its answer messages (or None).
+
+        Acks, clarifying / counter-questions and the answerer's own follow-up questions
+        are left out (see :func:`harvest.answer_kinds.answer_kind`).
+        """
         group = answer.group
         msgs = answer.msgs
+        if self._precise:
+            qcfg = self.config.question
+            kept: list[ChatMessage] = []
+            for m in msgs:
+                kind = answer_kind(m.text, follows_answer=bool(kept), config=qcfg)
+                if kind is AnswerKind.ANSWER:
+                    kept.append(m)
+            if not kept:
+                return None
+            msgs = kept
         first = msgs[0]
         if len(msgs) == 1:
             ids: tuple[str, ...] = (first.message_id,)

@@ -192,7 +192,11 @@ _GUARDS: tuple[tuple[str, str, str], ...] = (
 )
 
 PATTERN_NAMES: tuple[str, ...] = ("question_mark", *dict.fromkeys(n for n, _, _ in _RULES))
-GUARD_NAMES: tuple[str, ...] = ("acknowledgement", "small_talk", *dict.fromkeys(n for n, _, _ in _GUARDS))
+GUARD_NAMES: tuple[str, ...] = (
+    "acknowledgement",
+    "small_talk",
+    *dict.fromkeys(n for n, _, _ in _GUARDS),
+)
 
 _SMALL_TALK = re.compile(
     r"^(?:(?:hi|hey|hello|so|and)[\s,!]+)?(?:how\s+(?:is|are|was|were|'s)\s+(?:every(?:one|body)|"
@@ -204,7 +208,8 @@ _SMALL_TALK = re.compile(
     r"(?:how\s+(?:is|are)\s+(?:every(?:one|body)|you\s+all)|how's\s+every(?:one|body))\s+"
     r"(?:finding|liking|enjoying|feeling))|"
     r"^(?:大家)?(?:早上好|晚上好|早安|晚安)|^(?:大家|你们)(?:最近)?(?:好吗|怎么样|过得怎么样)|"
-    r"吃了吗|吃饭了吗|周末(?:过得)?怎么样|^在吗|^有人吗|^有人在吗",
+    r"吃了吗|吃饭了吗|周末(?:过得)?怎么样|^在吗|^有人吗|^有人在吗|聚一下|聚聚|约饭|面基|爬山|"
+    r"出来玩|\b(?:meet\s*up|hang\s*out|grab\s+(?:a\s+)?(?:coffee|beer|drink))\b",
     re.IGNORECASE,
 )
 _MENTION_RE = re.compile(r"@[\w.]+")

@@ -45,6 +45,7 @@ DISCORD_PEOPLE = {
 
 G, B = "good", "bad"
 
+# fmt: off
 DISCORD: tuple[Spec, ...] = (
     (1, 0, "ana", "hey, where do I download the desktop app?", None, ()),
     (2, 2, "mira", "Releases page: https://lumen.example/download, pick the AppImage on Linux.", 1, ((G, 1),)),
@@ -144,6 +145,8 @@ DISCORD: tuple[Spec, ...] = (
     (96, 473, "hana", "perfect, thanks Mira", 95, ()),
 )
 
+# fmt: on
+
 TELEGRAM_PEOPLE = {
     "admin": (9001, "Lumen Team"),
     "nora": (9002, "Nora (staff)"),
@@ -160,6 +163,7 @@ TELEGRAM_PEOPLE = {
 TgSpec = tuple[int, float, str, str, int | None, tuple[tuple[Any, ...], ...], int | None]
 TOPIC_TITLES = {1: "📣 Announcements", 20: "🚀 Releases", 40: "🆘 Help"}
 
+# fmt: off
 TELEGRAM: tuple[TgSpec, ...] = (
     (1, 0, "admin", "", None, (), None),  # topic_created "Announcements"
     (2, 1, "admin", "Lumen 3.0 is out! Faster sync, a new editor and end-to-end encryption for every plan.", None, (), 1),
@@ -205,6 +209,8 @@ TELEGRAM: tuple[TgSpec, ...] = (
     (54, 282, "f", "pretty smooth for me", 53, ((B, 53, "small_talk"),), 40),
 )
 
+# fmt: on
+
 
 def _discord_id(n: int) -> str:
     return str(1_300_000_000_000_000_000 + n)
@@ -237,7 +243,10 @@ def discord_export() -> dict[str, Any]:
                 "nickname": name,
                 "color": None,
                 "isBot": False,
-                "roles": [{"id": str(77 + i), "name": r, "color": None, "position": 1} for i, r in enumerate(roles)],
+                "roles": [
+                    {"id": str(77 + i), "name": r, "color": None, "position": 1}
+                    for i, r in enumerate(roles)
+                ],
                 "avatarUrl": "https://cdn.discordapp.com/embed/avatars/0.png",
             },
             "attachments": [],
@@ -297,7 +306,12 @@ def telegram_export() -> dict[str, Any]:
                 }
             )
             continue
-        msg: dict[str, Any] = {**common, "type": "message", "from": name, "from_id": f"user{user_id}"}
+        msg: dict[str, Any] = {
+            **common,
+            "type": "message",
+            "from": name,
+            "from_id": f"user{user_id}",
+        }
         # In a topic, a message that replies to nothing replies to the topic's creation.
         target = reply if reply is not None else topic
         if target is not None:
@@ -305,10 +319,17 @@ def telegram_export() -> dict[str, Any]:
         msg["text"] = text
         msg["text_entities"] = [{"type": "plain", "text": text}]
         messages.append(msg)
-    return {"name": "Lumen Community", "type": "private_supergroup", "id": 2090001234, "messages": messages}
+    return {
+        "name": "Lumen Community",
+        "type": "private_supergroup",
+        "id": 2090001234,
+        "messages": messages,
+    }
 
 
-def labels(name: str, export: str, specs: list[tuple[int, tuple[tuple[Any, ...], ...]]], ident: Any) -> dict[str, Any]:
+def labels(
+    name: str, export: str, specs: list[tuple[int, tuple[tuple[Any, ...], ...]]], ident: Any
+) -> dict[str, Any]:
     """The labels of one dataset, by message id."""
     pairs = []
     for n, marks in specs:
@@ -342,7 +363,9 @@ def demo_labels() -> dict[str, Any]:
 
     def text_of(m: dict[str, Any]) -> str:
         t = m.get("text", "")
-        return t if isinstance(t, str) else "".join(x if isinstance(x, str) else x["text"] for x in t)
+        return (
+            t if isinstance(t, str) else "".join(x if isinstance(x, str) else x["text"] for x in t)
+        )
 
     asked = {}
     pieces: dict[str, list[str]] = {}
@@ -362,19 +385,50 @@ def demo_labels() -> dict[str, Any]:
             open_questions.append((m, asked[text]))
             continue
         if text in hedges and m.get("reply_to_message_id") is not None:
-            pairs.append({"question": str(m["reply_to_message_id"]), "answer": str(m["id"]), "label": B, "class": "ack"})
+            pairs.append(
+                {
+                    "question": str(m["reply_to_message_id"]),
+                    "answer": str(m["id"]),
+                    "label": B,
+                    "class": "ack",
+                }
+            )
             continue
+        carries = [k for k, parts in pieces.items() if any(piece in text for piece in parts)]
         if m.get("from_id") not in staff:
+            # a self-answer closes the asker's question
+            open_questions = [
+                (q, k)
+                for q, k in open_questions
+                if not (k in carries and q["from_id"] == m["from_id"])
+            ]
             continue
-        for i, (q, key) in enumerate(open_questions):
-            if any(piece in text for piece in pieces[key]) and q["from_id"] != m["from_id"]:
+        # the question it replies to, else the latest open one of its topic
+        order = sorted(
+            range(len(open_questions)),
+            key=lambda i: (open_questions[i][0]["id"] != m.get("reply_to_message_id"), -i),
+        )
+        for i in order:
+            q, key = open_questions[i]
+            if key in carries and q["from_id"] != m["from_id"]:
                 pairs.append({"question": str(q["id"]), "answer": str(m["id"]), "label": G})
-                for other, other_key in open_questions[i + 1 :]:
+                for other, other_key in open_questions[i + 1 :]:  # asked in between
                     if other_key != key:
-                        pairs.append({"question": str(other["id"]), "answer": str(m["id"]), "label": B, "class": "wrong_implicit"})
+                        pairs.append(
+                            {
+                                "question": str(other["id"]),
+                                "answer": str(m["id"]),
+                                "label": B,
+                                "class": "wrong_implicit",
+                            }
+                        )
                 del open_questions[i]
                 break
-    return {"dataset": "demo_export", "export": "bot/demo/sample_telegram_export.json", "pairs": pairs}
+    return {
+        "dataset": "demo_export",
+        "export": "bot/demo/sample_telegram_export.json",
+        "pairs": pairs,
+    }
 
 
 def main() -> None:
@@ -385,7 +439,9 @@ def main() -> None:
         "telegram_forum.json": telegram_export(),
     }
     for name, data in out.items():
-        (FIXTURES / name).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (FIXTURES / name).write_text(
+            json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
     sets = {
         "discord_support": labels(
             "discord_support",
@@ -402,7 +458,9 @@ def main() -> None:
     }
     sets["demo_export"] = demo_labels()
     for name, data in sets.items():
-        (LABELS / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (LABELS / f"{name}.json").write_text(
+            json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":
