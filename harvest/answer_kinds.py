@@ -20,7 +20,8 @@ class AnswerKind(StrEnum):
     """What a message sent in reply to a question is."""
 
     ANSWER = "answer"  # carries an answer (or part of one)
-    ACK = "ack"  # "same here", "+1", "thanks", "looking into it", "pinging @x", 同问, 收到
+    # "same here", "+1", "thanks", "looking into it", "pinging @x", "ask in #x", 同问, 收到
+    ACK = "ack"
     CLARIFYING = "clarifying"  # asks the asker for details: "which URL are you using?"
     COUNTER_QUESTION = "counter_question"  # "do you mean X or Y?", 你是说…还是…
     SMALL_TALK = "small_talk"  # "how is everyone doing?": chit-chat, not a request
@@ -42,9 +43,23 @@ _REACTION_ZH = re.compile(
 # The helper is on it but has not answered yet.
 _PENDING = re.compile(
     r"^(?:(?:i'?m\s+|we'?re\s+)?looking\s+into\s+(?:it|this)|(?:let\s+me|i'?ll|will)\s+"
-    r"(?:check|look|have\s+a\s+look|ask|find\s+out)|checking|on\s+it|give\s+me\s+a\s+(?:sec|"
+    r"(?:check|look|have\s+a\s+look|ask|find\s+out)|checking|on\s+it|give\s+me\s+(?:a|one)\s+(?:sec|"
     r"minute|moment)|stand\s*by|pinging\b|ping(?:ed)?\s+@|cc\s+@|稍等|等一下|我看看|我查一?下|"
-    r"我问问|我去问)",
+    r"我问问|我去问|excuse\s+me\b|(?:hi|hello|hey)\s*[!.]*$|!\w+)",
+    re.IGNORECASE,
+)
+# Sends the asker elsewhere without answering.
+_DEFLECT = re.compile(
+    r"(?:might|would)\s+be\s+a\s+better\s+place|(?:try\s+)?ask(?:ing)?\s+(?:in|on)\s+#|"
+    r"wrong\s+(?:channel|place|group)|please\s+join\s+#|not\s+familiar\s+with|"
+    r"(?:can't|cannot)\s+help\s+(?:you\s+)?(?:with|there)|去.{0,6}群(?:里)?问",
+    re.IGNORECASE,
+)
+# Asks the asker for details without a question mark ("pastebin the output").
+_REQUEST_INFO = re.compile(
+    r"^(?:please\s+|pls\s+|can\s+you\s+)?(?:clarify|elaborate|be\s+more\s+specific|pastebin|"
+    r"paste\s+(?:the|your)|post\s+(?:the|your)|show\s+(?:us|me)\s+(?:the|your)|tell\s+us\s+"
+    r"(?:more|what|exactly))\b|^请?(?:详细|具体)(?:说|讲)|^(?:发|截)(?:个|一下)?(?:截)?图",
     re.IGNORECASE,
 )
 # A hedge that defers to someone else; only in short messages (a long one may still answer).
@@ -94,6 +109,8 @@ def _is_reaction(text: str) -> bool:
 def _questions_only(text: str, config: QuestionConfig) -> bool:
     """True when every sentence of ``text`` with words in it is a question."""
     parts = [p for p in _SENTENCE_SPLIT.split(text) if p and any(c.isalnum() for c in p)]
+    if len(parts) > 1:  # "how did you remove them? rm": a one-word tail adds nothing
+        parts = [p for p in parts if len(p.split()) > 1 or _HAN.search(p)] or parts
     return bool(parts) and all(is_question(p, config) for p in parts)
 
 
@@ -108,11 +125,15 @@ def answer_kind(
     setup ("you", "version", "screenshot") clarifying, chit-chat small talk.
     """
     stripped = _MENTION.sub("", text).strip()
-    if not stripped or not any(c.isalnum() for c in stripped):
-        return AnswerKind.ACK  # emoji, stickers' text, bare mentions
+    if sum(c.isalnum() for c in stripped) < 2:
+        return AnswerKind.ACK  # emoji, stickers' text, bare mentions, "e"
     short = len(stripped) <= 60
     if _PENDING.search(stripped) or _is_reaction(stripped) or (short and _HEDGE.search(stripped)):
         return AnswerKind.ACK
+    if _DEFLECT.search(stripped) and len(stripped) <= 120:
+        return AnswerKind.ACK
+    if _REQUEST_INFO.search(stripped):
+        return AnswerKind.CLARIFYING
     if is_small_talk(stripped):
         return AnswerKind.SMALL_TALK
     if not _questions_only(stripped, config):

@@ -333,10 +333,14 @@ class Pairer:
             and entry.answers_to is not None
             and entry.answers_to.author_id == author
             and target_author != author
-            and not weak
         ):
-            self._continue_exchange(msg, at, entry, entry.answers_to)
-            return out
+            # The asker replies to their helper. A turn-taking guess only continues the
+            # exchange when the helper had asked them something.
+            if not weak or self._asks_back(entry, target):
+                self._continue_exchange(msg, at, entry, entry.answers_to)
+                return out
+            entry = None  # not an answer to the helper's message (roles are not reversed)
+            target_author = None
         # 1. a follow-up of an open answer
         if (
             answer is not None
@@ -397,6 +401,13 @@ class Pairer:
         if self._precise and self._linker is not None and self._linker.also:
             self._answer_others(msg, at, self._linker.also, out)
         return out
+
+    def _asks_back(self, entry: _Group, target: str | None) -> bool:
+        """True when ``target``, a message of ``entry``, reads as a question."""
+        for m in entry.msgs:
+            if m.message_id == target:
+                return self._detect(m)
+        return False
 
     def _answer_like(self, text: str) -> bool:
         """An answer's text passes: ``is_answer_like``; without ``precision``, not an ack."""

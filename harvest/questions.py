@@ -121,6 +121,14 @@ _RULES: tuple[tuple[str, str, str], ...] = (
         + _expand("i'd i", r"\s+(?:would\s+)?(?:like|want|need)\s+to\s+know\b"),
     ),
     (
+        "en_tag_question",
+        "any",
+        _expand(
+            "doesn't doesnt isn't isnt don't dont won't wont can't cant aren't arent didn't didnt",
+            r"\s+(?:it|they|you|i|we|he|she|that|this|there)\s*$",
+        ),
+    ),
+    (
         "en_seeking",
         "any",
         r"(?:i'm|i\s+am|i\s+was|i've\s+been|been)\s+(?:looking|searching)\s+for\b|"
@@ -208,6 +216,10 @@ _SMALL_TALK = re.compile(
     r"(?:how\s+(?:is|are)\s+(?:every(?:one|body)|you\s+all)|how's\s+every(?:one|body))\s+"
     r"(?:finding|liking|enjoying|feeling))|"
     r"^(?:大家)?(?:早上好|晚上好|早安|晚安)|^(?:大家|你们)(?:最近)?(?:好吗|怎么样|过得怎么样)|"
+    r"^(?:hi|hello|hey|yo|hallo|anyone|anybody|somebody|someone)(?:\s+(?:all|guys|there|"
+    r"everyone|folks))?\s*[?？!.]*$|^(?:is\s+)?(?:anyone|anybody|somebody|someone)\s+(?:here|"
+    r"there|alive|awake)\s*[?？]*$|^(?:can|does)\s+(?:anyone|anybody|somebody|someone)\s+"
+    r"(?:hear|read|see)\s+me|^(?:somebody|someone|anyone)\s+can\s+(?:hear|read|see)\s+me|"
     r"吃了吗|吃饭了吗|周末(?:过得)?怎么样|^在吗|^有人吗|^有人在吗|聚一下|聚聚|约饭|面基|爬山|"
     r"出来玩|\b(?:meet\s*up|hang\s*out|grab\s+(?:a\s+)?(?:coffee|beer|drink))\b",
     re.IGNORECASE,
