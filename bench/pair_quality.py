@@ -37,7 +37,7 @@ from harvest.pairing import PairingConfig, pair_all, role_of
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "bench" / "labels"
 DEFAULT_IRC = "/work/shared/realdata/ubuntu-irc-dev"
-REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev")
+REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev", "irc_dev_heldout")
 
 
 @dataclass
@@ -88,9 +88,10 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             g = {(q, a) for q, a in good if q.startswith(prefix)}
             b = {k: v for k, v in bad.items() if k[0].startswith(prefix)}
             strip = len(prefix)
+            group = "irc_dev_heldout" if log.get("heldout") else "irc_dev"
             out.append(
                 Dataset(
-                    f"irc_dev:{log['name']}",
+                    f"{group}:{log['name']}",
                     msgs,
                     {},
                     {(q[strip:], a[strip:]) for q, a in g},
@@ -173,7 +174,8 @@ def systems() -> dict[str, PairingConfig]:
 
 
 def group_name(ds: Dataset) -> str:
-    return "irc_dev" if ds.name.startswith("irc_dev:") else ds.name
+    """The dataset name a log's figures are summed under."""
+    return ds.name.split(":", 1)[0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -334,9 +334,9 @@ class Pairer:
             and entry.answers_to.author_id == author
             and target_author != author
         ):
-            # The asker replies to their helper. A turn-taking guess only continues the
-            # exchange when the helper had asked them something.
-            if not weak or self._asks_back(entry, target):
+            # The asker replies to their helper: answering what the helper asked, or
+            # adding details, continues the exchange; a new question of theirs does not.
+            if self._asks_back(entry, target) or not (weak or self._detect(msg)):
                 self._continue_exchange(msg, at, entry, entry.answers_to)
                 return out
             entry = None  # not an answer to the helper's message (roles are not reversed)
