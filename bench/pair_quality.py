@@ -20,8 +20,9 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.irc_linking import read_log
 from bot.demo import DEMO_EXPERTS, DEMO_MODERATORS
+from harvest.errors import InputError
 from harvest.exports import ExportChatInfo, read_export
+from harvest.learner import LabelledPair, PairClassifier
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.pairing import PairingConfig, pair_all, role_of
 
@@ -169,8 +172,81 @@ def failures(ds: Dataset, pairs: Iterable[PairedAnswer]) -> dict[str, int]:
 
 
 def systems() -> dict[str, PairingConfig]:
-    """The rule systems compared: the pre-precision pairer and today's rules."""
-    return {"baseline": PairingConfig(precision=False), "rules": PairingConfig()}
+    """The systems compared: the pairer without the precision rules, with them, and with
+    them plus the learned reply linker instead of the rule linker."""
+    return {
+        "baseline": PairingConfig(precision=False),
+        "rules": PairingConfig(),
+        "rules_learned_linking": PairingConfig(learned_linking=True),
+    }
+
+
+def labelled(ds: Dataset, pair: PairedAnswer, decided: bool) -> LabelledPair:
+    """``pair`` as the learner sees it; with the moderator's (the label's) decision."""
+    return LabelledPair(
+        pair.question_text,
+        pair.answer_text,
+        pair.method,
+        pair.score,
+        len(pair.answer_ids),
+        judge(ds, pair) if decided else None,
+    )
+
+
+def learned(
+    datasets: list[Dataset],
+    predictions: dict[str, list[PairedAnswer]],
+    decisions: int | None,
+    seed: int = 7,
+    community: Callable[[Dataset], str] | None = None,
+) -> tuple[dict[str, dict[str, float | int]], int]:
+    """Per community: fit on ``decisions`` moderator decisions (half 0), score half 1.
+
+    Each dataset group (or what ``community`` names) is one community with its own
+    classifier. Returns the per-group
+    counts of the pairs kept (confidence >= 0.5) on half 1 and the decisions used in all.
+    A community with fewer than two outcomes among its decisions learns nothing: all kept.
+    """
+    out: dict[str, dict[str, float | int]] = {}
+    used = 0
+    of = community or group_name
+    for name in sorted({of(ds) for ds in datasets}):
+        members = [ds for ds in datasets if of(ds) == name]
+        pool = [
+            labelled(ds, p, True)
+            for ds in members
+            for p in predictions[ds.name]
+            if ds.in_scope(p.question_id) and half_of(ds.name, p.question_id) == 0
+        ]
+        random.Random(seed).shuffle(pool)
+        train = pool if decisions is None else pool[:decisions]
+        used += len(train)
+        try:
+            clf: PairClassifier | None = PairClassifier.fit(train)
+        except InputError:
+            clf = None
+        for ds in members:
+            pairs = [p for p in predictions[ds.name] if half_of(ds.name, p.question_id) == 1]
+            if clf is not None and pairs:
+                conf = clf.confidences([labelled(ds, p, False) for p in pairs])
+                pairs = [p for p, c in zip(pairs, conf, strict=True) if c >= 0.5]
+            group = group_name(ds)
+            out[group] = add(out.get(group, {}), score(ds, pairs, keep=1))
+    return out, used
+
+
+def summed(per: dict[str, dict[str, float | int]], names: Iterable[str]) -> dict[str, float | int]:
+    """The counts of ``names`` in ``per`` added up."""
+    total: dict[str, float | int] = {}
+    for name in names:
+        if name in per:
+            total = add(total, per[name])
+    return total
+
+
+def community_of(ds: Dataset) -> str:
+    """The demo group, or the support chats taken as one community."""
+    return "demo_export" if ds.name == "demo_export" else "support_chats"
 
 
 def group_name(ds: Dataset) -> str:
@@ -213,6 +289,39 @@ def main(argv: list[str] | None = None) -> int:
         counts["good"] += len(ds.good)
         counts["bad"] += len(ds.bad)
     report["labels"]["total"] = sum(c["good"] + c["bad"] for c in report["labels"].values())
+    # Learning from moderators: half of the questions' pairs are decided, the rest scored.
+    groups = sorted({group_name(ds) for ds in datasets})
+    halves: dict[str, Any] = {}
+    for candidates in ("rules", "baseline"):
+        per, used = learned(datasets, predictions[candidates], None)
+        rules_half = {}
+        for ds in datasets:
+            g = group_name(ds)
+            rules_half[g] = add(
+                rules_half.get(g, {}), score(ds, predictions[candidates][ds.name], keep=1)
+            )
+        halves[f"learned_on_{candidates}_candidates"] = {
+            "decisions": used,
+            "eval_half": {
+                "overall": summed(per, groups),
+                "real_style": summed(per, REAL_STYLE),
+                "per_dataset": per,
+            },
+            "candidates_alone_on_eval_half": {
+                "overall": summed(rules_half, groups),
+                "real_style": summed(rules_half, REAL_STYLE),
+            },
+        }
+    report["learning_from_half"] = halves
+    # The curve: two communities, the demo group and the support chats (Discord, Telegram
+    # forum, IRC) pooled; N decisions each, evaluated on the other half of the questions.
+    curve: dict[str, list[dict[str, Any]]] = {"demo_export": [], "support_chats": []}
+    for n in (0, 25, 50, 100):
+        for name, members in (("demo_export", ["demo_export"]), ("support_chats", REAL_STYLE)):
+            only = [ds for ds in datasets if community_of(ds) == name]
+            per, used = learned(only, predictions["rules"], n, community=community_of)
+            curve[name].append({"decisions": used, **summed(per, members)})
+    report["learning_curve"] = curve
     print(json.dumps(report, indent=1, ensure_ascii=False))
     return 0
 

@@ -15,6 +15,7 @@ from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
 from harvest.quality import is_answer_like
 from harvest.questions import DEFAULT, QuestionConfig, is_question
+from harvest.reply_model import LearnedLinker
 
 __all__ = [
     "Pairer",
@@ -55,7 +56,8 @@ class PairingConfig:
     answers; an asker's reply to their helper continues the exchange on the first
     question instead of starting a pair; one message @mentioning several askers answers
     each; a long-lived topic (Telegram forum) is not a question by itself. Off: the
-    pairer without them (the bench's baseline).
+    pairer without them (the bench's baseline). ``learned_linking``: implicit links come
+    from :class:`harvest.reply_model.LearnedLinker` (the shipped model) instead of the rules.
     """
 
     merge_window: float = 120.0
@@ -65,6 +67,7 @@ class PairingConfig:
     question: QuestionConfig = field(default=DEFAULT)
     linker: LinkerConfig | None = None
     precision: bool = True
+    learned_linking: bool = False
 
     def __post_init__(self) -> None:
         if self.merge_window < 0:
@@ -274,7 +277,10 @@ class Pairer:
         self._linker: ImplicitLinker | None = None
         if config.implicit:
             linker_config = config.linker or LinkerConfig(question=config.question)
-            self._linker = ImplicitLinker(linker_config, roles)
+            if config.learned_linking:
+                self._linker = LearnedLinker(linker_config, roles)
+            else:
+                self._linker = ImplicitLinker(linker_config, roles)
         self._window = config.merge_window
         self._threads = config.threads
         qcfg = config.question
