@@ -89,6 +89,7 @@ _SPACE_RUN = re.compile(r"\s+")
 _MENTION = re.compile(r"@[\w.]+")
 _INFORMATIVE = re.compile(r"https?://|\d{2,}|→|`|/\w")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_TWO_ALNUM = re.compile(r"[^\W_].*?[^\W_]", re.S)
 
 
 def starts_new_topic(text: str) -> bool:
@@ -124,19 +125,20 @@ def answer_kind(
     Questions are told apart: "do you mean …" is a counter-question, one about the asker's
     setup ("you", "version", "screenshot") clarifying, chit-chat small talk.
     """
-    stripped = _MENTION.sub("", text).strip()
-    if sum(c.isalnum() for c in stripped) < 2:
+    stripped = (_MENTION.sub("", text) if "@" in text else text).strip()
+    if _TWO_ALNUM.search(stripped) is None:
         return AnswerKind.ACK  # emoji, stickers' text, bare mentions, "e"
-    short = len(stripped) <= 60
-    if _PENDING.search(stripped) or _is_reaction(stripped) or (short and _HEDGE.search(stripped)):
+    size = len(stripped)
+    if _PENDING.search(stripped) or (size <= 120 and _is_reaction(stripped)):
         return AnswerKind.ACK
-    if _DEFLECT.search(stripped) and len(stripped) <= 120:
+    if size <= 120 and ((size <= 60 and _HEDGE.search(stripped)) or _DEFLECT.search(stripped)):
         return AnswerKind.ACK
     if _REQUEST_INFO.search(stripped):
         return AnswerKind.CLARIFYING
-    if is_small_talk(stripped):
+    if size <= 200 and is_small_talk(stripped):
         return AnswerKind.SMALL_TALK
-    if not _questions_only(stripped, config):
+    # Cheap first: a text that is no question as a whole has no sentence that only asks.
+    if not is_question(stripped, config) or not _questions_only(stripped, config):
         return AnswerKind.ANSWER
     if follows_answer:
         return AnswerKind.FOLLOW_UP_QUESTION

@@ -416,9 +416,10 @@ class Pairer:
         return False
 
     def _answer_like(self, text: str) -> bool:
-        """An answer's text passes: ``is_answer_like``; without ``precision``, not an ack."""
+        """An answer's text passes; with ``precision`` :meth:`_emit` already kept only
+        answer messages, without it the text must not be an ack."""
         if self._precise:
-            return is_answer_like(text)
+            return True
         return answer_kind(text, config=self.config.question) is not AnswerKind.ACK
 
     def _topic_asks(self, root: _Group) -> bool:
