@@ -89,6 +89,8 @@ _SPACE_RUN = re.compile(r"\s+")
 _MENTION = re.compile(r"@[\w.]+")
 _INFORMATIVE = re.compile(r"https?://|\d{2,}|→|`|/\w")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# A leading addressee: one word (no spaces) and ":" or ",", as IRC and Telegram users write.
+_ADDRESS = re.compile(r"^[^\s:：,，]{1,32}[:：,，]\s*")
 _TWO_ALNUM = re.compile(r"[^\W_].*?[^\W_]", re.S)
 
 
@@ -126,6 +128,16 @@ def answer_kind(
     setup ("you", "version", "screenshot") clarifying, chit-chat small talk.
     """
     stripped = (_MENTION.sub("", text) if "@" in text else text).strip()
+    kind = _kind(stripped, follows_answer, config)
+    if kind is AnswerKind.ANSWER:  # "nick: give me a sec" is what follows the addressee
+        rest = _ADDRESS.sub("", stripped, count=1)
+        if rest and rest != stripped:
+            return _kind(rest, follows_answer, config)
+    return kind
+
+
+def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> AnswerKind:
+    """:func:`answer_kind` of a text without its mentions."""
     if _TWO_ALNUM.search(stripped) is None:
         return AnswerKind.ACK  # emoji, stickers' text, bare mentions, "e"
     size = len(stripped)

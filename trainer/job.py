@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from harvest.errors import FanqaError
+from harvest.sanitize import install_log_sanitizer, sanitize
 from storage.db import make_engine, session_scope
 from storage.models import DatasetSnapshot, TrainingRun, utcnow
 from trainer.metric_store import store_step
@@ -169,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default=None, help="cpu | cuda (default: CUDA if any).")
     parser.add_argument("--resume", action="store_true", help="Continue from the checkpoint.")
     args = parser.parse_args(argv)
+    install_log_sanitizer()  # this child's log records and stderr never carry a key
     if not args.db:
         parser.error(f"--db or ${DB_URL_ENV} is required")
     engine = make_engine(args.db)
@@ -183,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if run is not None:
                 run.error = message
                 session.add(run)
-        print(f"run {args.run_id} failed: {message}", file=sys.stderr)
+        print(f"run {args.run_id} failed: {sanitize(message)}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
