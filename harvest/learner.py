@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from harvest.answer_kinds import AnswerKind, answer_kind
+from harvest.engine.rules import score_answer
+from harvest.engine.scoring import PairFeatures, Scorer, score_pair
 from harvest.errors import InputError
-from harvest.model import PairMethod
+from harvest.model import Confidence, PairMethod
 from harvest.questions import detect_language, is_question, is_small_talk
 
-__all__ = ["FORMAT_VERSION", "LabelledPair", "PairClassifier", "pair_signals"]
+__all__ = ["FORMAT_VERSION", "LabelledPair", "PairClassifier", "learned_scorer", "pair_signals"]
 
 FORMAT_VERSION = 1
 _HASH_BITS = 15  # per text field: 32,768 buckets for the question, as many for the answer
@@ -184,3 +186,18 @@ class PairClassifier:
             return cls(weights, float(body["bias"]), int(body["decisions"]), int(body["bits"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(f"cannot read classifier: {exc}", field="classifier") from exc
+
+
+def learned_scorer(classifier: PairClassifier, base: Scorer = score_pair) -> Scorer:
+    """An engine :data:`~harvest.engine.scoring.Scorer`: ``base``'s confidence replaced by
+    the community classifier's, the rule and signals kept (and the rules' own value)."""
+
+    def score(features: PairFeatures, question: str, answer: str) -> Confidence:
+        rules = base(features, question, answer)
+        rank = score_answer(features.answerer_role, features.method, features.position)
+        pair = LabelledPair(question, answer, features.method, rank, features.answer_parts)
+        value = round(classifier.confidence(pair), 4)
+        extra = (("rules_confidence", rules.value), ("classifier_decisions", classifier.decisions))
+        return Confidence(value, f"{rules.rule}+classifier", (*rules.signals, *extra))
+
+    return score

@@ -68,3 +68,31 @@ def test_rejects_other_formats() -> None:
         PairClassifier.from_bytes(b'{"format": "something-else"}')
     with pytest.raises(InputError):
         PairClassifier.from_bytes(b"not json")
+
+
+def test_the_engine_scores_with_a_communitys_classifier() -> None:
+    """Plugged in as the engine's scorer, the classifier's confidence is the pair's."""
+    from datetime import UTC, datetime, timedelta
+
+    from harvest.learner import learned_scorer
+    from harvest.model import ChatMessage
+    from harvest.pairing import Pairer
+
+    clf = PairClassifier.fit(decisions())
+    t0 = datetime(2024, 5, 1, tzinfo=UTC)
+    stream = [
+        ChatMessage("telegram", "g", "1", "a", "A", "How do I export to PDF?", t0),
+        ChatMessage(
+            "telegram", "g", "2", "b", "B", "File → Export → PDF.", t0 + timedelta(seconds=30), "1"
+        ),
+    ]
+    pairer = Pairer(scorer=learned_scorer(clf))
+    found = [p for m in stream for p in pairer.feed(m)] + pairer.flush()
+    assert len(found) == 1
+    confidence = found[0].confidence
+    assert confidence is not None
+    expected = clf.confidence(
+        LabelledPair("How do I export to PDF?", "File → Export → PDF.", PairMethod.REPLY, 2.5)
+    )
+    assert confidence.value == round(expected, 4)
+    assert confidence.rule == "reply+classifier"
