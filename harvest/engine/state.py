@@ -13,7 +13,9 @@ class Group:
     __slots__ = (
         "answered",
         "answers",
+        "answers_to",
         "author_id",
+        "closed",
         "detected",
         "last_at",
         "msgs",
@@ -32,6 +34,10 @@ class Group:
         self.qidx = 0 if (asks or natural) else -1  # the first message that asks
         self.detected = asks  # a message reads as a question (not only by nature)
         self.qid = ""
+        # precision: set when these messages answer another member's question group
+        self.answers_to: Group | None = None
+        # precision: a forum topic's root once another member asked in the topic
+        self.closed = False
 
     def add(self, msg: ChatMessage, at: float, asks: bool) -> None:
         if asks:

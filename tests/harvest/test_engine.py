@@ -162,7 +162,9 @@ def test_confidence_ranks_good_pairs_above_doubtful_ones() -> None:
     [
         ("see https://example.com/dca", "link"),
         ("do you mean office hours?", "counter_question"),
-        ("同问", "filler"),
+        ("+1", "ack"),
+        ("which URL are you using?", "clarifying"),
+        ("同问", "ack"),
         ("1. open the app\n2. tap Redeem", "steps"),
         ("Index funds", "short"),
         ("长期定投没问题，坚持就好，别追涨杀跌", "statement"),
