@@ -12,9 +12,10 @@ from bot.settings import Settings, get_settings
 from storage import make_engine, upgrade
 
 if TYPE_CHECKING:
+    from bot.answering import Retriever
     from trainer.generation import GeneratorFactory
 
-__all__ = ["answer_generator_factory", "device_of", "open_engine"]
+__all__ = ["answer_generator_factory", "answer_retriever", "device_of", "open_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +62,12 @@ def answer_generator_factory(settings: Settings | None = None) -> GeneratorFacto
     if settings.openai_api_key is not None:
         hosted = openai_generator_factory(HostedBackend.from_settings(settings).client)
     return routing_generator_factory(hosted=hosted, local=local)
+
+
+def answer_retriever(settings: Settings | None = None) -> Retriever:
+    """Where answering keeps its indexes: in memory and under ``data_dir/index`` (a one-shot
+    ``fanqa ask`` loads it), with the configured dense model if any."""
+    from bot.answering import Retriever
+
+    settings = settings or get_settings()
+    return Retriever(settings.index_dir, settings.dense_model, device_of(settings))

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     min_confidence: float = Field(
         default=0.35, description="Default confidence under which the bot abstains."
     )
+    dense_model: str | None = Field(
+        default=None,
+        description="A sentence-transformers model (local folder or hub id) for dense "
+        "retrieval fused with BM25; unset: BM25 only.",
+    )
     serve_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible server (e.g. vLLM with --enable-lora) that serves the "
@@ -95,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
 
     @property
     def runs_dir(self) -> Path:

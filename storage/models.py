@@ -25,6 +25,7 @@ __all__ = [
     "ModelVersion",
     "Notification",
     "NotificationStatus",
+    "PairIndexVersion",
     "PairMessage",
     "PairStatus",
     "QAPair",
@@ -180,6 +181,16 @@ class QAPair(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     deleted_at: datetime | None = None  # forgotten or source deleted: out of every dataset
+
+
+class PairIndexVersion(SQLModel, table=True):
+    """A counter per community, bumped whenever its approved pairs change (the retrieval
+    index is rebuilt when the version it was built at is no longer the current one)."""
+
+    __tablename__ = "pair_index_versions"
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    version: int = 0
 
 
 class PairMessage(SQLModel, table=True):

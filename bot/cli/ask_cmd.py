@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 
 from bot.cli.app import app, console, emit_json, handle_errors
-from bot.runtime import answer_generator_factory, open_engine
+from bot.runtime import answer_generator_factory, answer_retriever, open_engine
 from storage.db import session_scope
 from storage.repo import get_community, get_pair
-from trainer.answering import answer
+from bot.answering import answer
 
 
 @app.command("ask")
@@ -21,7 +21,13 @@ def ask_cmd(
     """Answer a question with the live model (or retrieval before the first model)."""
     with session_scope(open_engine()) as session:
         cid = get_community(session, community).id or 0
-        result = answer(session, cid, question, generator_factory=answer_generator_factory())
+        result = answer(
+            session,
+            cid,
+            question,
+            generator_factory=answer_generator_factory(),
+            retriever=answer_retriever(),
+        )
         sources = [
             {"id": pid, "question": get_pair(session, pid).question_text} for pid in result.sources
         ]

@@ -47,7 +47,8 @@ from storage.models import (
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.messages import get_message
 from storage.repo.pairs import split_for_hash
-from trainer.answering import Answer, GeneratorFactory, answer, notice_for
+from bot.answering import Answer, answer, notice_for
+from trainer.generation import GeneratorFactory
 
 __all__ = [
     "FEEDBACK_DOWN",

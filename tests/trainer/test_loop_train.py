@@ -20,7 +20,7 @@ from storage.db import session_scope
 from storage.models import ModelVersion, RunMetric
 from tests.trainer.builders import TOPICS
 from tests.trainer.test_loop_builders import make_community
-from trainer.answering import answer
+from bot.answering import answer
 from trainer.registry import live_model
 from trainer.runs import execute_run, queue_run
 

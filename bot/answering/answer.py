@@ -2,69 +2,28 @@
 
 Prompting: the live model gets the community's system prompt and the plain question, exactly
 the shape it was fine-tuned on (question → answer); the retrieved pairs are not put into the
-prompt, they are returned as sources and feed the confidence.
-
-Confidence (0–1):
-- with a live model: ``certainty * (1 - similarity + support)``, clipped to 0–1, where
-  ``certainty`` is ``exp(mean token logprob)`` of the generation (halved when it hit the
-  token limit), ``similarity`` the best retrieved pair's BM25 score over that pair's
-  self-score (1 = the question matches an approved question exactly) and ``support`` the
-  best ``similarity_i * agreement_i`` over the retrieved pairs, ``agreement_i`` being the
-  character-trigram Dice overlap of the generation with pair i's answer. Strong retrieval
-  evidence vetoes a model answer that contradicts it; with no similar question the model's
-  own certainty decides.
-- before any live model: ``similarity`` alone, and the text is the best pair's answer.
+prompt, they are returned as sources and feed the confidence (``bot.answering.confidence``).
 Below ``community.min_confidence`` the bot abstains: ``abstain_mode`` "notice" answers with a
-short bilingual notice, "silent" with no text. Every call is logged to AnswerLog.
+short notice in the asker's language, "silent" with no text. Every call is logged to AnswerLog.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from harvest.questions import detect_language
+from bot.answering.cache import Retriever, default_retriever
+from bot.answering.confidence import confidence_of, support_of
+from bot.answering.index import Hit
+from bot.answering.notice import notice_for
 from storage.models import AnswerLog, Community, ModelVersion
 from storage.repo import get_community_by_id
-from trainer.generation import Generation, Generator, GeneratorFactory, local_generator_factory
+from trainer.generation import GeneratorFactory, local_generator_factory
 from trainer.registry import live_model
-from trainer.retrieval import Hit, index_for
 
-__all__ = [
-    "ABSTAIN_NOTICE",
-    "Answer",
-    "Generation",
-    "Generator",
-    "GeneratorFactory",
-    "agreement",
-    "answer",
-    "confidence_of",
-    "local_generator_factory",
-    "notice_for",
-    "support_of",
-]
-
-ABSTAIN_NOTICE = (
-    "I'm not sure about this one; a moderator will follow up. / "
-    "这个问题我不太确定，稍后会有管理员跟进。"
-)
-
-
-_NOTICE_EN, _NOTICE_ZH = (part.strip() for part in ABSTAIN_NOTICE.split(" / ", 1))
-
-
-def notice_for(question: str) -> str:
-    """The abstain notice in the question's language (both halves when it is unclear)."""
-    lang = detect_language(question)
-    if lang == "zh":
-        return _NOTICE_ZH
-    if lang == "en":
-        return _NOTICE_EN
-    return ABSTAIN_NOTICE
+__all__ = ["Answer", "answer"]
 
 
 @dataclass(frozen=True)
@@ -80,42 +39,6 @@ class Answer:
     similarity: float = 0.0
     generated: str | None = field(default=None, repr=False)
     log_id: int | None = None
-
-
-def agreement(text: str, references: Sequence[str]) -> float:
-    """The best character-trigram Dice overlap of ``text`` with any reference (0–1)."""
-    mine = _trigrams(text)
-    best = 0.0
-    for reference in references:
-        theirs = _trigrams(reference)
-        if mine and theirs:
-            best = max(best, 2 * len(mine & theirs) / (len(mine) + len(theirs)))
-    return best
-
-
-def _trigrams(text: str) -> set[str]:
-    flat = "".join(text.lower().split())
-    return {flat[i : i + 3] for i in range(len(flat) - 2)} or ({flat} if flat else set())
-
-
-def support_of(text: str, hits: Sequence[Hit]) -> float:
-    """The best ``similarity * agreement`` of ``text`` with the retrieved pairs' answers."""
-    return max((h.similarity * agreement(text, [h.answer]) for h in hits), default=0.0)
-
-
-def confidence_of(
-    similarity: float,
-    mean_logprob: float | None,
-    support: float | None = None,
-    finished: bool = True,
-) -> float:
-    """The documented confidence formula (see the module docstring)."""
-    similarity = max(0.0, min(1.0, similarity))
-    if mean_logprob is None:
-        return similarity
-    backing = similarity if support is None else support
-    certainty = math.exp(min(0.0, mean_logprob)) * (1.0 if finished else 0.5)
-    return max(0.0, min(1.0, certainty * (1.0 - similarity + backing)))
 
 
 def _generation_target(live: ModelVersion | None) -> tuple[str, str | None] | None:
@@ -149,11 +72,13 @@ def answer(
     chat_id: int | None = None,
     platform: str = "cli",
     question_external_id: str | None = None,
+    retriever: Retriever | None = None,
 ) -> Answer:
     """Answer ``question`` for the community and log it (see the module docstring)."""
     started = time.perf_counter()
     community = get_community_by_id(session, community_id)
-    hits: list[Hit] = index_for(session, community_id).search(question, k=k)
+    index = (retriever or default_retriever()).index_for(session, community_id)
+    hits: list[Hit] = index.search(question, k=k)
     similarity = hits[0].similarity if hits else 0.0
     live = live_model(session, community_id)
     generated: str | None = None
