@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from bot.answering import answer
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.runtime import answer_generator_factory, answer_retriever, open_engine
 from storage.db import session_scope
 from storage.repo import get_community, get_pair
-from bot.answering import answer
 
 
 @app.command("ask")

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.answering import Answer, answer, notice_for
 from bot.core.commands import CommandHandler
 from bot.core.events import CommandEvent, DeleteEvent, EditEvent, MessageEvent, ReactionEvent
 from bot.core.harvesting import Harvester, HarvestOutcome
@@ -47,7 +48,6 @@ from storage.models import (
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.messages import get_message
 from storage.repo.pairs import split_for_hash
-from bot.answering import Answer, answer, notice_for
 from trainer.generation import GeneratorFactory
 
 __all__ = [
