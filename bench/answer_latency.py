@@ -101,9 +101,9 @@ def _setup(db_url: str, base: str, adapter: str, n_pairs: int) -> int:
 def _time_answers(
     db_url: str, cid: int, rounds: int, max_new_tokens: int, device: str | None, cold: bool
 ) -> tuple[list[float], float]:
+    from bot.answering import answer
     from storage import make_engine
     from storage.db import session_scope
-    from bot.answering import answer
     from trainer.generation import local_generator_factory
     from trainer.inference import clear_cache
 

@@ -53,8 +53,8 @@ def approved_pairs(session: Session, community_id: int) -> list[ApprovedPair]:
             col(QAPair.golden),
             col(QAPair.content_hash),
         )
-        .where(QAPair.community_id == community_id)
-        .where(QAPair.status == PairStatus.APPROVED)
+        .where(col(QAPair.community_id) == community_id)
+        .where(col(QAPair.status) == PairStatus.APPROVED)
         .where(col(QAPair.deleted_at).is_(None))
         .order_by(col(QAPair.id))
     )
