@@ -78,7 +78,7 @@ class Settings(BaseSettings):
 
     # Answering
     min_confidence: float = Field(
-        default=0.35, description="Default confidence under which the bot abstains."
+        default=0.4, description="Default confidence under which the bot abstains."
     )
     dense_model: str | None = Field(
         default=None,

@@ -81,7 +81,7 @@ class Community(SQLModel, table=True):
     answer_policy: str = Field(default="mention", max_length=16)  # mention | auto | off
     auto_answer_after_min: int = 10
     abstain_mode: str = Field(default="notice", max_length=16)  # notice | silent
-    min_confidence: float = 0.35
+    min_confidence: float = 0.4  # chosen from bench/abstention.py (README)
     timezone: str = Field(default="UTC", max_length=64)
     train_cron: str = Field(default="0 3 * * *", max_length=64)
     min_new_pairs: int = 20

@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.answering.calibrate import calibrate
+from bot.answering.confidence import Calibration
 from bot.answering.dense import encoder_for
 from bot.answering.index import PairIndex
 from storage.index_version import index_version
@@ -79,6 +81,7 @@ class Retriever:
             index = self._load(engine, community_id, version)
             if index is None:
                 index = PairIndex(approved_triples(session, community_id), self._encoder())
+                index.calibration = calibrate(index)
                 self._save(engine, community_id, version, index)
             self._memory.setdefault(engine, {})[community_id] = _Built(version, index)
             return index
@@ -106,8 +109,13 @@ class Retriever:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             if meta != self._meta(engine, community_id, version):
                 return None
-            return PairIndex.load(folder, self._encoder())
-        except (OSError, ValueError, KeyError) as exc:
+            index = PairIndex.load(folder, self._encoder())
+            fitted = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+            index.calibration = Calibration(
+                tuple(fitted["weights"]), fitted["bias"], fitted["examples"]
+            )
+            return index
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("index in %s unreadable, rebuilding: %s", folder, exc)
             return None
 
@@ -119,6 +127,18 @@ class Retriever:
         try:
             shutil.rmtree(staging, ignore_errors=True)
             index.save(staging, self._meta(engine, community_id, version))
+            if index.calibration is not None:
+                fitted = index.calibration
+                (staging / "calibration.json").write_text(
+                    json.dumps(
+                        {
+                            "weights": fitted.weights,
+                            "bias": fitted.bias,
+                            "examples": fitted.examples,
+                        }
+                    ),
+                    encoding="utf-8",
+                )
             shutil.rmtree(folder, ignore_errors=True)
             staging.rename(folder)
         except OSError as exc:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.answering.tokens import tokenize
+from bot.answering.tokens import content_tokens, tokenize
 
 if TYPE_CHECKING:
+    from bot.answering.confidence import Calibration
     from bot.answering.dense import Encoder
 
 __all__ = ["RRF_K", "Hit", "PairIndex"]
@@ -56,6 +57,8 @@ class PairIndex:
     ) -> None:
         self.pairs = list(pairs)
         self.encoder = encoder
+        self._position: dict[int, int] | None = None
+        self.calibration: Calibration | None = None  # set by the retriever once fitted
         docs = [tokenize(q) for _, q, _ in self.pairs]
         self.bm25: Any = None
         self.self_scores = np.zeros(len(self.pairs), dtype=np.float32)
@@ -78,19 +81,40 @@ class PairIndex:
         n = len(self.pairs)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def search(self, query: str, k: int = 3) -> list[Hit]:
-        """The ``k`` best pairs, best first (BM25 alone, or fused with dense retrieval)."""
+    def search(
+        self,
+        query: str,
+        k: int = 3,
+        exclude: Collection[int] = (),
+        vector: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best pairs, best first (BM25 alone, or fused with dense retrieval);
+        pairs whose id is in ``exclude`` are left out (calibration holds pairs out);
+        ``vector`` is the query's embedding when it is already known."""
         terms = list(dict.fromkeys(tokenize(query)))
         if not self.pairs or (not terms and self.vectors is None):
             return []
         scores = self._bm25_scores(terms)
+        hidden = [self.position[p] for p in exclude if p in self.position]
+        scores[hidden] = 0.0
         ranked = _top(scores, _POOL if self.vectors is not None else k)
         ranked = [i for i in ranked if scores[i] > 0]
         cosines = None
         if self.vectors is not None and self.encoder is not None:
-            cosines = self.vectors @ self.encoder.encode([query])[0]
-            ranked = _fuse([ranked, _top(cosines, _POOL)])
+            if vector is None:
+                vector = self.encoder.encode([query])[0]
+            cosines = self.vectors @ vector
+            cosines[hidden] = -np.inf
+            shown = [i for i in _top(cosines, _POOL + len(hidden)) if i not in set(hidden)]
+            ranked = _fuse([ranked, shown[:_POOL]])
         return [self._hit(i, terms, scores, cosines) for i in ranked[:k]]
+
+    @property
+    def position(self) -> dict[int, int]:
+        """Pair id → row in the index."""
+        if self._position is None:
+            self._position = {pid: i for i, (pid, _, _) in enumerate(self.pairs)}
+        return self._position
 
     def _bm25_scores(self, terms: list[str]) -> np.ndarray:
         if self.bm25 is None:
@@ -106,7 +130,8 @@ class PairIndex:
         similarity = min(1.0, score / own) if own > 0 else 0.0
         pid, question, answer = self.pairs[i]
         dense = float(cosines[i]) if cosines is not None else None
-        return Hit(pid, question, answer, score, similarity, self._coverage(i, terms), dense)
+        coverage = self._coverage(i, content_tokens(terms))
+        return Hit(pid, question, answer, score, similarity, coverage, dense)
 
     def _coverage(self, i: int, terms: list[str]) -> float:
         """The share of the query's idf mass that document ``i`` contains."""
@@ -151,6 +176,8 @@ class PairIndex:
         with (folder / "pairs.json").open(encoding="utf-8") as fh:
             index.pairs = [(int(p), str(q), str(a)) for p, q, a in json.load(fh)]
         index.encoder = encoder
+        index._position = None
+        index.calibration = None
         index.self_scores = np.load(folder / "self_scores.npy")
         index.bm25 = None
         if (folder / "bm25").is_dir():

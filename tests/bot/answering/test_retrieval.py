@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.answering import ABSTAIN_NOTICE, PairIndex, answer, tokenize
+from bot.answering.tokens import content_tokens
 from storage.db import session_scope
 from storage.models import AnswerLog
 from storage.repo import update_community
@@ -14,20 +15,21 @@ from tests.trainer.test_loop_builders import make_community
 
 
 def test_tokenizer_handles_chinese_and_english() -> None:
-    """CJK runs give unigrams and bigrams; Latin text gives lowercase words."""
-    assert tokenize("How do I 赎回基金?") == [
-        "how",
-        "do",
-        "i",
-        "赎",
-        "回",
-        "基",
-        "金",
-        "赎回",
-        "回基",
-        "基金",
+    """CJK runs give unigrams and bigrams; English words are stemmed, stop words dropped."""
+    assert tokenize("How do I 赎回基金?") == ["赎", "回", "基", "金", "赎回", "回基", "基金"]
+    assert tokenize("Redeemed my redemptions, updating the NAV") == [
+        "redeem",
+        "redempt",
+        "updat",
+        "nav",
     ]
     assert tokenize("") == []
+
+
+def test_content_tokens_leave_out_single_chinese_characters() -> None:
+    """Coverage counts words and CJK bigrams; a lone character only when nothing else is left."""
+    assert content_tokens(tokenize("赎回 fee")) == ["赎回", "fee"]
+    assert content_tokens(tokenize("钱")) == ["钱"]
 
 
 def test_bm25_finds_paraphrases_in_both_languages() -> None:
