@@ -29,6 +29,7 @@ __all__ = [
     "ModelVersion",
     "Notification",
     "NotificationStatus",
+    "PairIndexVersion",
     "PairMessage",
     "PairStatus",
     "QAPair",
@@ -85,7 +86,7 @@ class Community(SQLModel, table=True):
     answer_policy: str = Field(default="mention", max_length=16)  # mention | auto | off
     auto_answer_after_min: int = 10
     abstain_mode: str = Field(default="notice", max_length=16)  # notice | silent
-    min_confidence: float = 0.35
+    min_confidence: float = 0.4  # chosen from bench/abstention.py (README)
     timezone: str = Field(default="UTC", max_length=64)
     train_cron: str = Field(default="0 3 * * *", max_length=64)
     min_new_pairs: int = 20
@@ -206,6 +207,16 @@ class QAPair(SQLModel, table=True):
     confidence: float = 0.0
     confidence_reason: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     import_id: int | None = Field(default=None, foreign_key="import_runs.id", index=True)
+
+
+class PairIndexVersion(SQLModel, table=True):
+    """A counter per community, bumped whenever its approved pairs change (the retrieval
+    index is rebuilt when the version it was built at is no longer the current one)."""
+
+    __tablename__ = "pair_index_versions"
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    version: int = 0
 
 
 class PairMessage(SQLModel, table=True):

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering import answer
 from storage.db import session_scope
 from storage.models import DatasetSnapshot, ModelStatus, ModelVersion, RunStatus
 from tests.helpers.openai_emulator import GENERIC_ANSWER, OpenAIEmulator
 from tests.hosted.conftest import BASE_MODEL, Community
 from tests.trainer.builders import SYSTEM, TOPICS
 from tests.trainer.test_loop_builders import add_pair
-from trainer.answering import answer
 from trainer.hosted import HostedBackend, execute_hosted_run, openai_generator_factory
 from trainer.metrics import read_results_csv
 from trainer.registry import list_models, live_model, promote

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from bot.answering import answer
 from bot.cli import app
 from bot.runtime import open_engine
 from bot.settings import get_settings
@@ -20,7 +21,6 @@ from storage.db import session_scope
 from storage.models import ModelVersion, RunMetric
 from tests.trainer.builders import TOPICS
 from tests.trainer.test_loop_builders import make_community
-from trainer.answering import answer
 from trainer.registry import live_model
 from trainer.runs import execute_run, queue_run
 

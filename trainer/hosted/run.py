@@ -466,7 +466,7 @@ def execute_hosted_run(
     """Run ``run_id`` (queued, or running and re-attached) to its end; returns the run.
 
     ``reference_factory`` makes the generator of a live model that is a local LoRA (default
-    ``trainer.answering.local_generator_factory()``). ConflictError when the run is neither
+    ``trainer.generation.local_generator_factory()``). ConflictError when the run is neither
     queued nor running.
     """
     try:
