@@ -138,7 +138,10 @@ class ConsoleSession:
         out: Callable[[str], None] = print,
         generator_factory: GeneratorFactory | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        service: BotService | None = None,
     ) -> None:
+        """``service``: the one the composition root built (``fanqa chat``); without it a
+        plain one on ``engine`` with ``generator_factory`` and ``clock`` (tests)."""
         self.engine = engine
         self.user = user
         self.out = out
@@ -154,7 +157,9 @@ class ConsoleSession:
         self.platform = ConsolePlatform(out, first)
         if moderator:
             self.platform.moderators.add(user)
-        self.service = BotService(engine, generator_factory=generator_factory, clock=clock)
+        self.service = service or BotService(
+            engine, generator_factory=generator_factory, clock=clock
+        )
         self.service.register(self.platform)
         self.harvester = self.service.harvester
 
