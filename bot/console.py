@@ -93,6 +93,12 @@ class ConsolePlatform:
     def message_link(self, chat_id: str, message_id: str) -> str | None:
         return None  # a terminal has no links
 
+    async def send_private(self, user_id: str, text: str) -> str:
+        """A private message: printed apart, never stored as a message of the chat."""
+        message_id = self.next_id()
+        self.out(f"[{message_id}] bot → private to {user_id}: {text}")
+        return message_id
+
 
 def parse_line(line: str) -> tuple[str, str | None, str]:
     """Split an input line into (kind, target id, rest); kind is message | reply |
@@ -138,10 +144,11 @@ class ConsoleSession:
         out: Callable[[str], None] = print,
         generator_factory: GeneratorFactory | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        desk_url: str | None = None,
         service: BotService | None = None,
     ) -> None:
         """``service``: the one the composition root built (``fanqa chat``); without it a
-        plain one on ``engine`` with ``generator_factory`` and ``clock`` (tests)."""
+        plain one on ``engine`` with ``generator_factory``, ``clock`` and ``desk_url``."""
         self.engine = engine
         self.user = user
         self.out = out
@@ -158,7 +165,7 @@ class ConsoleSession:
         if moderator:
             self.platform.moderators.add(user)
         self.service = service or BotService(
-            engine, generator_factory=generator_factory, clock=clock
+            engine, generator_factory=generator_factory, clock=clock, desk_url=desk_url
         )
         self.service.register(self.platform)
         self.harvester = self.service.harvester

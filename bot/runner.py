@@ -306,6 +306,10 @@ async def serve(
     root = build_root(settings)
     engine, service = root.engine, root.service()
     bots = list(platforms) if platforms is not None else build_platforms(settings, service)
+    if settings.web_port is not None:  # the review desk, started and stopped with the bots
+        from bot.web.server import WebServer
+
+        bots.append(WebServer(settings, engine))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []

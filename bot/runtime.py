@@ -58,6 +58,7 @@ class Root:
         wiring: dict[str, Any] = {
             "generator_factory": answer_generator_factory(self.settings),
             "training_defaults": TrainingDefaults.from_settings(self.settings),
+            "desk_url": self.settings.desk_url,
         }
         return BotService(self.db, **(wiring | overrides))
 

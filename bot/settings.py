@@ -7,14 +7,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from harvest.sanitize import register_secrets
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["DEFAULT_WEB_PORT", "Settings", "get_settings"]
+
+DEFAULT_WEB_PORT = 8080
 
 
 class Settings(BaseSettings):
@@ -111,6 +113,47 @@ class Settings(BaseSettings):
         default=300, description="A running run without heartbeat for this long is failed."
     )
 
+    # The review desk (``fanqa web``; ``fanqa run`` serves it too when web_port is set)
+    web_host: str = Field(default="127.0.0.1", description="Address the review desk binds.")
+    web_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port of the review desk; `fanqa run` serves it only when set.",
+    )
+    web_base_url: str | None = Field(
+        default=None,
+        description="Public URL of the review desk for login links (default http://HOST:PORT).",
+    )
+    web_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs desk sessions; unset: generated once into DATA_DIR/web_secret.",
+    )
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")) or value[-3:] == "://":
+            raise ValueError("must be an http:// or https:// URL, e.g. https://desk.example.org")
+        return value.rstrip("/")
+
+    @field_validator("web_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not value or any(c.isspace() or c in "/:" for c in value.strip("[]")):
+            raise ValueError("must be a host name or address, e.g. 127.0.0.1 or 0.0.0.0")
+        return value
+
+    @property
+    def desk_url(self) -> str:
+        """Where the review desk is reached: ``web_base_url`` or ``http://host:port``."""
+        if self.web_base_url:
+            return self.web_base_url
+        host = "127.0.0.1" if self.web_host in ("0.0.0.0", "::") else self.web_host
+        return f"http://{host}:{self.web_port or DEFAULT_WEB_PORT}"
+
     def model_post_init(self, _context: Any) -> None:
         """Every configured secret is masked wherever text leaves (``harvest.sanitize``)."""
         secrets = (
@@ -118,6 +161,7 @@ class Settings(BaseSettings):
             self.telegram_token,
             self.telegram_webhook_secret,
             self.discord_token,
+            self.web_secret,
         )
         values = [s.get_secret_value() for s in secrets if s is not None]
         with suppress(ArgumentError):  # a malformed URL is reported when the engine opens

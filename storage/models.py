@@ -22,6 +22,7 @@ __all__ = [
     "Community",
     "DatasetSnapshot",
     "ImportRun",
+    "LoginLink",
     "Member",
     "Message",
     "ModelStatus",
@@ -405,3 +406,22 @@ class ReviewCard(SQLModel, table=True):
         )
     )
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginLink(SQLModel, table=True):
+    """A one-time login link to the review desk: valid minutes, usable once.
+
+    Only the SHA-256 of the token is stored; ``granted_by`` says how the member was found to
+    be a moderator (``role``: Member.role; ``platform-admin``: the chat platform said so).
+    """
+
+    __tablename__ = "login_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    community_id: int = Field(foreign_key="communities.id")
+    granted_by: str = Field(default="role", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None

@@ -20,7 +20,6 @@ from rich.markup import escape
 
 from harvest.errors import FanqaError
 from harvest.sanitize import sanitize
-from storage.faults import as_storage_error
 
 __all__ = ["database_label", "handle_errors", "report"]
 
@@ -51,6 +50,8 @@ def report(exc: BaseException) -> int:
     """Print ``exc`` as one clear, sanitized line on stderr; returns the exit status."""
     error: FanqaError | None = exc if isinstance(exc, FanqaError) else None
     if error is None:
+        from storage.faults import as_storage_error  # SQLAlchemy: only once something failed
+
         error = as_storage_error(exc, where=database_label())
     if error is not None:
         line, code = str(error), error.exit_code

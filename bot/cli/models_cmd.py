@@ -32,7 +32,9 @@ def model_dict(model: ModelVersion) -> dict[str, Any]:
         "community_id": model.community_id,
         "run_id": model.run_id,
         "status": model.status,
+        "backend": model.backend,
         "base_model": model.base_model,
+        "remote_model_id": model.remote_model_id,
         "adapter_path": model.adapter_path,
         "dataset_hash": model.dataset_hash,
         "metrics": model.metrics,
@@ -55,7 +57,10 @@ def list_cmd(
     if as_json:
         emit_json([model_dict(m) for m in models])
         return
-    table = Table("id", "status", "run", "loss", "question gain", "created")
+    table = Table("id", "status", "run")
+    table.add_column("model", no_wrap=True)  # a hosted model's full ``ft:`` id
+    for name in ("loss", "question gain", "created"):
+        table.add_column(name)
     for m in models:
         cand = (m.metrics or {}).get("candidate", {})
         loss, gain = cand.get("loss"), cand.get("question_gain")
@@ -63,6 +68,7 @@ def list_cmd(
             str(m.id),
             m.status,
             str(m.run_id or ""),
+            m.remote_model_id or m.base_model,
             "" if loss is None else f"{loss:.4f}",
             "" if gain is None else f"{gain:.3f}",
             f"{m.created_at:%Y-%m-%d %H:%M}",

@@ -5,8 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from bot.core.commands import COMMANDS, NOT_LINKED, REFUSAL, Reschedule, command_name
+from bot.core.commands import (
+    COMMANDS,
+    NO_DESK,
+    NO_PRIVATE,
+    NOT_LINKED,
+    REFUSAL,
+    DeskLogin,
+    Reschedule,
+    command_name,
+)
 from bot.core.content import clean
+from bot.core.desk import desk_message
 from bot.core.events import CommandEvent
 from bot.core.moderation import may_moderate
 from bot.core.port import ChatPlatform
@@ -32,7 +42,8 @@ class CommandHandler:
     """Runs a command in the chat's community; refuses moderator commands to others.
 
     ``defaults``: backend and base model of runs queued from chat (from the settings, at the
-    composition root); ``scheduling``: the running scheduler, None when none runs here.
+    composition root); ``scheduling``: the running scheduler, None when none runs here;
+    ``desk_url``: the review desk's address for ``/desk`` links, None when there is no desk.
     """
 
     def __init__(
@@ -40,10 +51,13 @@ class CommandHandler:
         db: Database,
         defaults: TrainingDefaults | None = None,
         scheduling: Scheduling | None = None,
+        *,
+        desk_url: str | None = None,
     ) -> None:
         self.db = db
         self.defaults = defaults or TrainingDefaults()
         self.scheduling = scheduling
+        self.desk_url = desk_url
 
     async def handle(self, event: CommandEvent, platform: ChatPlatform) -> str:
         """The reply text for ``event``; empty for a re-delivered one; never raises on bad
@@ -52,6 +66,8 @@ class CommandHandler:
         spec = COMMANDS.get(name)
         if spec is None:
             return f"Unknown command /{name}. Try /help."
+        if name == "desk" and self.desk_url is None:
+            return NO_DESK
         start = await self.db.run(
             start_command, event.platform, event.chat_id, event.user_id, event.message_id
         )
@@ -81,8 +97,24 @@ class CommandHandler:
         except FanqaError as exc:
             return str(exc)
         for effect in effects:
-            await self._apply(effect)
+            if isinstance(effect, DeskLogin):
+                if not await self._send_desk_link(effect, event, platform):
+                    return NO_PRIVATE
+            else:
+                await self._apply(effect)
         return clean(reply)  # it may quote members' text (/pending); adapters split long ones
+
+    async def _send_desk_link(
+        self, effect: DeskLogin, event: CommandEvent, platform: ChatPlatform
+    ) -> bool:
+        """The login link, in private to the caller only; False when the platform refuses."""
+        url = f"{(self.desk_url or '').rstrip('/')}/login/{effect.token}"
+        try:
+            await platform.send_private(event.user_id, desk_message(url))
+        except FanqaError as exc:
+            log.info("no private message to %s: %s", event.user_id, exc)
+            return False
+        return True
 
     async def _apply(self, effect: object) -> None:
         """After the commit: the scheduler's job store writes too, so off the loop."""

@@ -12,9 +12,13 @@ from harvest.errors import InputError
 
 __all__ = [
     "COMMANDS",
+    "DESK_SENT",
     "NOT_LINKED",
+    "NO_DESK",
+    "NO_PRIVATE",
     "REFUSAL",
     "CommandSpec",
+    "DeskLogin",
     "Reschedule",
     "command_name",
     "help_text",
@@ -26,6 +30,14 @@ __all__ = [
 
 REFUSAL = "Sorry, only moderators can do that. / 抱歉，仅管理员可用。"
 NOT_LINKED = "This chat is not linked to a community. / 此聊天尚未关联社区。"
+DESK_SENT = (
+    "I sent you a private message with a link to the review desk. / 已私信你审核台的登录链接。"
+)
+NO_PRIVATE = (
+    "I could not send you a private message: open a private chat with me first, then try "
+    "again. / 无法私信你：请先与我私聊，然后重试。"
+)
+NO_DESK = "The review desk is not set up here (FANQA_WEB_PORT). / 未配置审核台。"
 _SNIPPET = 60
 
 
@@ -51,6 +63,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "promote": CommandSpec("/promote ID", "make a model version live"),
     "rollback": CommandSpec("/rollback", "bring back the previous live model"),
     "schedule": CommandSpec("/schedule CRON [TZ] | off", "show or change nightly training"),
+    "desk": CommandSpec("/desk", "a private login link to the web review desk"),
     "status": CommandSpec(
         "/status", "pairs, live model, training run and next scheduled training", False
     ),
@@ -65,6 +78,14 @@ class Reschedule:
     community_id: int
     cron: str
     timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeskLogin:
+    """An effect of ``/desk``: a one-time login token, sent to the caller in private (never in
+    the group) after the commit."""
+
+    token: str
 
 
 def command_name(raw: str) -> str:

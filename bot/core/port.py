@@ -10,7 +10,8 @@ __all__ = ["ChatPlatform"]
 
 @runtime_checkable
 class ChatPlatform(Protocol):
-    """What the core needs from a chat platform: send, reply, react, ask who is admin, link.
+    """What the core needs from a chat platform: send, reply, react, ask who is admin, link,
+    message a user in private.
 
     ``text_limit``: the longest message the platform takes, in UTF-16 code units (Telegram
     4,096; Discord 2,000 characters): answers and review cards are capped to it.
@@ -44,4 +45,9 @@ class ChatPlatform(Protocol):
 
         Synchronous and without I/O: it only formats ids the platform already knows.
         """
+        ...
+
+    async def send_private(self, user_id: str, text: str) -> str:
+        """Send a private message to a user, never in a group (``/desk``'s login link);
+        returns its id. PlatformError when the platform will not deliver it."""
         ...

@@ -105,11 +105,12 @@ class BotService:
         max_batch: int = 256,
         training_defaults: TrainingDefaults | None = None,
         scheduling: Scheduling | None = None,
+        desk_url: str | None = None,
     ) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
         self.harvester = Harvester(self.db.engine)
         self.moderation = ReactionModerator(self.db)
-        self.commands = CommandHandler(self.db, training_defaults, scheduling)
+        self.commands = CommandHandler(self.db, training_defaults, scheduling, desk_url=desk_url)
         self.asker = Asker(self.db, generator_factory, max_new_tokens=max_new_tokens)
         self.clock = clock
         self.platforms: dict[str, ChatPlatform] = {}

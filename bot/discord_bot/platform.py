@@ -95,6 +95,19 @@ class DiscordPlatform:
         except discord.HTTPException as exc:
             raise PlatformError(f"Discord refused a reaction: {exc}", platform=PLATFORM) from exc
 
+    async def send_private(self, user_id: str, text: str) -> str:
+        """A direct message (the user's DM channel); PlatformError when Discord refuses,
+        e.g. the user does not accept DMs from server members."""
+        try:
+            user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+            channel = user.dm_channel or await user.create_dm()
+            sent = await channel.send(text, allowed_mentions=_NO_PINGS, suppress_embeds=True)
+        except discord.HTTPException as exc:
+            raise PlatformError(
+                f"Discord refused a direct message: {exc}", platform=PLATFORM
+            ) from exc
+        return str(sent.id)
+
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         """Manage Messages or Administrator in the guild of ``chat_id`` (member fetched if
         not cached; someone who is not in that guild is no moderator there)."""

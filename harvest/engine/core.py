@@ -11,6 +11,8 @@ from typing import NamedTuple, TypeVar
 from harvest.engine.decisions import Decision, DecisionKind
 from harvest.engine.rules import PairingConfig, role_of, score_answer, strip_address
 from harvest.engine.scoring import PairFeatures, Scorer, answer_kind, score_pair
+from harvest.engine.state import Answer as _Answer
+from harvest.engine.state import Group as _Group
 from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
 from harvest.quality import is_answer_like
@@ -29,93 +31,6 @@ class Fed(NamedTuple):
 
     decisions: list[Decision]
     is_question: bool
-
-
-class _Group:
-    """An author's consecutive messages in one place: a question may span several."""
-
-    __slots__ = (
-        "answered",
-        "answers",
-        "author_id",
-        "detected",
-        "last_at",
-        "msgs",
-        "natural",
-        "qid",
-        "qidx",
-    )
-
-    def __init__(self, msg: ChatMessage, at: float, asks: bool, natural: bool = False) -> None:
-        self.author_id = msg.author_id
-        self.msgs = [msg]
-        self.last_at = at
-        self.answered = False  # frozen once answered: later messages start a new group
-        self.answers = 0
-        self.natural = natural  # a thread starter that asks by nature (a forum post)
-        self.qidx = 0 if (asks or natural) else -1  # the first message that asks
-        self.detected = asks  # a message reads as a question (not only by nature)
-        self.qid = ""
-
-    def add(self, msg: ChatMessage, at: float, asks: bool) -> None:
-        if asks:
-            self.detected = True
-            if self.qidx < 0:
-                self.qidx = len(self.msgs)
-        self.msgs.append(msg)
-        self.last_at = at
-
-    def freeze(self) -> None:
-        """Fix the question's id at its first answer."""
-        if not self.qid:
-            self.answered = True
-            self.qid = self.msgs[max(self.qidx, 0)].message_id
-
-    def text(self) -> str:
-        msgs = self.msgs
-        if len(msgs) == 1:
-            return msgs[0].text.strip()
-        return "\n".join([m.text.strip() for m in msgs])
-
-
-class _Answer:
-    """An answer being built; it grows with its answerer's follow-ups within the window."""
-
-    __slots__ = (
-        "answerer",
-        "emitted",
-        "first_at",
-        "group",
-        "last_at",
-        "method",
-        "msgs",
-        "position",
-        "reason",
-        "role",
-    )
-
-    def __init__(
-        self,
-        group: _Group,
-        msg: ChatMessage,
-        at: float,
-        method: PairMethod,
-        reason: str,
-        role: Role,
-    ) -> None:
-        self.group = group
-        self.msgs = [msg]
-        self.answerer = msg.author_id
-        self.first_at = self.last_at = at
-        self.method = method
-        self.reason = reason
-        self.role = role
-        self.emitted = False
-        self.position = group.answers
-        group.answers += 1
-
-    def key(self) -> tuple[str, str, str]:
-        return (self.msgs[0].chat_id, self.group.qid, self.msgs[0].message_id)
 
 
 class HarvestEngine:
@@ -179,8 +94,15 @@ class HarvestEngine:
         """True when the question of thread ``thread_id`` is known."""
         return (chat_id, thread_id) in self._roots
 
-    def feed(self, msg: ChatMessage) -> Fed:
-        """Take the next message; return what it decided and whether it asks."""
+    def asks(self, msg: ChatMessage) -> bool:
+        """Whether ``msg`` reads as a question (pass it to :meth:`feed` to detect once)."""
+        return bool(msg.text) and not (msg.is_bot or msg.is_service) and self._detect(msg)
+
+    def feed(self, msg: ChatMessage, *, asks: bool | None = None) -> Fed:
+        """Take the next message; return what it decided and whether it asks.
+
+        ``asks``: the message's question flag when the caller already has it (:meth:`asks`).
+        """
         at = msg.sent_at.timestamp()
         out: list[Decision] = []
         if at > self._expire_at:
@@ -199,7 +121,8 @@ class HarvestEngine:
         text = msg.text
         if not text or text.isspace():
             return Fed(out, False)
-        asks = self._detect(msg)
+        if asks is None:
+            asks = self._detect(msg)
         chat, author = msg.chat_id, msg.author_id
         thread = msg.thread_id if self._threads else None
         key = (chat, thread or "", author)

@@ -61,6 +61,10 @@ class FakePlatform:
     def message_link(self, chat_id: str, message_id: str) -> str | None:
         return None
 
+    async def send_private(self, user_id: str, text: str) -> str:
+        self.sent.append((f"private:{user_id}", None, text))
+        return f"bot-{len(self.sent)}"
+
 
 def message(
     mid: str,

@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.commands import (
+    DESK_SENT,
+    DeskLogin,
     help_text,
     parse_limit,
     parse_pair_id,
@@ -19,6 +21,7 @@ from bot.core.training import TRAINING_WORK, training_status
 from harvest.errors import InputError, NotFound
 from storage.models import HandledCommand, Member, ReviewEvent
 from storage.repo.communities import find_chat, get_or_create_member, set_role
+from storage.repo.logins import create_login_link
 from storage.repo.pairs import count_pairs, list_pairs, record_event, review_pair
 from storage.repo.privacy import forget_member as forget_everywhere
 from trainer.enqueue import TrainingDefaults
@@ -136,7 +139,10 @@ def _pending(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
     pairs = list_pairs(session, ctx.community_id, status="pending", limit=limit)
     if not pairs:
         return "Nothing pending. / 没有待审核的问答。"
-    lines = [f"#{p.id} Q: {short(p.question_text)}\n    A: {short(p.answer_text)}" for p in pairs]
+    lines = [
+        f"#{p.id} Q: {short(p.question_text)}\n    A: {short(p.answer_text)} · {p.confidence:.2f}"
+        for p in pairs
+    ]
     return "\n".join(["Pending / 待审核:", *lines])
 
 
@@ -218,6 +224,18 @@ def _status(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
     return "\n".join([head, *training])
 
 
+def _desk(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
+    """A one-time desk login token for the caller, sent in private after the commit. The
+    handler checked they moderate: by role, or the platform vouched for an administrator."""
+    member = session.get(Member, ctx.actor_id) if ctx.actor_id is not None else None
+    if member is None:
+        raise NotFound("no member record for you here", kind="member")
+    granted_by = "role" if member.role == "moderator" else "platform-admin"
+    token = create_login_link(session, member.id or 0, granted_by=granted_by)
+    ctx.effects.append(DeskLogin(token))
+    return DESK_SENT
+
+
 def _help(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
     return help_text()
 
@@ -230,6 +248,7 @@ WORK: dict[str, _Work] = {
     "expert": _expert,
     "forget": _forget,
     **TRAINING_WORK,
+    "desk": _desk,
     "status": _status,
     "help": _help,
 }
