@@ -32,8 +32,10 @@ def model_dict(model: ModelVersion) -> dict[str, Any]:
         "community_id": model.community_id,
         "run_id": model.run_id,
         "status": model.status,
+        "backend": model.backend,
         "base_model": model.base_model,
         "adapter_path": model.adapter_path,
+        "remote_model_id": model.remote_model_id,
         "dataset_hash": model.dataset_hash,
         "metrics": model.metrics,
         "gate": model.gate,
@@ -55,15 +57,17 @@ def list_cmd(
     if as_json:
         emit_json([model_dict(m) for m in models])
         return
-    table = Table("id", "status", "run", "loss", "question gain", "created")
+    table = Table("id", "status", "run", "model", "chrF", "question gain", "created")
     for m in models:
         cand = (m.metrics or {}).get("candidate", {})
-        loss, gain = cand.get("loss"), cand.get("question_gain")
+        chrf, gain = cand.get("chrf"), cand.get("question_gain")
+        name = m.remote_model_id or Path(m.base_model).name or m.base_model
         table.add_row(
             str(m.id),
             m.status,
             str(m.run_id or ""),
-            "" if loss is None else f"{loss:.4f}",
+            name,
+            "" if chrf is None else f"{chrf:.1f}",
             "" if gain is None else f"{gain:.3f}",
             f"{m.created_at:%Y-%m-%d %H:%M}",
         )
@@ -79,7 +83,8 @@ def show_cmd(model_id: int, as_json: bool = _JSON) -> None:
     if as_json:
         emit_json(data)
         return
-    for key in ("id", "status", "run_id", "base_model", "adapter_path", "report_path"):
+    keys = ("id", "status", "run_id", "backend", "base_model", "adapter_path", "remote_model_id")
+    for key in (*keys, "report_path"):
         console.print(f"[bold]{key}[/]: {data[key]}", highlight=False)
     for reason in (data["gate"] or {}).get("reasons", []):
         console.print(f"  • {reason}", highlight=False)

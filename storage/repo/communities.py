@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ __all__ = [
     "get_or_create_member",
     "list_communities",
     "list_members",
+    "local_model_problem",
     "set_role",
     "update_community",
     "upsert_chat",
@@ -39,7 +41,27 @@ COMMUNITY_SETTINGS = (
     "question_patterns",
     "moderator_platform",
     "moderator_chat_id",
+    "base_models",
 )
+_PATH_PREFIXES = ("/", "./", "../", "~", ".\\")
+
+
+def local_model_problem(ref: str) -> str | None:
+    """Why ``ref`` cannot be a local base model (None when it can, or is a hub id / name).
+
+    A folder must hold a model (``config.json``); something that looks like a path
+    (``/…``, ``./…``, ``~…``) must exist. Anything else is taken for a hub id.
+    """
+    if not ref.strip():
+        return "a base model name is empty"
+    path = Path(ref).expanduser()
+    if path.exists():
+        if not (path.is_dir() and (path / "config.json").is_file()):
+            return f"base model {ref}: not a model folder (no config.json in it)"
+        return None
+    if ref.startswith(_PATH_PREFIXES) or path.is_absolute():
+        return f"base model {ref}: no such folder"
+    return None
 
 
 def get_community(session: Session, name: str) -> Community:
@@ -72,6 +94,23 @@ def _validate(values: dict[str, Any]) -> None:
         )
     if "min_confidence" in values and not 0.0 <= float(values["min_confidence"]) <= 1.0:
         raise InputError("min_confidence must be between 0 and 1", field="min_confidence")
+    if "base_models" in values:
+        values["base_models"] = _base_models(values["base_models"])
+
+
+def _base_models(value: Any) -> list[str]:
+    """Candidate base models from a list or "a,b": each non-empty; local folders are models."""
+    names = value.split(",") if isinstance(value, str) else list(value or [])
+    names = [str(n).strip() for n in names]
+    if not names or any(not n for n in names):
+        raise InputError("list base models separated by commas, none empty", field="base_models")
+    for name in names:
+        problem = local_model_problem(name)
+        if problem:
+            raise InputError(problem, field="base_models")
+    folders = [Path(n).expanduser() for n in names]
+    names = [str(f.resolve()) if f.exists() else n for f, n in zip(folders, names, strict=True)]
+    return list(dict.fromkeys(names))
 
 
 def get_or_create_community(session: Session, name: str, **settings: Any) -> Community:

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from harvest.errors import GateRejected
-from trainer.gate import GatePolicy, decide
+from trainer.gate import DEFAULT_POLICY, GatePolicy, choose, decide
 
 LIVE = {
     "loss": 2.0,
@@ -101,3 +101,28 @@ def test_gate_module_does_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_one_default_policy_on_metrics_every_backend_measures() -> None:
+    """The default gate decides on chrF (0–100) and question_gain: a hosted model has both."""
+    hosted_live = {"chrf": 40.0, "question_gain": 0.5}
+    local_candidate = {"chrf": 45.0, "question_gain": 0.6, "loss": 0.3}
+    assert decide(local_candidate, hosted_live, DEFAULT_POLICY).promote is True
+    assert (
+        decide({"chrf": 45.0, "question_gain": 0.1}, hosted_live, DEFAULT_POLICY).promote is False
+    )
+
+
+def test_choose_keeps_the_best_candidate_that_passed() -> None:
+    """Best primary metric among those that passed; none passed → the best, not promoted."""
+    live = {"chrf": 40.0, "question_gain": 0.5}
+    cands = [
+        {"chrf": 44.0, "question_gain": 0.5},
+        {"chrf": 60.0, "question_gain": 0.01},  # best chrF, but ignores the question
+        {"chrf": 48.0, "question_gain": 0.6},
+    ]
+    decisions = [decide(c, live, DEFAULT_POLICY) for c in cands]
+    assert choose(cands, decisions, DEFAULT_POLICY) == (2, True)
+    rejected = [decide(c, {"chrf": 90.0}, DEFAULT_POLICY) for c in cands]
+    assert choose(cands, rejected, DEFAULT_POLICY) == (1, False)
+    assert choose([], [], DEFAULT_POLICY) == (None, False)

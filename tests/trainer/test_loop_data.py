@@ -15,9 +15,11 @@ from storage.models import AnswerLog, ModelStatus, ModelVersion, PairStatus, Tra
 from storage.repo import get_or_create_community, update_community
 from tests.trainer.test_loop_builders import add_pair, make_community
 from trainer.answering import ABSTAIN_NOTICE, answer
+from trainer.backend import BackendOptions
 from trainer.registry import live_model, promote, rollback
 from trainer.retrieval import PairIndex, tokenize
-from trainer.runs import cancel_run, execute_run, fail_stale_runs, next_queued_run, queue_run
+from trainer.round import execute_run
+from trainer.runs import cancel_run, fail_stale_runs, next_queued_run, queue_run
 from trainer.snapshot import read_examples
 
 
@@ -237,7 +239,7 @@ def test_a_run_without_data_fails_cleanly_and_workers_find_queued_runs(
         cid = get_or_create_community(session, "bare").id or 0
         run_id = queue_run(session, cid, base_model="x", hyperparameters={}).id or 0
         assert next_queued_run(session).id == run_id  # type: ignore[union-attr]
-    run = execute_run(sqlite_engine, run_id, runs_dir=tmp_path)
+    run = execute_run(sqlite_engine, run_id, BackendOptions(), runs_dir=tmp_path)
     assert (run.status, run.pid, run.snapshot_id) == ("failed", None, None)
     assert "approve more pairs" in (run.error or "")
     with session_scope(sqlite_engine) as session:

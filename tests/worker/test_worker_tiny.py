@@ -11,9 +11,11 @@ from storage.db import session_scope
 from tests.trainer.builders import all_texts
 from tests.trainer.test_loop_builders import make_community
 from tests.worker.conftest import Notices
+from trainer.backend import BackendOptions
 from trainer.enqueue import TINY_MARKER, TrainingDefaults, queue_training
 from trainer.registry import live_model
 from trainer.runs import get_run
+from trainer.summary import load_summary
 from trainer.worker import Worker, default_executor
 
 pytestmark = pytest.mark.slow
@@ -35,7 +37,7 @@ def test_worker_executes_a_tiny_local_run_end_to_end(sqlite_engine: Engine, tmp_
     seen = Notices()
     worker = Worker(
         sqlite_engine,
-        executor=default_executor(runs_dir=tmp_path / "runs", device="cpu"),
+        executor=default_executor(runs_dir=tmp_path / "runs", options=BackendOptions(device="cpu")),
         notify=seen,
         progress_interval_s=0.2,
     )
@@ -47,5 +49,5 @@ def test_worker_executes_a_tiny_local_run_end_to_end(sqlite_engine: Engine, tmp_
     kinds = [text.split(" ")[0] for text in seen.texts]
     assert kinds[0] == "🏋️" and "✅" in kinds
     assert any(image is not None and image.name == "report.png" for _, _, image in seen.items)
-    promoted = (done.summary or {}).get("promoted")
+    promoted = load_summary(done).promoted
     assert (live is not None) == bool(promoted)
