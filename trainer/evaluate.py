@@ -5,9 +5,10 @@ server), so every model gets the same generation metrics, on the same scale:
 
 - ``chrf`` (0–100, sacrebleu's character n-grams, fair to Chinese and English alike) of the
   greedy answers against the reference answers;
-- ``question_gain`` = 1 − chrF(answers, another example's answer) / chrF(answers, their own):
-  the share of the match the right question explains (≈ 0 for a model that says the same
-  whatever it is asked; None when every reference answer is the same);
+- ``question_gain``: how much more often than chance an answer is closer to its own
+  reference than to every other reference answer in the same script (0 for a model that
+  says the same, or a random answer, whatever it is asked; 1 when each answer is closest
+  to its own reference; see ``question_gain``);
 - ``exact_match``, ``finished_rate`` (ended before the token limit), ``mean_logprob``.
 
 A generator that exposes its ``model`` and ``tokenizer`` (a local model) is also scored under
@@ -28,7 +29,7 @@ from trainer.chat_format import answer_text, prompt_messages, tokenize_examples
 from trainer.generation import Generation, Generator
 from trainer.metrics import answer_token_metrics, shifted_predictions
 
-__all__ = ["EvalMetrics", "chrf", "evaluate", "mismatched", "other_answers"]
+__all__ = ["EvalMetrics", "chrf", "evaluate", "question_gain"]
 
 Example = Mapping[str, Any]
 
@@ -75,37 +76,44 @@ def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     return float(CHRF().corpus_score(list(hypotheses), [list(references)]).score)
 
 
-def other_answers(answers: Sequence[str]) -> list[str] | None:
-    """For each answer, the next different answer in the list; None when all are the same."""
-    out = []
-    n = len(answers)
-    for i, own in enumerate(answers):
-        rotated = (answers[(i + j) % n] for j in range(1, n))
-        other = next((a for a in rotated if a != own), None)
-        if other is None:
-            return None
-        out.append(other)
-    return out
+def _script(text: str) -> bool:
+    """Whether ``text`` is written in CJK characters (the other answer must match it)."""
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
 
 
-def mismatched(examples: Sequence[Example]) -> list[dict[str, Any]]:
-    """Each answer behind the question of the next example that has a different answer."""
-    answers = [answer_text(e) for e in examples]
-    out = []
-    for i, answer in enumerate(answers):
-        other = next(
-            (
-                j % len(answers)
-                for j in range(i + 1, i + len(answers))
-                if answers[j % len(answers)] != answer
-            ),
-            None,
-        )
-        if other is None:
-            return []
-        prompt = prompt_messages(examples[other])
-        out.append({"messages": [*prompt, {"role": "assistant", "content": answer}]})
-    return out
+def question_gain(texts: Sequence[str], references: Sequence[str]) -> float | None:
+    """How much more often than chance each answer is closest to its own reference.
+
+    For every example: is the answer's sentence chrF with its own reference higher than with
+    every other reference answer of the holdout in the same script (Chinese or not; any
+    script when there is no other)? A tie counts as a fair coin toss among the tied answers. The hit rate is corrected for chance (1 / the
+    number of candidates): 0 for a model that ignores the question (the same answer for all,
+    or a random one), 1 when every answer is closest to its own reference. None when every
+    reference answer is the same. Same script, because against an answer in the other
+    language any answer in the asker's language would look as if it followed the question.
+    """
+    from sacrebleu.metrics.chrf import CHRF
+
+    scorer = CHRF()
+    hits = chance = 0.0
+    counted = 0
+    distinct = sorted(set(references))
+    for text, own in zip(texts, references, strict=True):
+        others = [r for r in distinct if r != own]
+        same = [r for r in others if _script(r) == _script(own)]
+        others = same or others
+        if not others:
+            continue
+        score = scorer.sentence_score(text, [own]).score
+        rivals = [scorer.sentence_score(text, [o]).score for o in others]
+        if score >= max(rivals):  # a tie is a coin toss between the tied answers
+            hits += 1.0 / (1 + sum(r == score for r in rivals))
+        chance += 1.0 / (1 + len(others))
+        counted += 1
+    if not counted:
+        return None
+    rate, base = hits / counted, chance / counted
+    return (rate - base) / (1.0 - base)
 
 
 def _fold(text: str) -> str:
@@ -176,10 +184,7 @@ def evaluate(
     outs = _generate(generator, examples, max_new_tokens, on_progress)
     texts = [g.text.strip() for g in outs]
     score = chrf(texts, references)
-    others = other_answers(references)
-    gain = None
-    if others is not None:
-        gain = 1.0 - chrf(texts, others) / score if score > 0 else 0.0
+    gain = question_gain(texts, references)
     n = len(examples)
     forced: dict[str, float] = {}
     model, tokenizer = getattr(generator, "model", None), getattr(generator, "tokenizer", None)

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.runtime import open_engine
+from harvest.errors import InputError
 from storage.db import session_scope
 from storage.models import Chat, Message, ModelVersion, QAPair
 from storage.repo import get_community
@@ -116,6 +117,9 @@ def init_tiny_cmd(
     out: Path = typer.Argument(..., help="Folder to write the model to."),
     community: str = typer.Option(..., "--community", "-c"),
     vocab_size: int = typer.Option(2000, min=300),
+    hidden: int = typer.Option(64, min=8, help="Hidden size (a multiple of --heads)."),
+    layers: int = typer.Option(2, min=1, help="Transformer layers."),
+    heads: int = typer.Option(4, min=1, help="Attention heads."),
     seed: int = typer.Option(0),
     as_json: bool = _JSON,
 ) -> None:
@@ -131,8 +135,12 @@ def init_tiny_cmd(
             texts += [pair.question_text, pair.answer_text]
         prompt = get_community(session, community).system_prompt
     texts.append(prompt)
-    path = init_tiny_model(out, texts, vocab_size=vocab_size, seed=seed)
+    if hidden % heads:
+        raise InputError(f"--hidden {hidden} is not a multiple of --heads {heads}", field="hidden")
+    path = init_tiny_model(
+        out, texts, vocab_size=vocab_size, hidden=hidden, layers=layers, heads=heads, seed=seed
+    )
     marker = {"community": community, "texts": len(texts), "profile": "scratch"}
     (path / TINY_MARKER).write_text(json.dumps(marker), encoding="utf-8")
-    data = {"path": str(path), "texts": len(texts)}
+    data = {"path": str(path), "texts": len(texts), "hidden": hidden, "layers": layers}
     emit_json(data) if as_json else console.print(f"tiny model written to {path}")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.trainer.conftest import Run
-from trainer.evaluate import EvalMetrics, evaluate, mismatched
+from trainer.evaluate import EvalMetrics, evaluate, question_gain
 from trainer.gate import DEFAULT_POLICY, GatePolicy, decide
 from trainer.inference import LocalGenerator
 
@@ -84,14 +84,17 @@ def test_metrics_are_consistent(evals: dict[str, EvalMetrics], qa: Any, real_run
     }
 
 
-def test_mismatched_pairs_each_answer_with_another_answers_question(qa: Any) -> None:
-    """The control set keeps every answer but asks it under a question with a different answer."""
-    _, holdout = qa
-    swapped = mismatched(holdout)
-    answer_of = {e["messages"][1]["content"]: e["messages"][-1]["content"] for e in holdout}
-    assert [e["messages"][-1] for e in swapped] == [e["messages"][-1] for e in holdout]
-    assert (
-        all(answer_of[e["messages"][1]["content"]] != e["messages"][-1]["content"] for e in swapped)
-        is True
-    )
-    assert mismatched(holdout[:1]) == []
+def test_question_gain_is_chance_corrected_and_compares_within_a_script() -> None:
+    """Right answers → 1; the same answer for all, or answers of another question → 0;
+    an answer in the asker's language but of another topic does not count as following."""
+    refs = [
+        "Fee is 1.5% per year.",
+        "费率每年百分之一点五。",
+        "Sell any day in the app.",
+        "随时在应用里卖出。",
+    ]
+    assert question_gain(refs, refs) == 1.0
+    assert question_gain(["Fee is 1.5% per year."] * 4, refs) == 0.0
+    swapped = [refs[2], refs[3], refs[0], refs[1]]  # right language, wrong topic
+    assert question_gain(swapped, refs) == -1.0
+    assert question_gain(["x", "y"], ["same", "same"]) is None
