@@ -86,9 +86,10 @@ def question_gain(texts: Sequence[str], references: Sequence[str]) -> float | No
 
     For every example: is the answer's sentence chrF with its own reference higher than with
     every other reference answer of the holdout in the same script (Chinese or not; any
-    script when there is no other)? A tie counts as a fair coin toss among the tied answers. The hit rate is corrected for chance (1 / the
-    number of candidates): 0 for a model that ignores the question (the same answer for all,
-    or a random one), 1 when every answer is closest to its own reference. None when every
+    script when there is no other)? A tie counts as a fair coin toss among the tied answers.
+    The hit rate is corrected for chance (1 / the number of candidates): 0 for a model that
+    ignores the question (the same answer for all, or a random one), 1 when every answer is
+    closest to its own reference. None when every
     reference answer is the same. Same script, because against an answer in the other
     language any answer in the asker's language would look as if it followed the question.
     """
