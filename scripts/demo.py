@@ -112,7 +112,7 @@ def main() -> int:
         fanqa("model", "init-tiny", str(tiny), "--community", COMMUNITY)
         fanqa("community", "set", COMMUNITY, f"base_models={small},{tiny}")
         fanqa("train", "--community", COMMUNITY, "--wait")
-        fanqa("runs", "results", "1")
+        fanqa("runs", "results", "1", "--tail", "3")
         fanqa("models", "list", "--community", COMMUNITY)
         print("\n== 6. questions nobody asked in the export, answered by the live model ==")
         show_answers()

@@ -11,8 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harvest.errors import GateRejected
-
 __all__ = [
     "DEFAULT_POLICY",
     "HIGHER_IS_BETTER",
@@ -112,11 +110,6 @@ class GateDecision:
             "reasons": list(self.reasons),
             "rows": [asdict(r) for r in self.rows],
         }
-
-    def raise_if_rejected(self, *, model_id: int | None = None) -> None:
-        """Raise GateRejected with the reasons when the candidate is not promoted."""
-        if not self.promote:
-            raise GateRejected("; ".join(self.reasons), model_id=model_id)
 
 
 def metric_values(source: Any) -> dict[str, float | None]:

@@ -6,7 +6,7 @@ gate → register → promote.
 1. Begin: the dataset snapshot (kept across attempts), the backend's data preparation
    (hosted: PII scrubbing), the run marked running.
 2. Train every candidate base model (``TrainingRun.base_models``) through the run's backend;
-   progress, job ids and the heartbeat reach the database through ``_Progress``. A candidate
+   progress, job ids and the heartbeat reach the database through ``RunProgress``. A candidate
    trained by an earlier attempt is not trained again; a hosted one with a job id is followed.
 3. Evaluate every candidate and the reference (the live model through *its own* backend, or
    the first candidate's bare base model when nothing is live) on the same holdout with
@@ -52,8 +52,8 @@ from trainer.backend import (
 )
 from trainer.evaluate import EvalMetrics, evaluate
 from trainer.gate import DEFAULT_POLICY, GatePolicy, choose, decide
-from trainer.metric_store import step_history, store_step
-from trainer.metrics import StepMetrics
+from trainer.metric_store import step_history
+from trainer.progress import RunProgress
 from trainer.registry import live_model, promote
 from trainer.runs import get_run
 from trainer.snapshot import EVAL_FILE, TRAIN_FILE, build_snapshot, read_examples
@@ -75,65 +75,6 @@ class _Plan:
     data_dir: Path
     data: PreparedData
     attempt: int
-
-
-class _Progress:
-    """``trainer.backend.Progress`` for one candidate: every report is a database write."""
-
-    def __init__(
-        self, engine: Engine, run_id: int, index: int, on_event: Callable[[str], None] | None
-    ) -> None:
-        self.engine, self.run_id, self.index, self.on_event = engine, run_id, index, on_event
-
-    def step(self, row: StepMetrics, total_steps: int | None = None) -> None:
-        with session_scope(self.engine) as session:
-            store_step(session, self.run_id, row, self.index)
-            run = get_run(session, self.run_id)
-            run.step = row.step
-            run.total_steps = total_steps or max(run.total_steps, row.step)
-            run.last_loss = row.train_loss if row.train_loss is not None else run.last_loss
-            run.heartbeat_at = utcnow()
-            session.add(run)
-
-    def save(self, **fields: Any) -> None:
-        with session_scope(self.engine) as session:
-            run = get_run(session, self.run_id)
-            summary = load_summary(run)
-            cand = summary.candidate(self.index, run.base_model)
-            for key, value in fields.items():
-                if key == "details":
-                    cand.details = cand.details | dict(value)
-                else:
-                    setattr(cand, key, value)
-            if fields.get("job_id"):
-                run.external_job_id = fields["job_id"]
-            save_summary(run, summary)
-            run.heartbeat_at = utcnow()
-            session.add(run)
-
-    def beat(self) -> None:
-        with session_scope(self.engine) as session:
-            run = get_run(session, self.run_id)
-            run.heartbeat_at = utcnow()
-            session.add(run)
-
-    def cancel_requested(self) -> bool:
-        with session_scope(self.engine) as session:
-            return get_run(session, self.run_id).cancel_requested
-
-    def set_pid(self, pid: int | None) -> None:
-        with session_scope(self.engine) as session:
-            run = get_run(session, self.run_id)
-            run.pid = pid
-            session.add(run)
-
-    def event(self, text: str) -> None:
-        if self.on_event is None:
-            return
-        try:
-            self.on_event(text)
-        except Exception:  # a notification that fails never stops the run
-            log.exception("on_event callback failed")
 
 
 def _begin(
@@ -222,7 +163,7 @@ def _train_all(
             job_id=cand.job_id,
             last_event_id=cand.last_event_id,
         )
-        progress = _Progress(engine, plan.run_id, index, on_event)
+        progress = RunProgress(engine, plan.run_id, index, on_event, base)
         if len(plan.bases) > 1:
             progress.event(f"candidate {index + 1}/{len(plan.bases)}: {base}")
         artifact = backend.train(job, progress)
@@ -243,7 +184,7 @@ def _evaluate_all(
     options: BackendOptions,
     artifacts: list[Artifact],
 ) -> tuple[list[EvalMetrics], EvalMetrics, str, int | None]:
-    beat = _Progress(engine, plan.run_id, 0, None)
+    beat = RunProgress(engine, plan.run_id, 0, None)
     with session_scope(engine) as session:
         live = live_model(session, plan.community_id)
         if live is not None:

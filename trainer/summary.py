@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harvest.errors import GateRejected
 from storage.models import TrainingRun
 
 __all__ = ["CandidateSummary", "RunSummary", "load_summary", "save_summary"]
@@ -77,6 +78,19 @@ class RunSummary(BaseModel):
     def chosen(self) -> CandidateSummary | None:
         """The candidate the gate kept (promoted or the best rejected), if any."""
         return next((c for c in self.candidates if c.index == self.best), None)
+
+    def raise_if_rejected(self, run_id: int | None = None) -> None:
+        """GateRejected naming the failed checks when the round was gated and promoted nothing."""
+        chosen = self.chosen
+        if self.promoted is not False or chosen is None:
+            return
+        reasons = (chosen.gate or {}).get("reasons", [])
+        failed = [r for r in reasons if r.endswith("rejected")] or reasons
+        raise GateRejected(
+            f"run {run_id}: the gate promoted no candidate; best {chosen.base_model}: "
+            + "; ".join(failed),
+            model_id=chosen.model_version_id,
+        )
 
 
 def load_summary(run: TrainingRun) -> RunSummary:

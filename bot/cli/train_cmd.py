@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -71,7 +72,11 @@ def train_cmd(
     resume: int | None = typer.Option(None, help="Resume this failed/cancelled run instead."),
     as_json: bool = _JSON,
 ) -> None:
-    """Queue a training round on the approved pairs; with --wait claim it, run it, gate it."""
+    """Queue a training round on the approved pairs; with --wait claim it, run it, gate it.
+
+    With --wait the exit status is 0 when a model went live, 1 when the run failed or the gate
+    promoted no candidate, 2 for bad input (nothing queued).
+    """
     settings = get_settings()
     engine = open_engine()
     options = BackendOptions.from_settings(settings)
@@ -136,16 +141,19 @@ def _queued(engine: Any, run_id: int, as_json: bool) -> None:
 
 
 def _finish(run: TrainingRun, as_json: bool) -> None:
+    """Print how the run ended; exit 0 only when a model went live (GateRejected: exit 1)."""
+    summary = load_summary(run)
     if as_json:
         emit_json(run_dict(run))
     else:
-        promoted = load_summary(run).promoted
+        promoted = summary.promoted
         verdict = "" if promoted is None else ("promoted" if promoted else "rejected by the gate")
         console.print(f"run {run.id}: {run.status}" + (f"; {verdict}" if verdict else ""))
         if run.error:
             console.print(f"[red]{run.error}[/]")
     if run.status != RunStatus.SUCCEEDED:
         raise typer.Exit(1)
+    summary.raise_if_rejected(run.id)
 
 
 @runs_app.command("list")
@@ -197,11 +205,18 @@ def cancel_cmd(run_id: int, as_json: bool = _JSON) -> None:
 
 @runs_app.command("results")
 @handle_errors
-def results_cmd(run_id: int, as_json: bool = _JSON) -> None:
+def results_cmd(
+    run_id: int,
+    tail: int | None = typer.Option(None, min=0, help="Only the last N steps per candidate."),
+    as_json: bool = _JSON,
+) -> None:
     """Each candidate's evaluation, and per-step metrics like ``openai api fine_tunes.results``."""
     with session_scope(open_engine()) as session:
         run = get_run(session, run_id)
         rows = [m.model_dump(exclude={"id", "run_id"}) for m in run_metrics(session, run_id)]
+    if tail is not None:
+        last = {r["candidate"]: r["step"] for r in rows}  # rows are by candidate, then step
+        rows = [r for r in rows if r["step"] > last[r["candidate"]] - tail]
     if as_json:
         emit_json(rows)
         return
@@ -224,6 +239,12 @@ def results_cmd(run_id: int, as_json: bool = _JSON) -> None:
     console.print(table)
 
 
+def _short(model: str) -> str:
+    """A local model folder by its name (the table is narrow); hub and remote ids as they are."""
+    path = Path(model)
+    return path.name if path.is_absolute() else model
+
+
 def candidates_table(run_id: int, summary: Any) -> Table:
     """The candidates of a round side by side with the reference."""
     table = Table(
@@ -240,7 +261,7 @@ def candidates_table(run_id: int, summary: Any) -> Table:
             verdict += " → live"
         table.add_row(
             str(cand.index + 1),
-            cand.fine_tuned_model or cand.base_model,
+            cand.fine_tuned_model or _short(cand.base_model),
             num(cand.metrics, "chrf"),
             num(cand.metrics, "question_gain"),
             num(cand.metrics, "loss"),
@@ -249,7 +270,7 @@ def candidates_table(run_id: int, summary: Any) -> Table:
         )
     if summary.reference is not None:
         ref = summary.reference
-        name = summary.reference_model or ""
+        name = _short(summary.reference_model or "")
         table.add_row(
             "ref", name, num(ref, "chrf"), num(ref, "question_gain"), num(ref, "loss"), "", ""
         )

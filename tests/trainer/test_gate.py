@@ -8,6 +8,7 @@ import pytest
 
 from harvest.errors import GateRejected
 from trainer.gate import DEFAULT_POLICY, GatePolicy, choose, decide
+from trainer.summary import RunSummary
 
 LIVE = {
     "loss": 2.0,
@@ -76,12 +77,17 @@ def test_no_live_model_only_checks_floors() -> None:
     assert decide(LIVE, None, GatePolicy(floors={"chrf": 50})).promote is False
 
 
-def test_rejection_raises_gate_rejected_with_reasons() -> None:
-    """raise_if_rejected raises GateRejected carrying the model id and the reasons."""
-    decision = decide({**LIVE, "loss": 2.5}, LIVE)
-    with pytest.raises(GateRejected, match=r"loss 2\.5 vs live 2") as info:
-        decision.raise_if_rejected(model_id=7)
+def test_a_round_that_promoted_nothing_raises_gate_rejected() -> None:
+    """The run's summary names the kept candidate's failed checks and its model id."""
+    live = {"chrf": 40.0, "question_gain": 0.5}
+    decision = decide({"chrf": 40.1, "question_gain": 0.5}, live, DEFAULT_POLICY)
+    summary = RunSummary(best=0, promoted=False)
+    cand = summary.candidate(0, "tiny")
+    cand.gate, cand.model_version_id = decision.as_dict(), 7
+    with pytest.raises(GateRejected, match=r"run 3: .* best tiny: chrf 40\.1 vs live 40") as info:
+        summary.raise_if_rejected(run_id=3)
     assert info.value.model_id == 7
+    RunSummary(best=0, promoted=True).raise_if_rejected()  # promoted: nothing raised
 
 
 def test_unknown_metric_in_policy_is_refused() -> None:

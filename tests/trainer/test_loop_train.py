@@ -130,7 +130,9 @@ def test_killed_child_fails_the_run_keeps_live_and_resume_completes(loop: Loop) 
         assert live_model(session, loop.cid).id == live_before  # type: ignore[union-attr]
         assert session.exec(select(ModelVersion).where(ModelVersion.run_id == run_id)).all() == []
     assert (Path(killed.out_dir) / "checkpoints" / "checkpoint-5").is_dir()
-    resumed = cli("train", "--community", COMMUNITY, "--resume", str(run_id))
+    result = CliRunner().invoke(app, ["train", "-c", COMMUNITY, "--resume", str(run_id), "--json"])
+    resumed = json.loads(result.stdout)
+    assert result.exit_code == (0 if resumed["summary"]["promoted"] else 1), result.output
     assert (resumed["status"], resumed["attempts"], resumed["error"]) == ("succeeded", 2, None)
     with session_scope(loop.engine) as session:
         steps = session.exec(select(RunMetric.step).where(RunMetric.run_id == run_id)).all()

@@ -142,3 +142,17 @@ def test_community_base_models_make_a_round_of_candidates(env: Path) -> None:
     models = json.loads(runner.invoke(app, ["models", "list", "-c", COMMUNITY, "--json"]).stdout)
     [live] = [m for m in models if m["status"] == "live"]
     assert live["remote_model_id"] == f"ft:good-base:{run['id']}"
+
+
+def test_a_round_the_gate_rejects_exits_1_naming_the_failed_check(env: Path) -> None:
+    """The run succeeded but promoted nothing: the JSON is printed, then one error line."""
+    scripted_backend.install()
+    result = CliRunner().invoke(
+        app,
+        ["train", "-c", COMMUNITY, "--backend", "scripted", "--base-model", "weak-base", "--json"],
+    )
+    assert result.exit_code == 1, result.output
+    run = json.loads(result.stdout)
+    assert (run["status"], run["summary"]["promoted"]) == ("succeeded", False)
+    assert result.stderr.startswith(f"error: run {run['id']}: the gate promoted no candidate")
+    assert "question_gain 0 (floor ≥ 0.15) — rejected" in result.stderr
