@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.port import ChatPlatform
 from bot.core.service import BotService
-from bot.runtime import answer_generator_factory, open_engine
+from bot.runtime import build_root
 from bot.scheduler import TrainingScheduler
 from bot.settings import Settings
 from harvest.errors import InputError
@@ -102,7 +102,7 @@ def _describe(bot: object) -> str:
 def check_config(settings: Settings) -> list[str]:
     """Validate what ``fanqa run`` needs; returns what it found (no secrets), else InputError."""
     found = []
-    engine = open_engine(settings)
+    engine = build_root(settings).engine
     found.append(f"database: {engine.url.render_as_string(hide_password=True)} (migrated)")
     platforms = [
         name
@@ -205,9 +205,12 @@ class Runner:
             loop.call_soon_threadsafe(self._wake.set)
 
         self.scheduler = TrainingScheduler(
-            self.engine, TrainingDefaults.from_settings(self.settings), on_queued=lambda _: wake()
+            self.service.db,
+            TrainingDefaults.from_settings(self.settings),
+            on_queued=lambda _: wake(),
         )
         self.scheduler.start()
+        self.service.attach_scheduling(self.scheduler)
         log.info("training scheduler started (%d job(s))", len(self.scheduler.scheduler.get_jobs()))
         self._loop_task(self._deliver_loop())
         self._loop_task(self._every(self.auto_answer_every_s, self._auto_answer))
@@ -240,7 +243,7 @@ class Runner:
 
     async def _sync_schedule(self) -> None:
         if self.scheduler is not None:
-            await asyncio.to_thread(self.scheduler.sync)
+            await self.service.db.offload(self.scheduler.sync)
 
     async def deliver_now(self) -> int:
         """Deliver due notifications through the service (moderator chats)."""
@@ -272,6 +275,7 @@ class Runner:
         with contextlib.suppress(Exception):
             await self.deliver_now()  # what the worker said last
         if self.scheduler is not None:
+            self.service.attach_scheduling(None)
             self.scheduler.shutdown()
         for bot in reversed(self._started):
             try:
@@ -291,8 +295,8 @@ async def serve(
     on_started: Callable[[Runner], Any] | None = None,
 ) -> None:
     """Run until ``stop`` is set, or SIGINT / SIGTERM arrives."""
-    engine = open_engine(settings)
-    service = BotService(engine, generator_factory=answer_generator_factory(settings))
+    root = build_root(settings)
+    engine, service = root.engine, root.service()
     bots = list(platforms) if platforms is not None else build_platforms(settings, service)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

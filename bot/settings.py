@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from harvest.sanitize import register_secrets
 
 __all__ = ["Settings", "get_settings"]
 
@@ -25,6 +30,12 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///data/fanqa.db",
         description="SQLAlchemy URL of the database (SQLite file by default).",
+    )
+    db_busy_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a write waits for another process's lock (an import) before "
+        "it fails with one clear line.",
     )
     data_dir: Path = Field(default=Path("data"), description="Where models and reports go.")
     log_level: str = Field(default="INFO", description="Logging level.")
@@ -76,10 +87,18 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="auto", description="auto | cpu | cuda for local models.")
 
-    # Answering
-    min_confidence: float = Field(
-        default=0.35, description="Default confidence under which the bot abstains."
+    # Harvesting
+    max_message_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="A longer message text (UTF-8 bytes) is truncated on import, with a marker.",
     )
+    max_answer_chars: int = Field(
+        default=4000, ge=1, description="Longest answer `fanqa pairs edit` accepts."
+    )
+
+    # Answering (the abstain threshold is each community's ``min_confidence``)
     serve_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible server (e.g. vLLM with --enable-lora) that serves the "
@@ -91,6 +110,19 @@ class Settings(BaseSettings):
     heartbeat_timeout_s: int = Field(
         default=300, description="A running run without heartbeat for this long is failed."
     )
+
+    def model_post_init(self, _context: Any) -> None:
+        """Every configured secret is masked wherever text leaves (``harvest.sanitize``)."""
+        secrets = (
+            self.openai_api_key,
+            self.telegram_token,
+            self.telegram_webhook_secret,
+            self.discord_token,
+        )
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        with suppress(ArgumentError):  # a malformed URL is reported when the engine opens
+            values.append(make_url(self.database_url).password or "")
+        register_secrets(values)
 
     @property
     def models_dir(self) -> Path:

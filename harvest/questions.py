@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from harvest.errors import InputError
+from harvest.linear_regex import compile_linear
 
 __all__ = [
     "DEFAULT",
@@ -293,14 +294,14 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
     en_any = [p for n, k, p in rules if k == "any" and n.startswith("en_")]
     en_any_re = _compile_all(en_any, "patterns", flat=True)
     zh_re = _compile_all([p for n, k, p in rules if n.startswith("zh_")], "patterns", flat=True)
-    extra_re = _compile_all(list(config.extra_patterns), "extra_patterns", re.I)
+    extra_re = compile_linear(config.extra_patterns, field="extra_patterns")  # RE2: no stall
     guards = [(n, kind, p) for n, kind, p in _GUARDS if n not in off]
     en_guard_start = _compile_all([p for n, k, p in guards if k == "start"], "patterns")
     en_guard_any = [p for n, k, p in guards if k == "any" and n.startswith("en_")]
     en_guard_any_re = _compile_all(en_guard_any, "patterns", flat=True)
     zh_guard = [p for n, k, p in guards if n.startswith("zh_")]
     zh_guard_re = _compile_all(zh_guard, "patterns", flat=True)
-    extra_non_re = _compile_all(list(config.extra_non_questions), "extra_non_questions", re.I)
+    extra_non_re = compile_linear(config.extra_non_questions, field="extra_non_questions")
     use_mark = "question_mark" not in off
     use_acks = "acknowledgement" not in off
     min_length = config.min_length

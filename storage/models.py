@@ -11,14 +11,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from storage.types import SanitizedText
 
 __all__ = [
     "AnswerLog",
     "Chat",
     "Community",
     "DatasetSnapshot",
+    "ImportRun",
     "Member",
     "Message",
     "ModelStatus",
@@ -28,6 +31,7 @@ __all__ = [
     "PairMessage",
     "PairStatus",
     "QAPair",
+    "ReviewCard",
     "ReviewEvent",
     "RunMetric",
     "RunStatus",
@@ -123,6 +127,21 @@ class Member(SQLModel, table=True):
     is_bot: bool = False
 
 
+class ImportRun(SQLModel, table=True):
+    """One ``fanqa import``: it commits in short chunks; a failed or abandoned run's rows
+    (``import_id``) are removed, so an import is all or nothing."""
+
+    __tablename__ = "import_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    source: str = Field(default="", max_length=1024)
+    status: str = Field(default="running", max_length=16)  # running | done | failed
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
 class Message(SQLModel, table=True):
     """One harvested chat message."""
 
@@ -149,6 +168,8 @@ class Message(SQLModel, table=True):
     is_question: bool = False
     is_bot: bool = False
     has_media: bool = False
+    # The import that wrote it, while that import runs: its rows go if it fails.
+    import_id: int | None = Field(default=None, foreign_key="import_runs.id", index=True)
 
 
 class QAPair(SQLModel, table=True):
@@ -182,6 +203,10 @@ class QAPair(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     deleted_at: datetime | None = None  # forgotten or source deleted: out of every dataset
+    # How likely a good pair, in [0, 1], and why ({"rule": …, "signals": {…}}): the engine's.
+    confidence: float = 0.0
+    confidence_reason: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    import_id: int | None = Field(default=None, foreign_key="import_runs.id", index=True)
 
 
 class PairMessage(SQLModel, table=True):
@@ -253,7 +278,7 @@ class TrainingRun(SQLModel, table=True):
     pid: int | None = None
     external_job_id: str | None = Field(default=None, max_length=255)
     out_dir: str = Field(default="", max_length=1024)
-    error: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(SanitizedText))
     cancel_requested: bool = False
     attempts: int = 0
     summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -338,14 +363,14 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=255)
     community_id: int = Field(foreign_key="communities.id", index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(SanitizedText, nullable=False))
     image_path: str | None = Field(default=None, max_length=1024)
     status: str = Field(default=NotificationStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = Field(default=None, max_length=255)
     claimed_until: datetime | None = None
-    error: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(SanitizedText))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 
@@ -363,4 +388,24 @@ class HandledCommand(SQLModel, table=True):
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewCard(SQLModel, table=True):
+    """A review card the bot posted (a bot message, by its id in a chat) and the pair it names:
+    a moderator's ✅ / ❌ on it reviews that pair, and only such a tracked card does."""
+
+    __tablename__ = "review_cards"
+    __table_args__ = (UniqueConstraint("chat_id", "external_id", name="uq_review_card"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
+    )
+    external_id: str = Field(max_length=64)
+    pair_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("qa_pairs.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     created_at: datetime = Field(default_factory=utcnow)

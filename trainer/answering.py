@@ -23,12 +23,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session
 
 from harvest.questions import detect_language
-from storage.models import AnswerLog, Community, ModelVersion
+from storage.models import AnswerLog, ModelVersion
 from storage.repo import get_community_by_id
 from trainer.generation import Generation, Generator, GeneratorFactory, local_generator_factory
 from trainer.registry import live_model
@@ -37,14 +37,19 @@ from trainer.retrieval import Hit, index_for
 __all__ = [
     "ABSTAIN_NOTICE",
     "Answer",
+    "AnswerPlan",
     "Generation",
     "Generator",
     "GeneratorFactory",
     "agreement",
     "answer",
     "confidence_of",
+    "decide_answer",
+    "generate_for",
     "local_generator_factory",
+    "log_answer",
     "notice_for",
+    "plan_answer",
     "support_of",
 ]
 
@@ -130,39 +135,60 @@ def _generation_target(live: ModelVersion | None) -> tuple[str, str | None] | No
     return None
 
 
-def _messages(community: Community, question: str) -> list[dict[str, str]]:
-    messages = []
-    if community.system_prompt.strip():
-        messages.append({"role": "system", "content": community.system_prompt})
-    messages.append({"role": "user", "content": question})
-    return messages
+@dataclass(frozen=True)
+class AnswerPlan:
+    """Everything answering reads from the database, as plain values (read, then closed)."""
+
+    community_id: int
+    question: str
+    system_prompt: str
+    min_confidence: float
+    abstain_mode: str
+    hits: list[Hit]
+    model_version_id: int | None
+    target: tuple[str, str | None] | None  # what the generator factory is called with
 
 
-def answer(
-    session: Session,
-    community_id: int,
-    question: str,
-    *,
-    generator_factory: GeneratorFactory | None = None,
-    k: int = 3,
-    max_new_tokens: int = 128,
-    chat_id: int | None = None,
-    platform: str = "cli",
-    question_external_id: str | None = None,
-) -> Answer:
-    """Answer ``question`` for the community and log it (see the module docstring)."""
-    started = time.perf_counter()
+def plan_answer(session: Session, community_id: int, question: str, *, k: int = 3) -> AnswerPlan:
+    """Read what answering ``question`` needs: settings, retrieved pairs, the live model."""
     community = get_community_by_id(session, community_id)
     hits: list[Hit] = index_for(session, community_id).search(question, k=k)
-    similarity = hits[0].similarity if hits else 0.0
     live = live_model(session, community_id)
+    return AnswerPlan(
+        community_id=community_id,
+        question=question,
+        system_prompt=community.system_prompt,
+        min_confidence=community.min_confidence,
+        abstain_mode=community.abstain_mode,
+        hits=hits,
+        model_version_id=live.id if live is not None else None,
+        target=_generation_target(live),
+    )
+
+
+def generate_for(
+    plan: AnswerPlan,
+    generator_factory: GeneratorFactory | None = None,
+    *,
+    max_new_tokens: int = 128,
+) -> Generation | None:
+    """The live model's generation for the plan (blocking, no database); None without one."""
+    if plan.target is None:
+        return None
+    factory = generator_factory or local_generator_factory()
+    messages = []
+    if plan.system_prompt.strip():
+        messages.append({"role": "system", "content": plan.system_prompt})
+    messages.append({"role": "user", "content": plan.question})
+    return factory(*plan.target).generate(messages, max_new_tokens=max_new_tokens)
+
+
+def decide_answer(plan: AnswerPlan, generation: Generation | None) -> Answer:
+    """What to say, from the plan and the generation (pure; see the module docstring)."""
+    hits, question = plan.hits, plan.question
+    similarity = hits[0].similarity if hits else 0.0
     generated: str | None = None
-    target = _generation_target(live)
-    if target is not None:
-        factory = generator_factory or local_generator_factory()
-        generation = factory(*target).generate(
-            _messages(community, question), max_new_tokens=max_new_tokens
-        )
+    if generation is not None:
         generated = generation.text.strip()
         confidence = confidence_of(
             similarity,
@@ -178,32 +204,76 @@ def answer(
         text, mode = hits[0].answer, "retrieval"
     else:
         confidence, text, mode = 0.0, "", "none"
-    abstained = confidence < community.min_confidence or not text
+    abstained = confidence < plan.min_confidence or not text
     if abstained:
-        text = notice_for(question) if community.abstain_mode == "notice" else ""
-    result = Answer(
+        text = notice_for(question) if plan.abstain_mode == "notice" else ""
+    return Answer(
         text=text,
         confidence=confidence,
         sources=[h.pair_id for h in hits],
         abstained=abstained,
-        model_version_id=live.id if live is not None else None,
+        model_version_id=plan.model_version_id,
         mode=mode,
         similarity=similarity,
         generated=generated,
     )
-    log = AnswerLog(
-        community_id=community_id,
+
+
+def log_answer(
+    session: Session,
+    plan: AnswerPlan,
+    result: Answer,
+    *,
+    chat_id: int | None = None,
+    platform: str = "cli",
+    question_external_id: str | None = None,
+    latency_ms: float | None = None,
+) -> int:
+    """Write the answer log row of ``result``; its id."""
+    row = AnswerLog(
+        community_id=plan.community_id,
         chat_id=chat_id,
         platform=platform,
         question_external_id=question_external_id,
-        question_text=question,
+        question_text=plan.question,
         answer_text=result.text,
-        confidence=confidence,
-        abstained=abstained,
+        confidence=result.confidence,
+        abstained=result.abstained,
         model_version_id=result.model_version_id,
         source_pair_ids=result.sources,
+        latency_ms=latency_ms,
+    )
+    session.add(row)
+    session.flush()
+    return row.id or 0
+
+
+def answer(
+    session: Session,
+    community_id: int,
+    question: str,
+    *,
+    generator_factory: GeneratorFactory | None = None,
+    k: int = 3,
+    max_new_tokens: int = 128,
+    chat_id: int | None = None,
+    platform: str = "cli",
+    question_external_id: str | None = None,
+) -> Answer:
+    """Answer ``question`` for the community and log it, in one session (the CLI's path;
+    the bot runs the same steps with the session closed while the model generates)."""
+    started = time.perf_counter()
+    plan = plan_answer(session, community_id, question, k=k)
+    result = decide_answer(
+        plan, generate_for(plan, generator_factory, max_new_tokens=max_new_tokens)
+    )
+    log_id = log_answer(
+        session,
+        plan,
+        result,
+        chat_id=chat_id,
+        platform=platform,
+        question_external_id=question_external_id,
         latency_ms=(time.perf_counter() - started) * 1000.0,
     )
-    session.add(log)
-    session.flush()
-    return Answer(**{**result.__dict__, "log_id": log.id})
+    return replace(result, log_id=log_id)

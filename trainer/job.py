@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harvest.errors import FanqaError
+from harvest.sanitize import install_log_sanitizer, sanitize
 from trainer.metrics import StepMetrics
 from trainer.snapshot import EVAL_FILE, TRAIN_FILE, read_examples
 
@@ -101,15 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parent", type=int, default=None, help="Die when this pid is gone.")
     args = parser.parse_args(argv)
     _die_with_parent(args.parent)
+    install_log_sanitizer()  # this child's log records and stderr never carry a key
     job = json.loads(args.job.read_text(encoding="utf-8"))
     try:
         _say({"done": run_job(job, args.parent)})
     except FanqaError as exc:
         cancelled = (Path(job["out_dir"]) / CANCEL_FILE).exists()
-        _say({"cancelled": str(exc)} if cancelled else {"error": str(exc)})
+        text = sanitize(str(exc))
+        _say({"cancelled": text} if cancelled else {"error": text})
         return 1
     except Exception as exc:
-        _say({"error": f"{type(exc).__name__}: {exc}"})
+        _say({"error": sanitize(f"{type(exc).__name__}: {exc}")})
         return 1
     return 0
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
 from datetime import date, datetime
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from harvest.errors import FanqaError
+from bot.cli.errors import handle_errors
+from harvest.sanitize import install_log_sanitizer, sanitize
 
 __all__ = ["app", "console", "emit_json", "err_console", "handle_errors"]
 
@@ -28,9 +26,6 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 
 def _default(value: Any) -> Any:
     if isinstance(value, datetime | date):
@@ -41,25 +36,10 @@ def _default(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
-    """Print ``data`` as JSON on stdout (UTF-8, Chinese kept readable)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=_default, indent=2) + "\n")
+    """Print ``data`` as JSON on stdout (UTF-8, Chinese kept readable, secrets masked)."""
+    text = json.dumps(data, ensure_ascii=False, default=_default, indent=2)
+    sys.stdout.write(sanitize(text) + "\n")
     sys.stdout.flush()
-
-
-def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a FanqaError into one clear line on stderr and its exit status (2 for input)."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except FanqaError as exc:
-            err_console.print(
-                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
 
 
 @app.callback()
@@ -67,6 +47,7 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
 ) -> None:
     """fanqa: harvest Q&A, review it, fine-tune, answer."""
+    install_log_sanitizer()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

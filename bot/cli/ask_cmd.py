@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli.app import app, console, emit_json, handle_errors
-from bot.runtime import answer_generator_factory, open_engine
+from bot.runtime import answer_generator_factory, build_root
 from storage.db import session_scope
 from storage.repo import get_community, get_pair
 from trainer.answering import answer
@@ -19,9 +19,11 @@ def ask_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Answer a question with the live model (or retrieval before the first model)."""
-    with session_scope(open_engine()) as session:
+    root = build_root()
+    factory = answer_generator_factory(root.settings)
+    with session_scope(root.engine) as session:
         cid = get_community(session, community).id or 0
-        result = answer(session, cid, question, generator_factory=answer_generator_factory())
+        result = answer(session, cid, question, generator_factory=factory)
         sources = [
             {"id": pid, "question": get_pair(session, pid).question_text} for pid in result.sources
         ]

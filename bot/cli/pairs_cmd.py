@@ -7,6 +7,7 @@ from rich.table import Table
 
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.runtime import open_engine
+from bot.settings import get_settings
 from storage.db import session_scope
 from storage.models import QAPair
 from storage.repo import get_community, get_pair, list_pairs, list_review_events, review_pair
@@ -88,12 +89,19 @@ def show_cmd(pair_id: int, community: str = _COMMUNITY, as_json: bool = _JSON) -
 def _review(
     pair_ids: list[int], action: str, community: str, as_json: bool, answer: str | None = None
 ) -> None:
+    limit = get_settings().max_answer_chars
     with session_scope(open_engine()) as session:
         cid = get_community(session, community).id or 0
         done = [
             pair_dict(
                 review_pair(
-                    session, pid, action, community_id=cid, actor_label=_ACTOR, answer_text=answer
+                    session,
+                    pid,
+                    action,
+                    community_id=cid,
+                    actor_label=_ACTOR,
+                    answer_text=answer,
+                    max_chars=limit,
                 )
             )
             for pid in pair_ids

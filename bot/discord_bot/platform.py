@@ -8,7 +8,7 @@ from typing import Any
 import discord
 
 from bot.discord_bot.locate import Locator
-from bot.discord_bot.text import split_message
+from bot.discord_bot.text import MAX_MESSAGE, split_message
 from bot.discord_bot.translate import PLATFORM
 from harvest.errors import PlatformError
 
@@ -30,6 +30,7 @@ class DiscordPlatform:
     """
 
     name = PLATFORM
+    text_limit = MAX_MESSAGE
 
     def __init__(self, client: discord.Client, locator: Locator) -> None:
         self.client = client
@@ -112,7 +113,7 @@ class DiscordPlatform:
         return is_moderator_permissions(member.guild_permissions)
 
     def message_link(self, chat_id: str, message_id: str) -> str | None:
-        """A jump link to a message (sync: the core calls it from a worker thread)."""
+        """A jump link to a message (from the client's cache: no request)."""
         channel = self.client.get_channel(int(chat_id))
         guild = getattr(channel, "guild", None)
         if guild is None:

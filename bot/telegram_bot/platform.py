@@ -51,6 +51,7 @@ class TelegramPlatform:
     """
 
     name = PLATFORM
+    text_limit = _TEXT_LIMIT  # UTF-16 code units, as Telegram counts
 
     def __init__(
         self,

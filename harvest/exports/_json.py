@@ -18,7 +18,9 @@ __all__ = [
     "CHUNK",
     "ExportChatInfo",
     "FieldProblem",
+    "encoding_problem",
     "field_error",
+    "first_event",
     "items",
     "json_error",
     "line_of",
@@ -183,8 +185,52 @@ def _first_line(exc: BaseException) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+
+
+def encoding_problem(path: Path) -> tuple[str, int] | None:
+    """Why ``path`` is not plain UTF-8 JSON, and the line, if that is its problem."""
+    import codecs
+
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            for bom, name in _BOMS:
+                if head.startswith(bom):
+                    return f"the file is {name}, not plain UTF-8", 1
+            if len(head) >= 2 and (head[0] == 0 or head[1] == 0):
+                return "the file is UTF-16 or UTF-32, not UTF-8", 1
+            handle.seek(0)
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            line = 1
+            while chunk := handle.read(CHUNK):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    where = line + chunk.count(b"\n", 0, exc.start)
+                    return "the file is not UTF-8 (GBK or Latin-1?)", where
+                line += chunk.count(b"\n")
+    except OSError:
+        return None
+    return None
+
+
 def json_error(path: Path, exc: BaseException) -> InputError:
-    """An InputError naming the line where the JSON of ``path`` stops being valid."""
+    """An InputError naming the line where the JSON of ``path`` stops being valid (or
+    saying the file is in another encoding than the UTF-8 exporters write)."""
+    wrong = encoding_problem(path)
+    if wrong is not None:
+        reason, line = wrong
+        return InputError(
+            f"{reason}: exports are UTF-8 JSON, save it as UTF-8 and import again",
+            source=str(path),
+            line=line,
+        )
     return InputError(
         f"malformed JSON ({_first_line(exc)}); is the export complete?",
         source=str(path),
@@ -192,12 +238,28 @@ def json_error(path: Path, exc: BaseException) -> InputError:
     )
 
 
+def first_event(path: Path, key: str) -> str | None:
+    """The parse event that opens the top-level member ``key`` (``start_array`` for a
+    list), or None when it is absent; reads only up to it."""
+    with open_binary(path) as handle:
+        try:
+            for prefix, event, _ in BACKEND.parse(handle, buf_size=CHUNK, use_float=True):
+                if prefix == key and event != "map_key":
+                    return str(event)
+        except _JSON_ERRORS as exc:
+            raise json_error(path, exc) from exc
+    return None
+
+
 def open_binary(path: Path) -> BinaryIO:
     """Open an export for reading, turning a missing file into an InputError."""
     try:
-        return path.open("rb")
+        handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot open export: {exc.strerror}", source=str(path)) from exc
+    if handle.read(3) != b"\xef\xbb\xbf":  # a UTF-8 byte-order mark (Windows tools) is skipped
+        handle.seek(0)
+    return handle
 
 
 def items(path: Path, prefix: str) -> Iterator[Any]:

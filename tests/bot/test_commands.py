@@ -135,3 +135,11 @@ async def test_unlinked_chat_is_told(world: World) -> None:
     """A command in a chat no community owns says so."""
     reply = await _run(world, "status", chat="elsewhere")
     assert reply.startswith("This chat is not linked to a community.")
+
+
+def test_every_command_has_its_unit_of_work() -> None:
+    """The command table (pure) and the units of work name the same commands."""
+    from bot.core.commands import COMMANDS
+    from bot.core.units.commands import WORK
+
+    assert sorted(WORK) == sorted(COMMANDS)

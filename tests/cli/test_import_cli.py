@@ -99,3 +99,20 @@ def test_cli_review_and_export_round_trip(tmp_path: Path, monkeypatch) -> None:
     assert json.loads(prepared.stdout)["kept"] == 12
     missing = runner.invoke(app, ["pairs", "approve", "99999", "-c", "fund"])
     assert missing.exit_code == 2 and "#99999" in missing.stderr
+
+
+def test_cli_discord_bad_field_and_encoding_exit_2(tmp_path: Path, monkeypatch) -> None:
+    """A DiscordChatExporter file whose `messages` is not a list, and a GBK file, exit 2
+    naming the file, the line (and the field); nothing is stored."""
+    monkeypatch.setenv("FANQA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    body = {"guild": {"id": "1", "name": "g"}, "channel": {"id": "2", "name": "c"}, "messages": {}}
+    bad = tmp_path / "channel.json"
+    bad.write_text(json.dumps(body, indent=1), encoding="utf-8")
+    failed = CliRunner().invoke(app, ["import", "discord", str(bad), "-c", "oss"])
+    assert failed.exit_code == 2
+    assert "channel.json" in failed.stderr and "line 10" in failed.stderr
+    assert "messages" in failed.stderr
+    gbk = tmp_path / "result.json"
+    gbk.write_bytes(DEMO_EXPORT.read_text(encoding="utf-8").encode("gbk", errors="replace"))
+    wrong = CliRunner().invoke(app, ["import", "telegram", str(gbk), "-c", "fund"])
+    assert wrong.exit_code == 2 and "not UTF-8" in wrong.stderr

@@ -12,12 +12,10 @@ from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
 from harvest.pairing import (
     Pairer,
     PairingConfig,
-    answer_for_reply,
     is_harvestable,
     pair_all,
     role_of,
     score_answer,
-    should_merge,
     strip_address,
 )
 
@@ -385,50 +383,7 @@ def test_config_rejects_bad_values() -> None:
     assert info.value.field == "max_tracked"
 
 
-# -- helpers the live bot reuses ------------------------------------------------------
-
-
-def test_answer_for_reply_pairs_one_reply() -> None:
-    """The bot's one-message helper pairs a reply to a question."""
-    question = msg("1", "a", "这个插件是否支持最新版", 0)
-    reply = msg("2", "b", "支持，1.4 起", 10, reply_to_id="1")
-    found = answer_for_reply(question, reply, roles={"b": Role.MODERATOR})
-    assert found is not None
-    assert (found.question_id, found.answer_ids, found.method, found.score) == (
-        "1",
-        ("2",),
-        PairMethod.REPLY,
-        score_answer(Role.MODERATOR, PairMethod.REPLY),
-    )
-
-
-@pytest.mark.parametrize(
-    ("question", "reply"),
-    [
-        (msg("1", "a", "Is it safe to update?", 0), msg("2", "a", "yes", 5, reply_to_id="1")),
-        (msg("1", "a", "ok thanks", 0), msg("2", "b", "np", 5, reply_to_id="1")),
-        (msg("1", "a", "Is it safe?", 0), msg("2", "b", "yes", 5, reply_to_id="9")),
-        (
-            msg("1", "a", "Is it safe?", 0),
-            msg("2", "b", "yes", 5, reply_to_id="1", is_topic_root=True),
-        ),
-        (msg("1", "a", "Is it safe?", 0), msg("2", "b", "yes", 5, reply_to_id="1", is_bot=True)),
-    ],
-)
-def test_answer_for_reply_rejects_non_answers(question: ChatMessage, reply: ChatMessage) -> None:
-    """Self replies, non-questions, other targets, topic roots and bots pair nothing."""
-    assert answer_for_reply(question, reply) is None
-
-
-def test_should_merge() -> None:
-    """Merging needs the same author and place, the window, and no reply elsewhere."""
-    prev = msg("1", "b", "Open the fund page", 0, reply_to_id="q")
-    assert should_merge(prev, msg("2", "b", "then tap Redeem", 60), 120) is True
-    assert should_merge(prev, msg("2", "b", "also this", 60, reply_to_id="q"), 120) is True
-    assert should_merge(prev, msg("2", "b", "then tap Redeem", 200), 120) is False
-    assert should_merge(prev, msg("2", "c", "then tap Redeem", 60), 120) is False
-    assert should_merge(prev, msg("2", "b", "no", 60, reply_to_id="x"), 120) is False
-    assert should_merge(prev, msg("2", "b", "hm", 60, thread_id="t"), 120) is False
+# -- helpers ------------------------------------------------------------------------
 
 
 def test_is_harvestable() -> None:

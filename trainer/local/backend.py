@@ -21,8 +21,9 @@ from typing import Any
 from sqlmodel import Session
 
 from harvest.errors import InputError, TrainingError
+from harvest.sanitize import sanitize
 from storage.models import TrainingRun
-from storage.repo.communities import local_model_problem
+from storage.repo.settings_check import local_model_problem
 from trainer.backend import (
     Artifact,
     BackendOptions,
@@ -128,7 +129,7 @@ class LocalTraining:
             assert process.stdout is not None
             for line in process.stdout:
                 if not line.startswith(PREFIX):
-                    sys.stderr.write(line)
+                    sys.stderr.write(sanitize(line))
                     continue
                 message = json.loads(line[len(PREFIX) :])
                 if "step" in message:

@@ -1,7 +1,7 @@
 """training candidates: several base models per community and per run, metrics per candidate
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
