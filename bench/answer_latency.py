@@ -3,7 +3,7 @@
 A fresh SQLite database gets a community with ``--pairs`` approved bilingual pairs (retrieval
 runs over them) and a live model version: the base model plus a LoRA adapter. Then
 
-- ``ours``: ``trainer.answering.answer`` in one process, the merged model loaded once and
+- ``ours``: ``bot.answering.answer`` in one process, the merged model loaded once and
   cached (what ``fanqa run`` and ``fanqa chat`` do); the first, cold answer is reported apart;
 - ``baseline``: the same calls with the model cache cleared before each question, i.e. load
   the weights and merge the adapter per question (what a naive bot or a one-shot script does);
@@ -101,9 +101,10 @@ def _setup(db_url: str, base: str, adapter: str, n_pairs: int) -> int:
 def _time_answers(
     db_url: str, cid: int, rounds: int, max_new_tokens: int, device: str | None, cold: bool
 ) -> tuple[list[float], float]:
+    from bot.answering import answer
     from storage import make_engine
     from storage.db import session_scope
-    from trainer.answering import answer, local_generator_factory
+    from trainer.generation import local_generator_factory
     from trainer.inference import clear_cache
 
     engine = make_engine(db_url)

@@ -145,7 +145,10 @@ class ConsoleSession:
         generator_factory: GeneratorFactory | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         desk_url: str | None = None,
+        service: BotService | None = None,
     ) -> None:
+        """``service``: the one the composition root built (``fanqa chat``); without it a
+        plain one on ``engine`` with ``generator_factory``, ``clock`` and ``desk_url``."""
         self.engine = engine
         self.user = user
         self.out = out
@@ -161,7 +164,7 @@ class ConsoleSession:
         self.platform = ConsolePlatform(out, first)
         if moderator:
             self.platform.moderators.add(user)
-        self.service = BotService(
+        self.service = service or BotService(
             engine, generator_factory=generator_factory, clock=clock, desk_url=desk_url
         )
         self.service.register(self.platform)

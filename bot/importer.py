@@ -12,10 +12,11 @@ is cleaned by the next import once its heartbeat is stale.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ __all__ = ["CHUNK", "ImportSummary", "import_export", "import_messages"]
 
 # Messages per transaction: short enough (well under 200 ms of write lock on SQLite)
 # that the live bot's writes get through between chunks.
-CHUNK = 2000
+CHUNK = 1000
 
 
 @dataclass
@@ -61,6 +62,7 @@ class ImportSummary:
     pairs_added: int = 0
     pairs_duplicate: int = 0
     chunks: int = 0
+    median_chunk_seconds: float = 0.0
     max_chunk_seconds: float = 0.0
     seconds: float = 0.0
     chat_titles: list[str] = field(default_factory=list)
@@ -114,6 +116,7 @@ class _Importer:
         self.rows: list[tuple[ChatMessage, bool]] = []
         self.pairs: list[tuple[str, PairedAnswer]] = []
         self.platform_of: dict[str, str] = {}
+        self.chunk_times: list[float] = []
 
     def chat(self, platform: str, external_id: str, title: str = "") -> int:
         """The chat's id; created (or retitled) in its own short transaction."""
@@ -159,10 +162,8 @@ class _Importer:
         started = time.perf_counter()
         with session_scope(self.db) as session:
             self._members(session)
-            rows = [self._row(msg, asks) for msg, asks in self.rows]
-            if rows:
-                added = _insert(session, _table(Message), rows, ["chat_id", "external_id"])
-                summary.messages_added += len(added)
+            if self.rows:
+                summary.messages_added += self._insert_messages(session)
             pairs, self.pairs, self.rows = self.pairs, [], []
             summary.pairs_found += len(pairs)
             for start in range(0, len(pairs), 500):
@@ -170,6 +171,7 @@ class _Importer:
         elapsed = time.perf_counter() - started
         summary.chunks += 1
         summary.max_chunk_seconds = max(summary.max_chunk_seconds, round(elapsed, 4))
+        self.chunk_times.append(elapsed)
 
     def _members(self, session: Session) -> None:
         if not self.names:
@@ -196,23 +198,40 @@ class _Importer:
             self.members[(platform, external)] = mid
         self.names = {}
 
-    def _row(self, msg: ChatMessage, asks: bool) -> dict[str, Any]:
-        return {
-            "chat_id": self.chats[(msg.platform, msg.chat_id)],
-            "platform": msg.platform,
-            "external_id": msg.message_id,
-            "author_id": self.members.get((msg.platform, msg.author_id)) if msg.author_id else None,
-            "text": msg.text,
-            "reply_to_external_id": msg.reply_to_id,
-            "thread_external_id": msg.thread_id,
-            "sent_at": msg.sent_at,
-            "edited_at": msg.edited_at,
-            "deleted": False,
-            "is_question": asks,
-            "is_bot": msg.is_bot,
-            "has_media": msg.has_media,
-            "import_id": self.run,
-        }
+    def _insert_messages(self, session: Session) -> int:
+        """Insert the buffered messages (a re-imported one is skipped); how many were new.
+
+        On SQLite the rows go to the driver as tuples in one ``executemany`` (SQLAlchemy's
+        per-row parameter handling cost more than the insert); elsewhere through Core.
+        """
+        chats, members, run = self.chats, self.members, self.run
+        rows = [
+            (
+                chats[(m.platform, m.chat_id)],
+                m.platform,
+                m.message_id,
+                members.get((m.platform, m.author_id)) if m.author_id else None,
+                m.text,
+                m.reply_to_id,
+                m.thread_id,
+                m.sent_at,
+                m.edited_at,
+                False,
+                asks,
+                m.is_bot,
+                m.has_media,
+                run,
+            )
+            for m, asks in self.rows
+        ]
+        if session.get_bind().dialect.name == "sqlite":
+            raw = session.connection().connection.driver_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            cursor.executemany(_SQLITE_INSERT, [_sqlite_row(row) for row in rows])
+            return int(cursor.rowcount)
+        dicts = [dict(zip(_MESSAGE_COLUMNS, row, strict=True)) for row in rows]
+        return len(_insert(session, _table(Message), dicts, ["chat_id", "external_id"]))
 
     def _store_pairs(
         self, session: Session, batch: list[tuple[str, PairedAnswer]], summary: ImportSummary
@@ -295,6 +314,38 @@ class _Importer:
         summary.pairs_added += len(rows)
 
 
+_MESSAGE_COLUMNS = (
+    "chat_id",
+    "platform",
+    "external_id",
+    "author_id",
+    "text",
+    "reply_to_external_id",
+    "thread_external_id",
+    "sent_at",
+    "edited_at",
+    "deleted",
+    "is_question",
+    "is_bot",
+    "has_media",
+    "import_id",
+)
+_SQLITE_INSERT = (
+    f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})"
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a UTC datetime in SQLite
+
+
+def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A message row with its datetimes as SQLAlchemy writes them (UTC, no offset)."""
+    sent, edited = row[7], row[8]
+    out = list(row)
+    out[7] = sent.astimezone(UTC).strftime(_SQLITE_TIME)
+    out[8] = None if edited is None else edited.astimezone(UTC).strftime(_SQLITE_TIME)
+    return tuple(out)
+
+
 def import_messages(
     engine: Engine,
     items: Iterable[ExportChatInfo | ChatMessage],
@@ -340,6 +391,8 @@ def import_messages(
         raise
     summary.duplicates_skipped = summary.messages_read - summary.messages_added
     summary.chats = len(state.chats)
+    if state.chunk_times:
+        summary.median_chunk_seconds = round(statistics.median(state.chunk_times), 4)
     summary.seconds = (utcnow() - started).total_seconds()
     return summary
 

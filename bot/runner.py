@@ -26,10 +26,11 @@ from sqlalchemy.engine import Engine
 
 from bot.core.port import ChatPlatform
 from bot.core.service import BotService
-from bot.runtime import build_root, device_of
+from bot.runtime import build_root
 from bot.scheduler import TrainingScheduler
 from bot.settings import Settings
 from harvest.errors import InputError
+from trainer.backend import BackendOptions
 from trainer.enqueue import TrainingDefaults
 from trainer.outbox import deliver_due
 from trainer.worker import Worker, default_executor
@@ -153,18 +154,9 @@ def make_worker(
     loop: asyncio.AbstractEventLoop | None = None,
     on_recorded: Callable[[], None] | None = None,
 ) -> Worker:
-    """A worker with the configured backends (the hosted one made only when needed)."""
-
-    def hosted() -> Any:
-        from trainer.hosted import HostedBackend
-
-        return HostedBackend.from_settings(settings, poll_interval=settings.hosted_poll_s)
-
+    """A worker with the registered backends (the hosted client made only when needed)."""
     executor = default_executor(
-        runs_dir=settings.runs_dir,
-        device=device_of(settings),
-        hosted_backend=hosted,
-        scrub=settings.scrub_pii,
+        runs_dir=settings.runs_dir, options=BackendOptions.from_settings(settings)
     )
     return Worker(
         engine,

@@ -19,10 +19,18 @@ from storage import make_engine, upgrade
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from bot.answering import Retriever
     from bot.core.service import BotService
     from trainer.generation import GeneratorFactory
 
-__all__ = ["Root", "answer_generator_factory", "build_root", "device_of", "open_engine"]
+__all__ = [
+    "Root",
+    "answer_generator_factory",
+    "answer_retriever",
+    "build_root",
+    "device_of",
+    "open_engine",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +67,7 @@ class Root:
             "generator_factory": answer_generator_factory(self.settings),
             "training_defaults": TrainingDefaults.from_settings(self.settings),
             "desk_url": self.settings.desk_url,
+            "retriever": answer_retriever(self.settings),
         }
         return BotService(self.db, **(wiring | overrides))
 
@@ -96,3 +105,12 @@ def answer_generator_factory(settings: Settings) -> GeneratorFactory:
     if settings.openai_api_key is not None:
         hosted = openai_generator_factory(HostedBackend.from_settings(settings).client)
     return routing_generator_factory(hosted=hosted, local=local)
+
+
+def answer_retriever(settings: Settings | None = None) -> Retriever:
+    """Where answering keeps its indexes: in memory and under ``data_dir/index`` (a one-shot
+    ``fanqa ask`` loads it), with the configured dense model if any."""
+    from bot.answering import Retriever
+
+    settings = settings or get_settings()
+    return Retriever(settings.index_dir, settings.dense_model, device_of(settings))

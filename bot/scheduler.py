@@ -108,6 +108,9 @@ def _tick(
             decision, run = maybe_queue(session, community_id, defaults, now, trigger="schedule")
     except ConflictError as exc:  # queued by /train a moment ago
         return Decision(False, str(exc)), None
+    except InputError as exc:  # a base model gone, a data folder unwritable: say so
+        log.warning("community %s: cannot queue a training run: %s", community_id, exc)
+        return Decision(False, f"cannot queue: {exc}"), None
     return decision, run.id if run is not None else None
 
 

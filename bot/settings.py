@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     )
 
     # Answering (the abstain threshold is each community's ``min_confidence``)
+    dense_model: str | None = Field(
+        default=None,
+        description="A sentence-transformers model (local folder or hub id) for dense "
+        "retrieval fused with BM25; unset: BM25 only.",
+    )
     serve_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible server (e.g. vLLM with --enable-lora) that serves the "
@@ -171,6 +176,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
 
     @property
     def runs_dir(self) -> Path:

@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from storage.db import DEFAULT_URL, make_engine, session_scope
+from storage.index_version import bump_index_version, index_version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-__all__ = ["DEFAULT_URL", "make_engine", "session_scope", "upgrade"]
+__all__ = [
+    "DEFAULT_URL",
+    "bump_index_version",
+    "index_version",
+    "make_engine",
+    "session_scope",
+    "upgrade",
+]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "ModelVersion",
     "Notification",
     "NotificationStatus",
+    "PairIndexVersion",
     "PairMessage",
     "PairStatus",
     "QAPair",
@@ -85,13 +86,15 @@ class Community(SQLModel, table=True):
     answer_policy: str = Field(default="mention", max_length=16)  # mention | auto | off
     auto_answer_after_min: int = 10
     abstain_mode: str = Field(default="notice", max_length=16)  # notice | silent
-    min_confidence: float = 0.35
+    min_confidence: float = 0.4  # chosen from bench/abstention.py (README)
     timezone: str = Field(default="UTC", max_length=64)
     train_cron: str = Field(default="0 3 * * *", max_length=64)
     min_new_pairs: int = 20
     question_patterns: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     moderator_platform: str | None = Field(default=None, max_length=16)
     moderator_chat_id: str | None = Field(default=None, max_length=64)
+    # Candidate base models a training round compares (empty: the configured default).
+    base_models: list[str] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -208,6 +211,16 @@ class QAPair(SQLModel, table=True):
     import_id: int | None = Field(default=None, foreign_key="import_runs.id", index=True)
 
 
+class PairIndexVersion(SQLModel, table=True):
+    """A counter per community, bumped whenever its approved pairs change (the retrieval
+    index is rebuilt when the version it was built at is no longer the current one)."""
+
+    __tablename__ = "pair_index_versions"
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    version: int = 0
+
+
 class PairMessage(SQLModel, table=True):
     """Which stored messages a pair's answer is made of (a reaction on any of them counts)."""
 
@@ -264,7 +277,8 @@ class TrainingRun(SQLModel, table=True):
     community_id: int = Field(foreign_key="communities.id", index=True)
     snapshot_id: int | None = Field(default=None, foreign_key="dataset_snapshots.id")
     backend: str = Field(default="local", max_length=32)
-    base_model: str = Field(default="", max_length=1024)
+    base_model: str = Field(default="", max_length=1024)  # the first candidate
+    base_models: list[str] | None = Field(default=None, sa_column=Column(JSON))  # all candidates
     status: str = Field(default=RunStatus.QUEUED, max_length=16)
     trigger: str = Field(default="manual", max_length=32)  # manual | schedule | command
     hyperparameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -289,10 +303,11 @@ class RunMetric(SQLModel, table=True):
     """Per-step metrics in the shape of OpenAI's fine-tuning results file."""
 
     __tablename__ = "run_metrics"
-    __table_args__ = (UniqueConstraint("run_id", "step", name="uq_metric_step"),)
+    __table_args__ = (UniqueConstraint("run_id", "candidate", "step", name="uq_metric_step"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="training_runs.id", index=True)
+    candidate: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     step: int
     train_loss: float | None = None
     train_mean_token_accuracy: float | None = None

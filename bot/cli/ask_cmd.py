@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from bot.answering import answer
 from bot.cli.app import app, console, emit_json, handle_errors
-from bot.runtime import answer_generator_factory, build_root
+from bot.runtime import answer_generator_factory, answer_retriever, build_root
 from storage.db import session_scope
 from storage.repo import get_community, get_pair
-from trainer.answering import answer
 
 
 @app.command("ask")
@@ -23,7 +23,13 @@ def ask_cmd(
     factory = answer_generator_factory(root.settings)
     with session_scope(root.engine) as session:
         cid = get_community(session, community).id or 0
-        result = answer(session, cid, question, generator_factory=factory)
+        result = answer(
+            session,
+            cid,
+            question,
+            generator_factory=factory,
+            retriever=answer_retriever(root.settings),
+        )
         sources = [
             {"id": pid, "question": get_pair(session, pid).question_text} for pid in result.sources
         ]

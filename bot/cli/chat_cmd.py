@@ -8,7 +8,7 @@ import typer
 
 from bot.cli.app import app, handle_errors
 from bot.console import HINT, ConsoleSession
-from bot.runtime import answer_generator_factory, build_root
+from bot.runtime import build_root
 
 
 @app.command("chat")
@@ -26,8 +26,7 @@ def chat_cmd(
         as_user,
         moderator=moderator,
         out=typer.echo,
-        generator_factory=answer_generator_factory(root.settings),
-        desk_url=root.settings.desk_url,
+        service=root.service(),
     )
     if sys.stdin.isatty():
         typer.echo(HINT)

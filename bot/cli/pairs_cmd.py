@@ -29,6 +29,8 @@ def pair_dict(pair: QAPair) -> dict[str, object]:
         "answer": pair.answer_text,
         "method": pair.method,
         "score": pair.score,
+        "confidence": pair.confidence,
+        "confidence_reason": pair.confidence_reason,
         "split": pair.split,
         "golden": pair.golden,
         "reviewed_at": pair.reviewed_at,
@@ -48,7 +50,7 @@ def list_cmd(
     limit: int = typer.Option(20, min=1, help="How many."),
     as_json: bool = _JSON,
 ) -> None:
-    """List pairs, best first."""
+    """List pairs, most likely good first (by confidence)."""
     with session_scope(open_engine()) as session:
         cid = get_community(session, community).id or 0
         pairs = list_pairs(session, cid, status=status, limit=limit)
@@ -56,10 +58,17 @@ def list_cmd(
         emit_json([pair_dict(p) for p in pairs])
         return
     table = Table(title=f"{community}: {len(pairs)} pair(s)")
-    for column in ("id", "status", "question", "answer", "via"):
+    for column in ("id", "status", "conf", "question", "answer", "via"):
         table.add_column(column)
     for p in pairs:
-        table.add_row(str(p.id), p.status, _short(p.question_text), _short(p.answer_text), p.method)
+        table.add_row(
+            str(p.id),
+            p.status,
+            f"{p.confidence:.2f}",
+            _short(p.question_text),
+            _short(p.answer_text),
+            p.method,
+        )
     console.print(table)
 
 
@@ -82,6 +91,13 @@ def show_cmd(pair_id: int, community: str = _COMMUNITY, as_json: bool = _JSON) -
     console.print(f"[bold]#{pair.id}[/] [{pair.status}] via {pair.method}, split {pair.split}")
     console.print(f"[bold]Q:[/] {pair.question_text}", highlight=False)
     console.print(f"[bold]A:[/] {pair.answer_text}", highlight=False)
+    reason = pair.confidence_reason or {}
+    signals = ", ".join(f"{k}={v}" for k, v in (reason.get("signals") or {}).items())
+    console.print(
+        f"confidence {pair.confidence:.2f} by rule {reason.get('rule', pair.method)}"
+        + (f" ({signals})" if signals else ""),
+        highlight=False,
+    )
     for event in data["history"]:  # type: ignore[attr-defined]
         console.print(f"  {event['at']:%Y-%m-%d %H:%M} {event['action']} by {event['by']}")
 

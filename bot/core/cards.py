@@ -17,14 +17,24 @@ def _snippet(text: str, limit: int) -> str:
 
 
 def review_card(
-    pair_id: int, question: str, answer: str, chat_title: str = "", answerer: str = ""
+    pair_id: int,
+    question: str,
+    answer: str,
+    chat_title: str = "",
+    answerer: str = "",
+    confidence: str = "",
 ) -> str:
-    """The card of pair ``pair_id``; a reaction on it counts because its id is tracked."""
+    """The card of pair ``pair_id``; a reaction on it counts because its id is tracked.
+
+    ``confidence``: the harvest engine's confidence and rule, e.g. ``0.82 · reply``.
+    """
     where = f" · {chat_title}" if chat_title else ""
     who = f" — {answerer}" if answerer else ""
+    sure = f"confidence {confidence}\n" if confidence else ""
     return (
         f"📝 #{pair_id} pending{where}\n"
         f"Q: {_snippet(question, _CARD_Q)}\n"
         f"A: {_snippet(answer, _CARD_A)}{who}\n"
+        f"{sure}"
         f"✅ approve · ❌ reject · /edit {pair_id} …"
     )

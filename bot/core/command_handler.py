@@ -12,9 +12,11 @@ from bot.core.commands import (
     NOT_LINKED,
     REFUSAL,
     DeskLogin,
+    PurgeFreePages,
     Reschedule,
     command_name,
 )
+from bot.core.content import clean
 from bot.core.desk import desk_message
 from bot.core.events import CommandEvent
 from bot.core.moderation import may_moderate
@@ -22,6 +24,7 @@ from bot.core.port import ChatPlatform
 from bot.core.units.commands import run_command, start_command
 from harvest.errors import FanqaError
 from storage.database import Database
+from storage.repo.privacy import purge_free_pages
 from trainer.enqueue import TrainingDefaults
 
 __all__ = ["CommandHandler", "Scheduling"]
@@ -101,7 +104,7 @@ class CommandHandler:
                     return NO_PRIVATE
             else:
                 await self._apply(effect)
-        return reply
+        return clean(reply)  # it may quote members' text (/pending); adapters split long ones
 
     async def _send_desk_link(
         self, effect: DeskLogin, event: CommandEvent, platform: ChatPlatform
@@ -121,3 +124,5 @@ class CommandHandler:
             await self.db.offload(
                 self.scheduling.apply, effect.community_id, effect.cron, effect.timezone
             )
+        elif isinstance(effect, PurgeFreePages):
+            await self.db.offload(purge_free_pages, self.db.engine)

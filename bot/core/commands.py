@@ -19,6 +19,7 @@ __all__ = [
     "REFUSAL",
     "CommandSpec",
     "DeskLogin",
+    "PurgeFreePages",
     "Reschedule",
     "command_name",
     "help_text",
@@ -86,6 +87,12 @@ class DeskLogin:
     the group) after the commit."""
 
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeFreePages:
+    """An effect of ``/forget``: after the commit, SQLite's write-ahead log (which still holds
+    the old text) is moved into the database file (``storage.repo.privacy``)."""
 
 
 def command_name(raw: str) -> str:

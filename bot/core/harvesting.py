@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -44,8 +44,8 @@ from storage.repo.messages import (
     delete_message,
     edit_message,
     get_message,
+    insert_message,
     pairs_of_message,
-    store_message,
 )
 
 __all__ = ["HarvestOutcome", "Harvester", "source_key"]
@@ -81,12 +81,19 @@ def _question_config(community: Community) -> QuestionConfig:
 class _Window:
     """One chat's engine and the community roles it ranks answerers by."""
 
-    __slots__ = ("community_id", "engine", "roles")
+    __slots__ = ("community_id", "engine", "ids", "roles")
 
     def __init__(self, community_id: int, engine: HarvestEngine, roles: dict[str, Role]) -> None:
         self.community_id = community_id
         self.engine = engine
         self.roles = roles
+        self.ids: OrderedDict[str, int] = OrderedDict()  # recent message id → stored id
+
+    def remember_id(self, message_id: str, row_id: int) -> None:
+        ids = self.ids
+        ids[message_id] = row_id
+        if len(ids) > 2_000:
+            ids.popitem(last=False)
 
 
 class Harvester:
@@ -120,6 +127,8 @@ class Harvester:
         # and its community's question patterns, so a message costs no look-up of either.
         self._chats: dict[tuple[str, str], tuple[float, int, int, QuestionConfig]] = {}
         self._windows: OrderedDict[tuple[str, str], _Window] = OrderedDict()
+        # (community, platform, author) → (expires, member id, role, name)
+        self._members: dict[tuple[int, str, str], tuple[float, int, str, str]] = {}
 
     def linked(
         self, session: Session, platform: str, chat_id: str
@@ -145,8 +154,10 @@ class Harvester:
         return entry[1:]
 
     def forget_cache(self) -> None:
-        """Drop cached chats and windows (after re-linking a chat or changing patterns)."""
+        """Drop cached chats, members and windows (after re-linking a chat, changing
+        patterns or roles)."""
         self._chats.clear()
+        self._members.clear()
         self._windows.clear()
 
     # -- messages -------------------------------------------------------------------------
@@ -174,10 +185,12 @@ class Harvester:
                             out.append(self._handle(session, event))
                     except Exception as exc:  # reported to that message's caller only
                         self._windows.pop((event.message.platform, event.message.chat_id), None)
+                        self._members.clear()  # it may have cached a member rolled back
                         out.append(exc)
         except BaseException:  # the transaction is lost: so is what the windows learned
             for event in events:
                 self._windows.pop((event.message.platform, event.message.chat_id), None)
+            self._members.clear()
             raise
         return out
 
@@ -187,50 +200,74 @@ class Harvester:
         if linked is None:
             return HarvestOutcome("ignored")
         chat_pk, community_id, config = linked
-        author = get_or_create_member(
-            session,
-            community_id,
-            msg.platform,
-            msg.author_id,
-            msg.author_name[:255],
-            is_bot=msg.is_bot,
-        )
+        member_id, role = self._member(session, community_id, msg)
         window = self._window(session, msg, chat_pk, community_id, config)
-        if author.role != Role.MEMBER:
-            window.roles[author.external_id] = Role(author.role)
+        if role != Role.MEMBER:
+            window.roles[msg.author_id] = Role(role)
         else:
-            window.roles.pop(author.external_id, None)
-        row, created = store_message(
+            window.roles.pop(msg.author_id, None)
+        asks = window.engine.asks(msg)
+        row_id = insert_message(
             session,
-            Message(
-                chat_id=chat_pk,
-                platform=msg.platform,
-                external_id=msg.message_id,
-                author_id=author.id,
-                text=msg.text,
-                reply_to_external_id=msg.reply_to_id,
-                thread_external_id=msg.thread_id,
-                sent_at=msg.sent_at,
-                edited_at=msg.edited_at,
-                is_bot=msg.is_bot,
-                has_media=msg.has_media,
-            ),
+            {
+                "chat_id": chat_pk,
+                "platform": msg.platform,
+                "external_id": msg.message_id,
+                "author_id": member_id,
+                "text": msg.text,
+                "reply_to_external_id": msg.reply_to_id,
+                "thread_external_id": msg.thread_id,
+                "sent_at": msg.sent_at,
+                "edited_at": msg.edited_at,
+                "deleted": False,
+                "is_question": asks,
+                "is_bot": msg.is_bot,
+                "has_media": msg.has_media,
+            },
         )
-        if not created:
+        if row_id is None:
+            row = get_message(session, chat_pk, msg.message_id)
+            assert row is not None
             return HarvestOutcome("duplicate", row.id, row.is_question)
+        window.remember_id(msg.message_id, row_id)
         self._recall_context(session, window.engine, chat_pk, msg)
-        fed = window.engine.feed(msg)
-        if fed.is_question:
-            row.is_question = True
-            session.add(row)
+        fed = window.engine.feed(msg, asks=asks)
         applied = apply_decisions(
             session,
             community_id=community_id,
             chat_pk=chat_pk,
             platform=msg.platform,
             decisions=fed.decisions,
+            message_ids=window.ids,
+            member_ids=self._member_ids(community_id, msg.platform),
         )
-        return HarvestOutcome(applied.kind, row.id, fed.is_question, applied.pair_ids)
+        return HarvestOutcome(applied.kind, row_id, fed.is_question, applied.pair_ids)
+
+    def _member(self, session: Session, community_id: int, msg: ChatMessage) -> tuple[int, str]:
+        """(member id, role) of the author: cached ``cache_ttl`` s, created when new."""
+        key = (community_id, msg.platform, msg.author_id)
+        name = msg.author_name[:255]
+        hit = self._members.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now and hit[3] == name:
+            return hit[1], hit[2]
+        author = get_or_create_member(
+            session, community_id, msg.platform, msg.author_id, name, is_bot=msg.is_bot
+        )
+        if len(self._members) > 50_000:
+            self._members.clear()
+        self._members[key] = (now + self.cache_ttl, author.id or 0, author.role, name)
+        return author.id or 0, author.role
+
+    def _member_ids(self, community_id: int, platform: str) -> Callable[[str], int | None]:
+        """Author id → cached member id of a community on a platform (None if not cached)."""
+        members = self._members
+
+        def find(author_id: str) -> int | None:
+            hit = members.get((community_id, platform, author_id))
+            return None if hit is None else hit[1]
+
+        return find
 
     def _window(
         self,

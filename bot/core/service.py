@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from bot.answering import Retriever, notice_for
 from bot.core.asking import Answer, Asker
 from bot.core.command_handler import CommandHandler, Scheduling
 from bot.core.content import outgoing
@@ -49,8 +50,8 @@ from harvest.model import ChatMessage
 from harvest.sanitize import sanitize
 from storage.database import Database
 from storage.models import utcnow
-from trainer.answering import GeneratorFactory, notice_for
 from trainer.enqueue import TrainingDefaults
+from trainer.generation import GeneratorFactory
 
 __all__ = [
     "BOT_AUTHOR_ID",
@@ -90,9 +91,10 @@ class BotService:
     """Every platform's entry point into the core (see the module docstring).
 
     ``db``: the database runner (an ``Engine`` is wrapped in one); ``generator_factory``
-    makes the live model's generator; ``clock`` is injectable so auto-answer tests need no
-    sleeping; ``training_defaults`` / ``scheduling``: what ``/train`` queues and the
-    scheduler ``/schedule`` reaches (set by the composition root).
+    makes the live model's generator; ``retriever`` holds the communities' indexes;
+    ``clock`` is injectable so auto-answer tests need no sleeping; ``training_defaults`` /
+    ``scheduling``: what ``/train`` queues and the scheduler ``/schedule`` reaches (set by
+    the composition root).
     """
 
     def __init__(
@@ -106,12 +108,15 @@ class BotService:
         training_defaults: TrainingDefaults | None = None,
         scheduling: Scheduling | None = None,
         desk_url: str | None = None,
+        retriever: Retriever | None = None,
     ) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
         self.harvester = Harvester(self.db.engine)
         self.moderation = ReactionModerator(self.db)
         self.commands = CommandHandler(self.db, training_defaults, scheduling, desk_url=desk_url)
-        self.asker = Asker(self.db, generator_factory, max_new_tokens=max_new_tokens)
+        self.asker = Asker(
+            self.db, generator_factory, max_new_tokens=max_new_tokens, retriever=retriever
+        )
         self.clock = clock
         self.platforms: dict[str, ChatPlatform] = {}
         self._queue: HarvestQueue[_Harvested] = HarvestQueue(self._harvest, max_batch)

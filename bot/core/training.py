@@ -147,11 +147,11 @@ def _models(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
     lines = ["Models / 模型:"]
     for m in models:
         cand = (m.metrics or {}).get("candidate", {})
-        loss, gain = cand.get("loss"), cand.get("question_gain")
+        chrf, gain = cand.get("chrf"), cand.get("question_gain")
         scores = ", ".join(
             part
             for part in (
-                f"loss {loss:.4g}" if loss is not None else "",
+                f"chrF {chrf:.3g}" if chrf is not None else "",
                 f"question gain {gain:.3g}" if gain is not None else "",
             )
             if part

@@ -10,13 +10,13 @@ from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.answering import PairIndex
 from bot.web.auth import CSRF_FIELD, check_csrf, grant_for
 from bot.web.views import redirect_with_note, render
 from harvest.errors import NotFound
 from storage.db import session_scope
 from storage.models import AnswerLog
 from storage.repo.review import write_pair
-from trainer.retrieval import PairIndex
 
 __all__ = ["Gap", "group_gaps", "router"]
 

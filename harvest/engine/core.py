@@ -8,13 +8,17 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
+from harvest.answer_kinds import AnswerKind
+from harvest.answer_kinds import answer_kind as kind_of_answer
 from harvest.engine.decisions import Decision, DecisionKind
 from harvest.engine.rules import PairingConfig, role_of, score_answer, strip_address
 from harvest.engine.scoring import PairFeatures, Scorer, answer_kind, score_pair
+from harvest.engine.state import Answer as _Answer
+from harvest.engine.state import Group as _Group
 from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
-from harvest.quality import is_answer_like
 from harvest.questions import is_question
+from harvest.reply_model import LearnedLinker
 
 __all__ = ["Fed", "HarvestEngine"]
 
@@ -29,93 +33,6 @@ class Fed(NamedTuple):
 
     decisions: list[Decision]
     is_question: bool
-
-
-class _Group:
-    """An author's consecutive messages in one place: a question may span several."""
-
-    __slots__ = (
-        "answered",
-        "answers",
-        "author_id",
-        "detected",
-        "last_at",
-        "msgs",
-        "natural",
-        "qid",
-        "qidx",
-    )
-
-    def __init__(self, msg: ChatMessage, at: float, asks: bool, natural: bool = False) -> None:
-        self.author_id = msg.author_id
-        self.msgs = [msg]
-        self.last_at = at
-        self.answered = False  # frozen once answered: later messages start a new group
-        self.answers = 0
-        self.natural = natural  # a thread starter that asks by nature (a forum post)
-        self.qidx = 0 if (asks or natural) else -1  # the first message that asks
-        self.detected = asks  # a message reads as a question (not only by nature)
-        self.qid = ""
-
-    def add(self, msg: ChatMessage, at: float, asks: bool) -> None:
-        if asks:
-            self.detected = True
-            if self.qidx < 0:
-                self.qidx = len(self.msgs)
-        self.msgs.append(msg)
-        self.last_at = at
-
-    def freeze(self) -> None:
-        """Fix the question's id at its first answer."""
-        if not self.qid:
-            self.answered = True
-            self.qid = self.msgs[max(self.qidx, 0)].message_id
-
-    def text(self) -> str:
-        msgs = self.msgs
-        if len(msgs) == 1:
-            return msgs[0].text.strip()
-        return "\n".join([m.text.strip() for m in msgs])
-
-
-class _Answer:
-    """An answer being built; it grows with its answerer's follow-ups within the window."""
-
-    __slots__ = (
-        "answerer",
-        "emitted",
-        "first_at",
-        "group",
-        "last_at",
-        "method",
-        "msgs",
-        "position",
-        "reason",
-        "role",
-    )
-
-    def __init__(
-        self,
-        group: _Group,
-        msg: ChatMessage,
-        at: float,
-        method: PairMethod,
-        reason: str,
-        role: Role,
-    ) -> None:
-        self.group = group
-        self.msgs = [msg]
-        self.answerer = msg.author_id
-        self.first_at = self.last_at = at
-        self.method = method
-        self.reason = reason
-        self.role = role
-        self.emitted = False
-        self.position = group.answers
-        group.answers += 1
-
-    def key(self) -> tuple[str, str, str]:
-        return (self.msgs[0].chat_id, self.group.qid, self.msgs[0].message_id)
 
 
 class HarvestEngine:
@@ -152,9 +69,13 @@ class HarvestEngine:
         self._linker: ImplicitLinker | None = None
         if config.implicit:
             linker_config = config.linker or LinkerConfig(question=config.question)
-            self._linker = ImplicitLinker(linker_config, roles)
+            if config.learned_linking:
+                self._linker = LearnedLinker(linker_config, roles)
+            else:
+                self._linker = ImplicitLinker(linker_config, roles)
         self._window = config.merge_window
         self._threads = config.threads
+        self._precise = config.precision
         qcfg = config.question
         self._detect: Callable[[ChatMessage], bool] = lambda m: is_question(m.text, qcfg)
         if self._linker is not None and self._linker.config.question == qcfg:
@@ -179,8 +100,15 @@ class HarvestEngine:
         """True when the question of thread ``thread_id`` is known."""
         return (chat_id, thread_id) in self._roots
 
-    def feed(self, msg: ChatMessage) -> Fed:
-        """Take the next message; return what it decided and whether it asks."""
+    def asks(self, msg: ChatMessage) -> bool:
+        """Whether ``msg`` reads as a question (pass it to :meth:`feed` to detect once)."""
+        return bool(msg.text) and not (msg.is_bot or msg.is_service) and self._detect(msg)
+
+    def feed(self, msg: ChatMessage, *, asks: bool | None = None) -> Fed:
+        """Take the next message; return what it decided and whether it asks.
+
+        ``asks``: the message's question flag when the caller already has it (:meth:`asks`).
+        """
         at = msg.sent_at.timestamp()
         out: list[Decision] = []
         if at > self._expire_at:
@@ -199,7 +127,8 @@ class HarvestEngine:
         text = msg.text
         if not text or text.isspace():
             return Fed(out, False)
-        asks = self._detect(msg)
+        if asks is None:
+            asks = self._detect(msg)
         chat, author = msg.chat_id, msg.author_id
         thread = msg.thread_id if self._threads else None
         key = (chat, thread or "", author)
@@ -207,7 +136,20 @@ class HarvestEngine:
         target_author = entry.author_id if entry is not None else None
         pending = self._pending
         answer = pending.get(key)
-        # 1. a follow-up of an open answer
+        # 0. (precision) the asker replies to their helper: answering what the helper asked,
+        # or adding details, continues the exchange; a new question of theirs does not
+        if (
+            self._precise
+            and entry is not None
+            and entry.answers_to is not None
+            and entry.answers_to.author_id == author
+            and target_author != author
+        ):
+            if self._asks_back(entry, target) or not (weak or asks):
+                self._continue_exchange(msg, at, entry, entry.answers_to)
+                return Fed(out, asks)
+            entry = None  # not an answer to the helper's message: roles are not reversed
+            target_author = None
         if (
             answer is not None
             and at - answer.last_at <= self._window
@@ -230,7 +172,22 @@ class HarvestEngine:
         root: _Group | None = None
         if thread is not None:
             root = self._thread_root(chat, thread, msg.message_id)
-            if group is None and root is not None and root.author_id != author and root.qidx >= 0:
+            if (
+                self._precise
+                and asks
+                and root is not None
+                and not root.natural
+                and root.author_id != author
+                and msg.platform in self.config.forum_platforms
+            ):
+                root.closed = True  # another member asks here: the topic is not one question
+            if (
+                group is None
+                and root is not None
+                and root.author_id != author
+                and root.qidx >= 0
+                and not root.closed
+            ):
                 group, method, reason = root, PairMethod.THREAD, "thread"
         if answer is not None and (group is not None or target_author not in (None, author)):
             del pending[key]
@@ -242,11 +199,16 @@ class HarvestEngine:
             self._expire_at = min(self._expire_at, at + self._window)
             if len(pending) > self._max:
                 self._close(pending.popitem(last=False)[1], out)
-            self._remember(msg, at, key, False, False, asks)
+            made = self._remember(msg, at, key, False, False, asks)
+            if self._precise:
+                made.answers_to = group
             self._publish(answer, out)
         else:
             continuing = target is None or target_author == author
             self._remember(msg, at, key, continuing, thread is not None and root is None, asks)
+        linker = self._linker
+        if self._precise and linker is not None and linker.also:
+            self._answer_others(msg, at, linker.also, out)
         return Fed(out, asks)
 
     def flush(self) -> list[Decision]:
@@ -302,6 +264,62 @@ class HarvestEngine:
             ):
                 del self._pending[key]
 
+    # -- precision (harvest.answer_kinds) -------------------------------------------------
+
+    def _asks_back(self, entry: _Group, target: str | None) -> bool:
+        """True when ``target``, a message of ``entry``, reads as a question."""
+        for m in entry.msgs:
+            if m.message_id == target:
+                return self._detect(m)
+        return False
+
+    def _continue_exchange(
+        self, msg: ChatMessage, at: float, entry: _Group, question: _Group
+    ) -> None:
+        """The asker's reply to their helper joins the question; the helper's answer stays
+        open (its merge window restarts), so the message that resolves it joins it."""
+        self._track((msg.chat_id, msg.message_id), question)
+        thread = msg.thread_id if self._threads else None
+        hkey = (msg.chat_id, thread or "", entry.author_id)
+        helper = self._pending.get(hkey)
+        if helper is not None and helper.group is question:
+            helper.last_at = at
+            self._pending.move_to_end(hkey)
+
+    def _answer_others(
+        self, msg: ChatMessage, at: float, targets: tuple[str, ...], out: list[Decision]
+    ) -> None:
+        """One message @mentioning several askers answers each one's open question."""
+        for target in targets:
+            group = self._messages.get((msg.chat_id, target))
+            if group is None or group.author_id == msg.author_id or group.qidx < 0:
+                continue
+            group.freeze()
+            answer = _Answer(
+                group, msg, at, PairMethod.IMPLICIT, "addressed", role_of(msg, self.roles)
+            )
+            self._publish(answer, out)
+            self._close(answer, out)
+
+    def _answer_messages(self, msgs: list[ChatMessage]) -> list[ChatMessage]:
+        """With ``precision``, only the messages that answer: no acks, no questions back
+        (a later question of the answerer is their follow-up)."""
+        if not self._precise:
+            return msgs
+        qcfg = self.config.question
+        kept: list[ChatMessage] = []
+        for m in msgs:
+            if kind_of_answer(m.text, follows_answer=bool(kept), config=qcfg) is AnswerKind.ANSWER:
+                kept.append(m)
+        return kept
+
+    def _answer_like(self, pair: PairedAnswer) -> bool:
+        """Whether a built pair is kept: with ``precision`` it was filtered message by
+        message already; without, its text must not be a bare acknowledgement."""
+        if self._precise:
+            return True
+        return kind_of_answer(pair.answer_text) is not AnswerKind.ACK
+
     # -- internals -----------------------------------------------------------------------
 
     def _natural(self, msg: ChatMessage) -> bool:
@@ -315,7 +333,7 @@ class HarvestEngine:
         if not self.incremental:
             return
         pair = self._build(answer)
-        if is_answer_like(pair.answer_text):
+        if pair is not None and self._answer_like(pair):
             kind = DecisionKind.UPDATE if answer.emitted else DecisionKind.NEW
             out.append(Decision(kind, answer.key(), pair))
             answer.emitted = True
@@ -325,7 +343,7 @@ class HarvestEngine:
 
     def _close(self, answer: _Answer, out: list[Decision]) -> None:
         pair = self._build(answer)
-        if is_answer_like(pair.answer_text):
+        if pair is not None and self._answer_like(pair):
             out.append(Decision(DecisionKind.CLOSE, answer.key(), pair))
 
     def _expire(self, at: float, out: list[Decision]) -> None:
@@ -368,7 +386,7 @@ class HarvestEngine:
         continuing: bool,
         root: bool,
         asks: bool,
-    ) -> None:
+    ) -> _Group:
         """Add ``msg`` to its author's group (or start one; a thread's first is its root)."""
         current = self._current
         group = current.get(key) if continuing else None
@@ -382,6 +400,7 @@ class HarvestEngine:
             if len(current) > 2 * self._max:
                 self._current = _newest(current, self._max)
         self._track((key[0], msg.message_id), group)
+        return group
 
     def _track(self, mkey: tuple[str, str], group: _Group) -> None:
         self._messages[mkey] = group
@@ -390,9 +409,11 @@ class HarvestEngine:
         if len(order) > self._max:
             self._messages.pop(order.popleft(), None)
 
-    def _build(self, answer: _Answer) -> PairedAnswer:
+    def _build(self, answer: _Answer) -> PairedAnswer | None:
         group = answer.group
-        msgs = answer.msgs
+        msgs = self._answer_messages(answer.msgs)
+        if not msgs:
+            return None
         first = msgs[0]
         if len(msgs) == 1:
             ids: tuple[str, ...] = (first.message_id,)

@@ -42,6 +42,13 @@ class PairingConfig:
     ``forum_platforms``: platforms whose threads are long-lived forum topics (Telegram):
     a topic asks only when its first message is a question, where a thread started from
     a message elsewhere (a Discord forum post) asks by nature.
+    ``precision`` (the precision rules of :mod:`harvest.answer_kinds`): acks, clarifying
+    and counter-questions and the answerer's own follow-up questions are left out of
+    answers; an asker's reply to their helper continues the exchange on the first
+    question instead of making a pair; one message @mentioning several askers answers
+    each; a forum topic stops being one question once another member asks in it. Off:
+    the pairer without them (the pair-quality bench's baseline). ``learned_linking``:
+    implicit links from :class:`harvest.reply_model.LearnedLinker` instead of the rules.
     """
 
     merge_window: float = 120.0
@@ -51,6 +58,8 @@ class PairingConfig:
     question: QuestionConfig = field(default=DEFAULT)
     linker: LinkerConfig | None = None
     forum_platforms: frozenset[str] = frozenset({"telegram"})
+    precision: bool = True
+    learned_linking: bool = False
 
     def __post_init__(self) -> None:
         if self.merge_window < 0:
@@ -85,7 +94,7 @@ def score_answer(role: Role, method: PairMethod, position: int = 0) -> float:
     return ranked + _METHOD_WEIGHT[method] + 1.0 / (2 + max(position, 0))
 
 
-_LEADING_AT = re.compile(r"^@[\w.]+[\s,:，：、]*")
+_LEADING_AT = re.compile(r"^(?:@[\w.]+[\s,:，：、]*)+")
 _ADDRESS_END = " \t\n,:，：、"
 
 

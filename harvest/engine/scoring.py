@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harvest.answer_kinds import AnswerKind
+from harvest.answer_kinds import answer_kind as classify_answer
 from harvest.model import Confidence, PairMethod, Role
 from harvest.quality import is_answer_like
 
@@ -15,7 +17,6 @@ __all__ = ["PairFeatures", "Scorer", "answer_kind", "score_pair"]
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|io|net|cn|dev)\b", re.IGNORECASE)
 _CODE = re.compile(r"`|^\s*[$>#] |\b(?:pip|npm|apt|sudo|git|docker)\s+\w", re.MULTILINE)
 _STEPS = re.compile(r"(?:^|\n)\s*(?:\d+[.)、]|[-*•])\s+|→|->|先.{1,20}再|第[一二三四五]步")
-_COUNTER = re.compile(r"[?？]\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +46,15 @@ Scorer = Callable[[PairFeatures, str, str], Confidence]
 
 
 def answer_kind(text: str) -> str:
-    """A coarse class of an answer's text: filler, counter_question, link, code, steps,
-    short or statement (English and Chinese)."""
+    """An answer's class for scoring: a kind of non-answer from ``harvest.answer_kinds`` (ack,
+    clarifying, counter_question, small_talk, follow_up_question), filler, or the form of a
+    real answer: link, code, steps, short or statement (English and Chinese)."""
     stripped = text.strip()
+    kind = classify_answer(stripped)
+    if kind is not AnswerKind.ANSWER:
+        return kind.value
     if not is_answer_like(stripped):
         return "filler"
-    if _COUNTER.search(stripped) and len(stripped) < 160:
-        return "counter_question"
     if _LINK.search(stripped):
         return "link"
     if _CODE.search(stripped):
@@ -79,6 +82,10 @@ _KIND_WEIGHT = {
     "statement": 0.3,
     "short": -0.6,
     "counter_question": -1.6,
+    "clarifying": -1.6,
+    "follow_up_question": -1.6,
+    "small_talk": -2.0,
+    "ack": -2.5,
     "filler": -2.5,
 }
 

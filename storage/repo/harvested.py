@@ -6,7 +6,7 @@ pairing. Pairs are unique per community by source key and by content hash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -140,21 +140,50 @@ class Applied:
     pair_ids: tuple[int, ...] = ()
 
 
-def _message_ids(session: Session, chat_pk: int, externals: Iterable[str]) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """Ids the caller already has: stored message ids by external id, member ids."""
+
+    messages: Mapping[str, int]
+    members: Callable[[str], int | None]
+
+
+_NOTHING_KNOWN = _Known({}, lambda _: None)
+
+
+def _message_ids(
+    session: Session, chat_pk: int, externals: Iterable[str], known: _Known = _NOTHING_KNOWN
+) -> dict[str, int]:
     wanted = list(dict.fromkeys(externals))
-    rows = session.exec(
-        select(Message.external_id, Message.id).where(
-            Message.chat_id == chat_pk, col(Message.external_id).in_(wanted)
-        )
-    ).all()
-    return {ext: mid for ext, mid in rows if mid is not None}
+    found = {ext: known.messages[ext] for ext in wanted if ext in known.messages}
+    missing = [ext for ext in wanted if ext not in found]
+    if missing:
+        rows = session.exec(
+            select(Message.external_id, Message.id).where(
+                Message.chat_id == chat_pk, col(Message.external_id).in_(missing)
+            )
+        ).all()
+        found.update({ext: mid for ext, mid in rows if mid is not None})
+    return found
 
 
-def _link_answers(session: Session, row: QAPair, pair: PairedAnswer, chat_pk: int) -> None:
+def _link_answers(
+    session: Session,
+    row: QAPair,
+    pair: PairedAnswer,
+    chat_pk: int,
+    known: _Known = _NOTHING_KNOWN,
+    *,
+    new: bool = False,
+) -> None:
     """Tie the pair to its answer messages (the ones not tied yet, in order)."""
-    ids = _message_ids(session, chat_pk, pair.answer_ids)
-    have = set(
-        session.exec(select(PairMessage.message_id).where(PairMessage.pair_id == row.id)).all()
+    ids = _message_ids(session, chat_pk, pair.answer_ids, known)
+    have = (
+        set()
+        if new
+        else set(
+            session.exec(select(PairMessage.message_id).where(PairMessage.pair_id == row.id)).all()
+        )
     )
     for position, external in enumerate(pair.answer_ids):
         mid = ids.get(external)
@@ -163,7 +192,12 @@ def _link_answers(session: Session, row: QAPair, pair: PairedAnswer, chat_pk: in
 
 
 def _insert(
-    session: Session, community_id: int, chat_pk: int, platform: str, decision: Decision
+    session: Session,
+    community_id: int,
+    chat_pk: int,
+    platform: str,
+    decision: Decision,
+    known: _Known = _NOTHING_KNOWN,
 ) -> int | None:
     pair = decision.pair
     assert pair is not None
@@ -177,15 +211,17 @@ def _insert(
     ).first()
     if clash is not None:
         return None
-    ids = _message_ids(session, chat_pk, [pair.question_id])
-    authors = session.exec(
-        select(Member.external_id, Member.id).where(
-            Member.community_id == community_id,
-            Member.platform == platform,
-            col(Member.external_id).in_([pair.asker_id, pair.answerer_id]),
-        )
-    ).all()
-    members = dict(authors)
+    ids = _message_ids(session, chat_pk, [pair.question_id], known)
+    members = {a: m for a in (pair.asker_id, pair.answerer_id) if (m := known.members(a))}
+    if len(members) < len({pair.asker_id, pair.answerer_id}):
+        authors = session.exec(
+            select(Member.external_id, Member.id).where(
+                Member.community_id == community_id,
+                Member.platform == platform,
+                col(Member.external_id).in_([pair.asker_id, pair.answerer_id]),
+            )
+        ).all()
+        members = {ext: mid for ext, mid in authors if mid is not None}
     row = QAPair(
         community_id=community_id,
         chat_id=chat_pk,
@@ -199,12 +235,17 @@ def _insert(
     )
     session.add(row)
     session.flush()
-    _link_answers(session, row, pair, chat_pk)
+    _link_answers(session, row, pair, chat_pk, known, new=True)
     return row.id
 
 
 def _grow(
-    session: Session, community_id: int, chat_pk: int, platform: str, decision: Decision
+    session: Session,
+    community_id: int,
+    chat_pk: int,
+    platform: str,
+    decision: Decision,
+    known: _Known = _NOTHING_KNOWN,
 ) -> tuple[str, int | None]:
     pair = decision.pair
     assert pair is not None
@@ -215,7 +256,7 @@ def _grow(
         )
     ).first()
     if row is None:  # first seen now (its first form clashed with another pair)
-        return "paired", _insert(session, community_id, chat_pk, platform, decision)
+        return "paired", _insert(session, community_id, chat_pk, platform, decision, known)
     if row.deleted_at is not None or row.status != PairStatus.PENDING:
         return "stored", None  # a reviewed answer keeps the text it was reviewed with
     for name, value in pair_row_values(pair).items():
@@ -224,7 +265,7 @@ def _grow(
     row.split = split_for_hash(row.content_hash)
     row.updated_at = utcnow()
     session.add(row)
-    _link_answers(session, row, pair, chat_pk)
+    _link_answers(session, row, pair, chat_pk, known)
     session.flush()
     return "merged", row.id
 
@@ -236,19 +277,25 @@ def apply_decisions(
     chat_pk: int,
     platform: str,
     decisions: Sequence[Decision],
+    message_ids: Mapping[str, int] | None = None,
+    member_ids: Callable[[str], int | None] | None = None,
 ) -> Applied:
     """Write the engine's ``new`` / ``update`` / ``drop`` decisions for one message.
 
-    ``close`` changes nothing live (the pair is stored already).
+    ``close`` changes nothing live (the pair is stored already). ``message_ids`` (external
+    → stored id of recent messages) and ``member_ids`` (author → member id) spare look-ups.
     """
+    if not decisions:
+        return Applied("stored")
+    known = _Known(message_ids or {}, member_ids or _NOTHING_KNOWN.members)
     kind, ids = "stored", list[int]()
     for decision in decisions:
         if decision.kind is DecisionKind.NEW:
-            pid = _insert(session, community_id, chat_pk, platform, decision)
+            pid = _insert(session, community_id, chat_pk, platform, decision, known)
             if pid is not None:
                 kind, ids = "paired", [*ids, pid]
         elif decision.kind is DecisionKind.UPDATE:
-            done, pid = _grow(session, community_id, chat_pk, platform, decision)
+            done, pid = _grow(session, community_id, chat_pk, platform, decision, known)
             if pid is not None:
                 kind = done if kind == "stored" else kind
                 ids.append(pid)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -13,6 +15,7 @@ __all__ = [
     "delete_message",
     "edit_message",
     "get_message",
+    "insert_message",
     "pairs_of_message",
     "store_message",
 ]
@@ -22,6 +25,38 @@ def get_message(session: Session, chat_id: int, external_id: str) -> Message | N
     return session.exec(
         select(Message).where(Message.chat_id == chat_id, Message.external_id == external_id)
     ).first()
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for ``dialect``, built once."""
+    stmt = _INSERTS.get(dialect)
+    if stmt is None:
+        table: Any = Message.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table).on_conflict_do_nothing(index_elements=["chat_id", "external_id"])
+        stmt = _INSERTS[dialect] = stmt.returning(table.c.id)
+    return stmt
+
+
+def insert_message(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a message row unless (chat, external id) is stored: its new id, or None.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (no look-up first, no savepoint):
+    the live path's per-message cost.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - look up first
+        if get_message(session, values["chat_id"], values["external_id"]) is not None:
+            return None
+        row = Message(**values)
+        session.add(row)
+        session.flush()
+        return row.id
+    found = session.execute(_insert_statement(dialect), values).scalar()
+    return None if found is None else int(found)
 
 
 def store_message(session: Session, message: Message) -> tuple[Message, bool]:

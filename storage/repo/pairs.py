@@ -89,7 +89,7 @@ def list_pairs(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[QAPair]:
-    """Live pairs of a community, best first for pending review (score, then age)."""
+    """Live pairs of a community, most likely good first (confidence, score, then age)."""
     query = select(QAPair).where(
         QAPair.community_id == community_id, col(QAPair.deleted_at).is_(None)
     )
@@ -97,7 +97,9 @@ def list_pairs(
         if status not in {s.value for s in PairStatus}:
             raise InputError(f"unknown status {status!r}", field="status")
         query = query.where(QAPair.status == status)
-    query = query.order_by(col(QAPair.score).desc(), col(QAPair.id)).offset(offset)
+    query = query.order_by(
+        col(QAPair.confidence).desc(), col(QAPair.score).desc(), col(QAPair.id)
+    ).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query).all())

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, or_
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -372,13 +372,14 @@ def forget_member(session: Session, community_id: int, member: Member, label: st
     return report
 
 
-def purge_free_pages(engine: Engine) -> None:
+def purge_free_pages(bind: Engine | Connection) -> None:
     """After a commit on SQLite: move the WAL into the file (its old pages held the text).
 
     With ``secure_delete`` on (``storage.db``) the overwritten cells are zeroed in the main
     file; the checkpoint then truncates the write-ahead log that still held the old pages.
     Other backends: nothing to do (PostgreSQL's VACUUM reclaims dead rows on its schedule).
     """
+    engine = bind.engine if isinstance(bind, Connection) else bind
     if engine.dialect.name != "sqlite":
         return
     raw = engine.raw_connection()  # outside a transaction: a checkpoint cannot run in one

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +21,7 @@ __all__ = [
     "COMMUNITY_SETTINGS",
     "MAX_PATTERNS",
     "MAX_SYSTEM_PROMPT",
+    "local_model_problem",
     "register_platform",
     "validate_community_settings",
 ]
@@ -150,6 +152,45 @@ def _chat_id(field: str, value: Any) -> str:
     return text
 
 
+_PATH_PREFIXES = ("/", "./", "../", "~", ".\\")
+
+
+def local_model_problem(ref: str) -> str | None:
+    """Why ``ref`` cannot be a local base model (None when it can, or is a hub id / name).
+
+    A folder must hold a model (``config.json``); something that looks like a path
+    (``/…``, ``./…``, ``~…``) must exist. Anything else is taken for a hub id.
+    """
+    if not ref.strip():
+        return "a base model name is empty"
+    path = Path(ref).expanduser()
+    if path.exists():
+        if not (path.is_dir() and (path / "config.json").is_file()):
+            return f"base model {ref}: not a model folder (no config.json in it)"
+        return None
+    if ref.startswith(_PATH_PREFIXES) or path.is_absolute():
+        return f"base model {ref}: no such folder"
+    return None
+
+
+def _base_models(field: str, value: Any) -> list[str] | None:
+    """Candidate base models from a list or "a,b": each non-empty, a local folder a model
+    (stored as an absolute path); "" or "none" clears the list (the configured default)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    names = value.split(",") if isinstance(value, str) else list(value)
+    names = [str(n).strip() for n in names]
+    if any(not n for n in names):
+        raise InputError("list base models separated by commas, none empty", field=field)
+    for name in names:
+        problem = local_model_problem(name)
+        if problem:
+            raise InputError(problem, field=field)
+    folders = [Path(n).expanduser() for n in names]
+    names = [str(f.resolve()) if f.exists() else n for f, n in zip(folders, names, strict=True)]
+    return list(dict.fromkeys(names))
+
+
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "language": _choice(LANGUAGES),
     "system_prompt": _text(MAX_SYSTEM_PROMPT),
@@ -163,6 +204,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "question_patterns": _patterns,
     "moderator_platform": _optional(_choice(_PLATFORMS)),
     "moderator_chat_id": _optional(_chat_id),
+    "base_models": _base_models,
 }
 COMMUNITY_SETTINGS = tuple(_CHECKS)
 

@@ -119,4 +119,5 @@ def test_chat_forget_names_the_models_trained_before(world: tuple[dict[str, str]
     assert chat.code == 0, chat.output
     assert "Trained before the request: model 1" in chat.stdout, chat.stdout
     assert MARKER not in _dump(root / "fanqa.db").lower()
+    assert MARKER.encode() not in (root / "fanqa.db").read_bytes().lower()
     assert _hits(root / "data") == []

@@ -116,3 +116,22 @@ def test_cli_discord_bad_field_and_encoding_exit_2(tmp_path: Path, monkeypatch) 
     gbk.write_bytes(DEMO_EXPORT.read_text(encoding="utf-8").encode("gbk", errors="replace"))
     wrong = CliRunner().invoke(app, ["import", "telegram", str(gbk), "-c", "fund"])
     assert wrong.exit_code == 2 and "not UTF-8" in wrong.stderr
+
+
+def test_pairs_carry_a_confidence_with_its_reason(tmp_path: Path, monkeypatch) -> None:
+    """`fanqa pairs list --json` lists the most likely good pairs first, each with a
+    confidence in [0, 1] and its rule and signals; `pairs show` prints them."""
+    monkeypatch.setenv("FANQA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    runner.invoke(app, ["import", "telegram", str(DEMO_EXPORT), "-c", "fund", "--json"])
+    listed = json.loads(
+        runner.invoke(app, ["pairs", "list", "-c", "fund", "--json", "--limit", "500"]).stdout
+    )
+    confidences = [p["confidence"] for p in listed]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.0 <= c <= 1.0 for c in confidences) and len(set(confidences)) > 3
+    reason = listed[0]["confidence_reason"]
+    assert reason["rule"] in ("reply", "thread") or reason["rule"].startswith("implicit:")
+    assert {"answerer_role", "answer_kind", "delay_s"} <= reason["signals"].keys()
+    shown = runner.invoke(app, ["pairs", "show", str(listed[-1]["id"]), "-c", "fund"])
+    assert shown.exit_code == 0 and f"confidence {confidences[-1]:.2f} by rule" in shown.stdout

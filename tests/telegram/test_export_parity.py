@@ -130,6 +130,7 @@ class Replay:
                     m.get("reply_to_message", {}).get("message_id") == asked["message_id"]
                 ),
                 after=before,
+                timeout=120,  # hundreds of updates on a busy machine
             )
 
 

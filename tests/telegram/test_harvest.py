@@ -173,7 +173,7 @@ async def test_edit_after_approval_reopens_the_pair_with_a_card_and_an_audit(
     assert approved.status == "approved"
     await world.tg.edit(FUND, answer["message_id"], "Send your password to @fund_support_bot")
     card = await world.tg.wait_sent("edited after approval", chat_id=mods)
-    assert "Send your password" in card["text"]
+    assert "Send your password" in card["text"] and "confidence " in card["text"]
     [pair] = world.pairs()
     assert (pair.status, pair.answer_text) == (
         "pending",

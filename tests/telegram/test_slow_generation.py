@@ -83,6 +83,22 @@ async def _until_approved(world: World, pair_id: int, timeout: float = 10.0) -> 
         await asyncio.sleep(0.005)
 
 
+def _logs(world: World) -> list[AnswerLog]:
+    with session_scope(world.engine) as s:
+        return list(s.exec(select(AnswerLog)).all())
+
+
+async def _logged_reply(world: World, timeout: float = 10.0) -> AnswerLog:
+    """The one answer log row, once the posted reply's id is recorded on it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await asyncio.to_thread(_logs, world)
+        if len(rows) == 1 and rows[0].answer_external_id is not None:
+            return rows[0]
+        assert time.monotonic() < deadline, f"answer log never completed: {rows}"
+        await asyncio.sleep(0.01)
+
+
 async def _ask(world: World, generator: GatedGenerator) -> int:
     before = len(world.tg.sent)
     await world.tg.post(FUND, CAROL, "@fanqa_bot how do I redeem fund number 1?")
@@ -120,8 +136,7 @@ async def test_reaction_and_command_are_handled_while_a_3s_generation_runs(world
     assert (reaction_s < 1.0, command_s < 1.0) == (True, True), (reaction_s, command_s)
     assert reply["text"].startswith("Pairs: pending 0, approved 1")
     assert said["reply_to_message"]["message_id"] != asked["message_id"]
-    with session_scope(world.engine) as s:
-        [row] = s.exec(select(AnswerLog)).all()
+    row = await _logged_reply(world)  # written in its own transaction after the reply
     assert (row.answer_text, row.answer_external_id) == (REPLY, str(said["message_id"]))
 
 
@@ -163,6 +178,5 @@ async def test_a_long_generation_never_makes_the_database_locked(
 
     assert still_generating
     assert said["text"].startswith(REPLY)
+    assert (await _logged_reply(world)).answer_text == REPLY
     assert not [r for r in caplog.records if "database is locked" in r.getMessage()]
-    with session_scope(world.engine) as s:
-        assert len(s.exec(select(AnswerLog)).all()) == 1

@@ -1,4 +1,4 @@
-"""Snapshots, the model registry and retrieval: the torch-free parts of the learning loop."""
+"""Snapshots and the model registry: the torch-free parts of the learning loop."""
 
 from __future__ import annotations
 
@@ -7,17 +7,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from harvest.errors import ConflictError, TrainingError
 from storage.db import session_scope
-from storage.models import AnswerLog, ModelStatus, ModelVersion, PairStatus, TrainingRun, utcnow
-from storage.repo import get_or_create_community, update_community
+from storage.models import ModelStatus, ModelVersion, PairStatus, TrainingRun, utcnow
+from storage.repo import get_or_create_community
 from tests.trainer.test_loop_builders import add_pair, make_community
-from trainer.answering import ABSTAIN_NOTICE, answer
+from trainer.backend import BackendOptions
 from trainer.registry import live_model, promote, rollback
-from trainer.retrieval import PairIndex, tokenize
-from trainer.runs import cancel_run, execute_run, fail_stale_runs, next_queued_run, queue_run
+from trainer.round import execute_run
+from trainer.runs import cancel_run, fail_stale_runs, next_queued_run, queue_run
 from trainer.snapshot import read_examples
 
 
@@ -128,60 +127,6 @@ def test_rollback_walks_back_through_history(sqlite_engine: Engine) -> None:
     assert _statuses(sqlite_engine, [a, b, c]) == [ModelStatus.LIVE, "retired", "retired"]
 
 
-def test_tokenizer_handles_chinese_and_english() -> None:
-    """CJK runs give unigrams and bigrams; Latin text gives lowercase words."""
-    assert tokenize("How do I 赎回基金?") == [
-        "how",
-        "do",
-        "i",
-        "赎",
-        "回",
-        "基",
-        "金",
-        "赎回",
-        "回基",
-        "基金",
-    ]
-    assert tokenize("") == []
-
-
-def test_bm25_finds_paraphrases_in_both_languages() -> None:
-    """A paraphrase retrieves the pair of its own topic, in Chinese and in English."""
-    index = PairIndex(
-        [
-            (1, "What is the management fee?", "1.5%"),
-            (2, "How do I redeem my shares?", "Redeem in the app."),
-            (3, "管理费是多少？", "百分之一点五"),
-            (4, "怎么赎回基金？", "在应用里赎回"),
-        ]
-    )
-    assert index.search("how high is the management fee", k=1)[0].pair_id == 1
-    assert index.search("赎回要多久到账？", k=1)[0].pair_id == 4
-    hit = index.search("What is the management fee?", k=1)[0]
-    assert hit.similarity == pytest.approx(1.0)
-    assert index.search("完全无关 xyz") == []
-
-
-def test_retrieval_answers_before_any_model_and_abstains_per_mode(sqlite_engine: Engine) -> None:
-    """No live model: the best pair's answer; below min_confidence a notice or silence; logged."""
-    cid = make_community(sqlite_engine)
-    with session_scope(sqlite_engine) as session:
-        got = answer(session, cid, "How much is the yearly management fee?")
-    assert (got.mode, got.abstained, got.model_version_id) == ("retrieval", False, None)
-    assert got.text.startswith("The management fee is 1.5%") and got.sources
-    with session_scope(sqlite_engine) as session:
-        update_community(session, cid, min_confidence=0.99)
-        notice = answer(session, cid, "fee?")
-        update_community(session, cid, abstain_mode="silent")
-        silent = answer(session, cid, "fee?")
-    assert (notice.abstained, notice.text) == (True, ABSTAIN_NOTICE.split(" / ")[0])
-    assert (silent.abstained, silent.text) == (True, "")
-    with session_scope(sqlite_engine) as session:
-        logs = session.exec(select(AnswerLog).order_by(AnswerLog.id)).all()
-        assert [log.abstained for log in logs] == [False, True, True]
-        assert logs[0].source_pair_ids == got.sources
-
-
 def test_queue_refuses_a_second_active_run_and_cancels_queued(sqlite_engine: Engine) -> None:
     """One active run per community; cancelling a queued run ends it at once."""
     cid = make_community(sqlite_engine)
@@ -237,7 +182,7 @@ def test_a_run_without_data_fails_cleanly_and_workers_find_queued_runs(
         cid = get_or_create_community(session, "bare").id or 0
         run_id = queue_run(session, cid, base_model="x", hyperparameters={}).id or 0
         assert next_queued_run(session).id == run_id  # type: ignore[union-attr]
-    run = execute_run(sqlite_engine, run_id, runs_dir=tmp_path)
+    run = execute_run(sqlite_engine, run_id, BackendOptions(), runs_dir=tmp_path)
     assert (run.status, run.pid, run.snapshot_id) == ("failed", None, None)
     assert "approve more pairs" in (run.error or "")
     with session_scope(sqlite_engine) as session:

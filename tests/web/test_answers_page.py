@@ -6,13 +6,13 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.answering import answer
 from bot.web.answers import group_gaps
 from storage.db import session_scope
 from storage.models import AnswerLog, ModelVersion, QAPair
 from storage.repo.pairs import list_review_events
 from tests.web.builders import Seed
 from tests.web.conftest import log_in
-from trainer.answering import answer
 
 ABSTAINED = ["基金怎么定投？", "Can I pay by credit card?", "基金如何定投？"]
 

@@ -139,8 +139,8 @@ async def test_approving_on_the_desk_changes_what_the_bot_answers(
     """Before approval the bot abstains on the question; after, it answers with the pair."""
     from sqlmodel import select
 
+    from bot.answering import answer
     from storage.models import ModelVersion
-    from trainer.answering import answer
 
     with session_scope(desk_engine) as session:
         for model in session.exec(select(ModelVersion)).all():

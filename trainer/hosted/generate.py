@@ -1,6 +1,6 @@
 """Answers through ``chat.completions``: hosted fine-tuned models, or LoRAs served by vLLM.
 
-``openai_generator_factory(client)`` is a ``trainer.answering.GeneratorFactory``: called with
+``openai_generator_factory(client)`` is a ``trainer.generation.GeneratorFactory``: called with
 ``(model, None)`` it generates with that model id (a hosted fine-tuned model such as
 ``ft:gpt-4.1-mini:org:fanfund:abc123``, or any model the server knows); called with
 ``(base_model, adapter_dir)`` it asks for the LoRA served under ``lora_name(base_model,

@@ -1,4 +1,4 @@
-"""Local fine-tuning backend: LoRA SFT with transformers + peft (torch imported on first use)."""
+"""Local fine-tuning backend: LoRA SFT through TRL + peft (torch imported on first use)."""
 
 from trainer.local.collate import PackedCollator
 from trainer.local.sft import LocalTrainConfig, TrainResult, train_lora

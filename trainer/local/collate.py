@@ -1,4 +1,6 @@
-"""Padding-free batches: examples concatenated in a row, positions restarting at 0 for each.
+"""Padding-free batches for evaluation (``trainer.evaluate``); training packs through TRL.
+
+Examples concatenated in a row, positions restarting at 0 for each.
 
 transformers ≥ 4.53 (``masking_utils.find_packed_sequence_indices``) turns position ids that
 restart into a block-diagonal causal mask when no 2D attention mask is passed and no KV cache

@@ -1,4 +1,13 @@
-"""LoRA SFT with peft and the HF ``Trainer`` (``accelerate launch`` scales it)."""
+"""LoRA SFT through TRL's ``SFTTrainer`` with peft (``accelerate launch`` scales it).
+
+The examples are tokenized by ``trainer.chat_format`` (the chat template, labels on the
+assistant answers and their end-of-turn token, truncation that keeps the answer) and handed to
+TRL pre-tokenized with a ``completion_mask``; TRL builds the answer-only labels
+(``completion_only_loss``) and packs the examples padding-free (best-fit decreasing into rows
+of about ``batch_size`` examples' tokens, positions restarting per example: transformers turns
+them into a block-diagonal mask, so no token attends across examples; FlashAttention reads the
+boundaries from ``cu_seq_lens``). TRL logs the answer-token accuracy and the real tokens seen.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harvest.errors import FanqaError, TrainingError
-from trainer.chat_format import IGNORE_INDEX, tokenize_examples
-from trainer.local.collate import PackedCollator
+from trainer.chat_format import IGNORE_INDEX, TokenizedExample, tokenize_examples
 from trainer.metrics import (
     StepMetrics,
     append_results_csv,
@@ -25,15 +33,14 @@ from trainer.metrics import (
 __all__ = ["LocalTrainConfig", "TrainResult", "train_lora"]
 
 Example = Mapping[str, Any]
-_FLASH = ("flash_attention_2", "flash_attention_3")
 
 
 @dataclass
 class LocalTrainConfig:
     """Hyperparameters of a local LoRA run (see ``trainer.defaults`` for dataset-scaled values).
 
-    ``batch_size`` examples per device and micro-step, packed without padding (see
-    ``trainer.local.collate``); ``cpu_threads`` 1 suits tiny models on a shared CPU.
+    ``batch_size`` examples per device and micro-step (about: TRL packs them into one row
+    without padding); ``cpu_threads`` 1 suits tiny models on a shared CPU.
     ``gradient_checkpointing`` / ``bf16`` left as None switch on when CUDA is available.
     ``eval_steps`` None evaluates about ten times per run.
     """
@@ -130,9 +137,17 @@ def _load(cfg: LocalTrainConfig, use_cuda: bool, bf16: bool) -> tuple[Any, Any]:
 
 
 def _arguments(
-    cfg: LocalTrainConfig, out: Path, *, has_valid: bool, steps: int, use_cuda: bool, bf16: bool
+    cfg: LocalTrainConfig,
+    out: Path,
+    *,
+    has_valid: bool,
+    steps: int,
+    use_cuda: bool,
+    bf16: bool,
+    row_tokens: int,
+    accumulate: int,
 ) -> Any:
-    from transformers import TrainingArguments
+    from trl.trainer.sft_config import SFTConfig
 
     checkpointing = use_cuda if cfg.gradient_checkpointing is None else cfg.gradient_checkpointing
     eval_steps = cfg.eval_steps or max(1, steps // 10)
@@ -144,9 +159,15 @@ def _arguments(
         warmup_steps=cfg.warmup_ratio,
         weight_decay=cfg.weight_decay,
         max_grad_norm=cfg.max_grad_norm,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        per_device_train_batch_size=1,  # one packed row per micro-step
+        per_device_eval_batch_size=1,  # one example per row: per-answer metrics
+        packing=True,
+        packing_strategy="bfd",
+        eval_packing=False,
+        max_length=row_tokens,
+        completion_only_loss=True,
+        dataset_num_proc=None,
+        gradient_accumulation_steps=accumulate,
         bf16=bf16,
         use_cpu=not use_cuda,
         seed=cfg.seed,
@@ -164,22 +185,47 @@ def _arguments(
         dataloader_num_workers=0,
         **_checkpointing_arguments(checkpointing),
     )
-    return TrainingArguments(**{**arguments, **cfg.extra})
+    return SFTConfig(**{**arguments, **cfg.extra})
 
 
 def _checkpointing_arguments(enabled: bool) -> dict[str, Any]:
-    """Activation checkpointing under the name this transformers version uses (none when off)."""
-    if not enabled:
-        return {}
-    from transformers import TrainingArguments
+    """Activation checkpointing on or off, under the name this transformers version uses
+    (always explicit: TRL's SFTConfig would otherwise switch it on, slowing CPU runs)."""
+    from trl.trainer.sft_config import SFTConfig
 
-    names = {f.name for f in fields(TrainingArguments)}
+    names = {f.name for f in fields(SFTConfig)}
     name = (
         "activation_checkpointing"
         if "activation_checkpointing" in names
         else "gradient_checkpointing"
     )
+    if not enabled:
+        return {name: False}
     return {name: True, f"{name}_kwargs": {"use_reentrant": False}}
+
+
+def _row_tokens(examples: Sequence[TokenizedExample], batch_size: int) -> int:
+    """How long a packed row is: about ``batch_size`` examples, never shorter than the longest
+    (TRL's best-fit decreasing packing would cut a longer one). One row per micro-step: rows
+    of a batch are flattened into one anyway, and on CPU fewer, longer steps measured faster
+    than short rows accumulated (``bench/train_throughput.py``)."""
+    lengths = [len(e.input_ids) for e in examples] or [1]
+    return max(max(lengths), round(batch_size * sum(lengths) / len(lengths)))
+
+
+def _dataset(examples: Sequence[TokenizedExample]) -> Any:
+    """Pre-tokenized rows for TRL: the ids and which of them are the answer (loss on those)."""
+    from datasets import Dataset
+
+    return Dataset.from_list(
+        [
+            {
+                "input_ids": e.input_ids,
+                "completion_mask": [int(label != IGNORE_INDEX) for label in e.labels],
+            }
+            for e in examples
+        ]
+    )
 
 
 def _last_checkpoint(folder: Path) -> str | None:
@@ -237,10 +283,19 @@ def _train(
     model, tokenizer = _load(cfg, use_cuda, bf16)
     train = tokenize_examples(tokenizer, train_examples, cfg.max_len, source="train")
     valid = tokenize_examples(tokenizer, valid_examples, cfg.max_len, source="valid")
-    micro = cfg.batch_size * cfg.gradient_accumulation_steps
-    steps = max(1, int(cfg.epochs * -(-len(train.examples) // micro)))
+    row_tokens = _row_tokens(train.examples, cfg.batch_size)
+    accumulate = cfg.gradient_accumulation_steps
+    rows = -(-train.n_tokens // row_tokens)
+    steps = max(1, int(cfg.epochs * -(-rows // accumulate)))
     args = _arguments(
-        cfg, out, has_valid=bool(valid.examples), steps=steps, use_cuda=use_cuda, bf16=bf16
+        cfg,
+        out,
+        has_valid=bool(valid.examples),
+        steps=steps,
+        use_cuda=use_cuda,
+        bf16=bf16,
+        row_tokens=row_tokens,
+        accumulate=accumulate,
     )
     checkpoint = _last_checkpoint(out / "checkpoints") if resume else None
     hf = _hf_types()
@@ -250,12 +305,8 @@ def _train(
     trainer = hf.Trainer(
         model=model,
         args=args,
-        train_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in train.examples],
-        eval_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in valid.examples]
-        or None,
-        data_collator=PackedCollator(
-            flash_attention=cfg.attn_implementation in _FLASH, pad_token_id=tokenizer.pad_token_id
-        ),
+        train_dataset=_dataset(train.examples),
+        eval_dataset=_dataset(valid.examples) if valid.examples else None,
         processing_class=tokenizer,
         callbacks=[results, stopper],
         compute_metrics=eval_prediction_metrics,
@@ -278,7 +329,7 @@ def _train(
     trainer.save_model(str(adapter))  # the main process writes, the others wait
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(adapter))
-    tokens = trainer.total_tokens()
+    tokens = int(getattr(trainer, "_total_train_tokens", 0))  # TRL: real tokens trained on
     return TrainResult(
         adapter_dir=adapter,
         results_csv=out / "results.csv",
@@ -306,60 +357,10 @@ class _HF:
 
 @functools.cache
 def _hf_types() -> _HF:
-    """The Trainer subclass and callbacks, built on first use so importing this stays light."""
-    import torch
-    from transformers import Trainer, TrainerCallback
+    """TRL's trainer and our callbacks, imported on first use so importing this stays light."""
+    from transformers import TrainerCallback
     from transformers.trainer_callback import PrinterCallback
-
-    class AnswerOnlyTrainer(Trainer):
-        """HF Trainer that also logs train token accuracy and counts real tokens."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._counts: Any = None  # correct, labelled, real tokens since the last log
-            self._tokens_logged = 0
-
-        def compute_loss(
-            self,
-            model: Any,
-            inputs: Any,
-            return_outputs: bool = False,
-            num_items_in_batch: Any = None,
-        ) -> Any:
-            n_real = inputs.pop("num_real_tokens", None)
-            loss, outputs = super().compute_loss(
-                model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch
-            )
-            if model.training:
-                with torch.no_grad():
-                    labels = inputs["labels"][..., 1:]
-                    mask = labels != IGNORE_INDEX
-                    right = (outputs.logits[..., :-1, :].argmax(-1) == labels) & mask
-                    if n_real is None:  # a collator of another kind: count non-padding
-                        real = inputs.get("attention_mask")
-                        n_real = real.sum() if real is not None else inputs["input_ids"].numel()
-                    counts = torch.stack([right.sum(), mask.sum(), labels.new_tensor(n_real)])
-                    counts = counts.double()
-                    self._counts = counts if self._counts is None else self._counts + counts
-            return (loss, outputs) if return_outputs else loss
-
-        def _drain(self) -> tuple[float, float, int]:
-            if self._counts is None:
-                return 0.0, 0.0, 0
-            right, labelled, real = self.accelerator.reduce(self._counts, "sum").tolist()
-            self._counts = None
-            return right, labelled, int(real)
-
-        def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-            if "loss" in logs:
-                right, labelled, real = self._drain()
-                self._tokens_logged += real
-                logs["mean_token_accuracy"] = right / labelled if labelled else float("nan")
-                logs["tokens_seen"] = self._tokens_logged
-            super().log(logs, start_time)
-
-        def total_tokens(self) -> int:
-            return self._tokens_logged + self._drain()[2]
+    from trl.trainer.sft_trainer import SFTTrainer
 
     class Results(TrainerCallback):
         """Merges the train and eval logs of a step into one StepMetrics row."""
@@ -387,6 +388,7 @@ def _hf_types() -> _HF:
         ) -> None:
             logs = logs or {}
             if "loss" in logs:
+                logs = {**logs, "tokens_seen": logs.get("num_tokens")}
                 self.flush()
                 self.pending = StepMetrics.from_train_log(state.global_step, logs)
                 if not control.should_evaluate:
@@ -425,4 +427,4 @@ def _hf_types() -> _HF:
                 control.should_training_stop = True
                 control.should_save = True
 
-    return _HF(AnswerOnlyTrainer, Results, Stop, PrinterCallback)
+    return _HF(SFTTrainer, Results, Stop, PrinterCallback)

@@ -93,6 +93,7 @@ def card_for(session: Session, pair_id: int) -> Card | None:
         pair.answer_text,
         source.title if source else "",
         answerer.display_name if answerer else "",
+        f"{pair.confidence:.2f} · {(pair.confidence_reason or {}).get('rule', pair.method)}",
     )
     return Card(pair_id, community.moderator_platform, community.moderator_chat_id, text)
 

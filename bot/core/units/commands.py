@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from bot.core.commands import (
     DESK_SENT,
     DeskLogin,
+    PurgeFreePages,
     help_text,
     parse_limit,
     parse_pair_id,
@@ -139,7 +140,10 @@ def _pending(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
     pairs = list_pairs(session, ctx.community_id, status="pending", limit=limit)
     if not pairs:
         return "Nothing pending. / 没有待审核的问答。"
-    lines = [f"#{p.id} Q: {short(p.question_text)}\n    A: {short(p.answer_text)}" for p in pairs]
+    lines = [
+        f"#{p.id} Q: {short(p.question_text)}\n    A: {short(p.answer_text)} · {p.confidence:.2f}"
+        for p in pairs
+    ]
     return "\n".join(["Pending / 待审核:", *lines])
 
 
@@ -201,6 +205,7 @@ def _forget(session: Session, ctx: CommandCtx, args: tuple[str, ...]) -> str:
     if not args:
         raise usage_error("forget")
     member = resolve_member(session, ctx.community_id, ctx.platform, " ".join(args))
+    ctx.effects.append(PurgeFreePages())
     return forget_member(session, ctx.community_id, member, ctx.label)
 
 

@@ -1,0 +1,99 @@
+"""TRL's padding-free batches, as the trainer builds them: no padding, no attention across
+examples, loss only on the answers and their end-of-turn token."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.trainer.builders import qa_split
+from trainer.chat_format import IGNORE_INDEX, tokenize_example
+
+
+@pytest.fixture(scope="module")
+def examples(tiny_base: Path) -> list[Any]:
+    """Five tokenized examples (English and Chinese, two very short)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base)
+    train, _ = qa_split()
+    short = [
+        {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
+        for q, a in (("fee?", "1.5%"), ("分红？", "六月。"))
+    ]
+    return [tokenize_example(tokenizer, e, 256) for e in [train[0], *short, train[5], train[30]]]
+
+
+@pytest.fixture(scope="module")
+def batch(examples: list[Any], tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The first training batch TRL's SFTTrainer builds, configured as ``train_lora`` does."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from trainer.local.sft import LocalTrainConfig, _arguments, _dataset, _hf_types, _row_tokens
+
+    cfg = LocalTrainConfig(base_model=str(tiny_base), batch_size=len(examples), device="cpu")
+    args = _arguments(
+        cfg,
+        tmp_path_factory.mktemp("packing"),
+        has_valid=False,
+        steps=1,
+        use_cuda=False,
+        bf16=False,
+        row_tokens=_row_tokens(examples, cfg.batch_size),
+        accumulate=1,
+    )
+    trainer = _hf_types().Trainer(
+        model=AutoModelForCausalLM.from_pretrained(tiny_base),
+        args=args,
+        train_dataset=_dataset(examples),
+        processing_class=AutoTokenizer.from_pretrained(tiny_base),
+    )
+    return next(iter(trainer.get_train_dataloader()))
+
+
+def _segments(batch: Any) -> list[tuple[int, int]]:
+    starts = [i for i, p in enumerate(batch["position_ids"][0].tolist()) if p == 0]
+    return list(itertools.pairwise([*starts, batch["input_ids"].shape[1]]))
+
+
+def test_a_batch_is_one_row_without_padding_and_answer_only_labels(
+    examples: list[Any], batch: Any, tiny_base: Path
+) -> None:
+    """Every example in one row, nothing else; labels exactly on the answers + end of turn."""
+    from transformers import AutoTokenizer
+
+    eos = AutoTokenizer.from_pretrained(tiny_base).eos_token_id
+    ids = batch["input_ids"][0].tolist()
+    labels = batch["labels"][0].tolist()
+    assert batch["input_ids"].shape[0] == 1 and "attention_mask" not in batch
+    segments = _segments(batch)
+    assert sorted(ids[lo:hi] for lo, hi in segments) == sorted(e.input_ids for e in examples)
+    by_ids = {tuple(e.input_ids): e for e in examples}
+    for lo, hi in segments:
+        expected = list(by_ids[tuple(ids[lo:hi])].labels)
+        assert labels[lo:hi] == expected
+        answer = [t for t in expected if t != IGNORE_INDEX]
+        assert answer and answer[-1] == eos  # the end-of-turn token is trained on
+
+
+def test_packed_logits_equal_each_example_alone(batch: Any, tiny_base: Path) -> None:
+    """transformers turns restarting positions into a block-diagonal mask: nothing leaks."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_base, attn_implementation="sdpa").eval()
+    torch.manual_seed(1)
+    with torch.no_grad():  # random-init weights are small; make the attention pattern matter
+        for p in model.parameters():
+            p.mul_(4.0)
+        ids, positions = batch["input_ids"], batch["position_ids"]
+        packed = model(input_ids=ids, position_ids=positions, use_cache=False).logits[0]
+        for lo, hi in _segments(batch):
+            alone = model(input_ids=ids[:, lo:hi], use_cache=False).logits[0]
+            torch.testing.assert_close(packed[lo:hi], alone)
+        leaky = model(input_ids=ids, use_cache=False).logits[0]
+        lo, hi = _segments(batch)[1]
+        assert not torch.allclose(leaky[lo:hi], packed[lo:hi])
