@@ -65,6 +65,14 @@ class _Reporter:
         if self.kill_at is not None and row.step >= self.kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    def on_start(self, total_steps: int) -> None:
+        """The trainer's own step count, once packing has fixed it (replaces the estimate)."""
+        with session_scope(self.engine) as session:
+            run = session.get(TrainingRun, self.run_id)
+            if run is not None:
+                run.total_steps = total_steps
+                session.add(run)
+
     def beat(self) -> None:
         """Refresh the heartbeat (between long steps such as the evaluations)."""
         with session_scope(self.engine) as session:
@@ -121,6 +129,7 @@ def train_and_evaluate(
         on_step=reporter.on_step,
         should_stop=reporter.should_stop,
         resume=resume,
+        on_start=reporter.on_start,
     )
     summary: dict[str, Any] = {
         "adapter_dir": str(result.adapter_dir),

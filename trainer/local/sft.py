@@ -245,6 +245,7 @@ def train_lora(
     on_step: Callable[[StepMetrics], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     resume: bool = False,
+    on_start: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Fine-tune ``cfg.base_model`` with LoRA on chat examples; answer-only loss, packed batches.
 
@@ -253,13 +254,16 @@ def train_lora(
     and ``out_dir/train_config.json``. ``on_step`` receives each row. ``should_stop`` is polled
     after every optimizer step: when it returns True a checkpoint is saved and TrainingError
     is raised ("cancelled"); ``resume=True`` then continues from the last checkpoint.
+    ``on_start`` receives the run's total optimizer steps once packing has fixed them.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if not train_examples:
         raise TrainingError("no training examples")
     try:
-        return _train(cfg, train_examples, valid_examples, out, on_step, should_stop, resume)
+        return _train(
+            cfg, train_examples, valid_examples, out, on_step, should_stop, resume, on_start
+        )
     except FanqaError:
         raise
     except Exception as exc:  # any library failure becomes one error the worker can report
@@ -274,6 +278,7 @@ def _train(
     on_step: Callable[[StepMetrics], None] | None,
     should_stop: Callable[[], bool] | None,
     resume: bool,
+    on_start: Callable[[int], None] | None,
 ) -> TrainResult:
     use_cuda, bf16 = _precision(cfg)
     if not use_cuda and cfg.cpu_threads:
@@ -300,7 +305,9 @@ def _train(
     checkpoint = _last_checkpoint(out / "checkpoints") if resume else None
     hf = _hf_types()
     resume_step = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else None
-    results = hf.Results(out / "results.csv", on_step=on_step, resume_step=resume_step)
+    results = hf.Results(
+        out / "results.csv", on_step=on_step, resume_step=resume_step, on_start=on_start
+    )
     stopper = hf.Stop(should_stop)
     trainer = hf.Trainer(
         model=model,
@@ -371,8 +378,9 @@ def _hf_types() -> _HF:
             *,
             on_step: Callable[[StepMetrics], None] | None,
             resume_step: int | None,
+            on_start: Callable[[int], None] | None = None,
         ) -> None:
-            self.path, self.on_step = path, on_step
+            self.path, self.on_step, self.on_start = path, on_step, on_start
             self.pending: StepMetrics | None = None
             self.main = True
             kept = read_results_csv(path) if resume_step is not None and path.exists() else []
@@ -382,6 +390,8 @@ def _hf_types() -> _HF:
             self.main = bool(state.is_world_process_zero)
             if self.main:  # rows after the resumed checkpoint are recomputed
                 write_results_csv(self.path, self.history)
+                if self.on_start is not None:
+                    self.on_start(int(state.max_steps))
 
         def on_log(
             self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any
