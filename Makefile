@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 PIP_EXTRA ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test test-postgres demo lint bench clean
+.PHONY: install chromium test test-postgres demo lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,20 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-test: install
+# The desk's browser tests drive Debian's Chromium (Playwright's own download is not used):
+# installed here, with a CJK font so Chinese pages render, when missing and apt-get is usable
+# as root; otherwise those tests skip and say why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei) \
+	      || echo "chromium could not be installed: the browser tests will be skipped"; \
+	  else \
+	    echo "chromium is missing and apt-get is not usable here: the browser tests will be skipped"; \
+	  fi; }
+
+test: install chromium
 	$(PY) -m pytest -q -m "not postgres" $(PYTEST_ARGS)
 
 # Storage and import tests against a real PostgreSQL: uses FANQA_TEST_POSTGRES_URL, else the

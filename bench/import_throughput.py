@@ -4,7 +4,11 @@ Generates Telegram Desktop exports (bench/gen_export.py), then in separate child
 (so each peak RSS is its own):
 - ours: ``fanqa``'s importer (ijson streaming, pairing, batched INSERT … ON CONFLICT), at two
   sizes so you can see whether memory grows with the file;
-- naive: whole-file ``json.load`` + one ORM ``session.add`` per message, one commit.
+- naive: whole-file ``json.load`` + one ORM ``session.add`` per message, one commit;
+- bound: what parsing plus inserting allow here: ijson (C backend) streams the same file and
+  the stdlib ``sqlite3`` ``executemany``-inserts the same message rows as tuples, no pairing.
+``ours_vs_bound`` is the ratio of message rates on the large file; ``max_chunk_s`` is the
+longest write transaction (the lock live writers wait behind).
 Prints JSON. Usage: python bench/import_throughput.py [--messages 1000000] [--baseline 100000]
 """
 
@@ -28,7 +32,10 @@ def _child(kind: str, export: str, db: str, implicit: bool) -> dict[str, float]:
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
     start = time.perf_counter()
-    if kind == "ours":
+    extra: dict[str, float] = {}
+    if kind == "bound":
+        n, pairs = _bound(export, db), 0
+    elif kind == "ours":
         from bot.importer import import_export
         from harvest.pairing import PairingConfig
 
@@ -36,6 +43,11 @@ def _child(kind: str, export: str, db: str, implicit: bool) -> dict[str, float]:
             engine, export, community="bench", pairing=PairingConfig(implicit=implicit)
         )
         n, pairs = summary.messages_added, summary.pairs_added
+        extra = {
+            "median_chunk_s": summary.median_chunk_seconds,
+            "max_chunk_s": summary.max_chunk_seconds,
+            "chunks": summary.chunks,
+        }
     else:
         from datetime import UTC, datetime
 
@@ -78,7 +90,49 @@ def _child(kind: str, export: str, db: str, implicit: bool) -> dict[str, float]:
         "seconds": round(seconds, 2),
         "messages_per_s": round(n / seconds),
         "peak_rss_mb": round(peak_mb, 1),
+        **extra,
     }
+
+
+def _bound(export: str, db: str) -> int:
+    """ijson + sqlite3 executemany of the message rows (chat, id, author, text, reply, date)."""
+    import sqlite3
+
+    import ijson
+
+    backend = ijson.get_backend("yajl2_c")
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(
+        "CREATE TABLE bound_messages (id INTEGER PRIMARY KEY, chat_id INTEGER, external_id TEXT,"
+        " author TEXT, text TEXT, reply_to TEXT, sent_at INTEGER, UNIQUE(chat_id, external_id))"
+    )
+    sql = "INSERT OR IGNORE INTO bound_messages VALUES (NULL, 1, ?, ?, ?, ?, ?)"
+    n, rows = 0, []
+    with open(export, "rb") as handle:
+        for m in backend.items(handle, "messages.item", use_float=True):
+            text = m.get("text", "")
+            if isinstance(text, list):
+                text = "".join(t if isinstance(t, str) else t.get("text", "") for t in text)
+            reply = m.get("reply_to_message_id")
+            rows.append(
+                (
+                    str(m["id"]),
+                    m.get("from_id"),
+                    text,
+                    None if reply is None else str(reply),
+                    int(m["date_unixtime"]),
+                )
+            )
+            if len(rows) >= 5000:
+                con.executemany(sql, rows)
+                con.commit()
+                n += len(rows)
+                rows = []
+    con.executemany(sql, rows)
+    con.commit()
+    con.close()
+    return n + len(rows)
 
 
 def _run(kind: str, export: Path, workdir: Path, implicit: bool = True) -> dict[str, float]:
@@ -110,6 +164,7 @@ def main() -> int:
         generate(small, args.baseline, seed=1)
         generate(large, args.messages, seed=2)
         naive = _run("naive", small, work)
+        bound = _run("bound", large, work)
         ours_small = _run("ours", small, work)
         ours_large = _run("ours", large, work)
         ours_large_noimplicit = _run("ours", large, work, implicit=False)
@@ -119,7 +174,9 @@ def main() -> int:
         "ours_same_size": ours_small,
         "ours_large": ours_large | {"size": args.messages},
         "ours_large_replies_only": ours_large_noimplicit | {"size": args.messages},
+        "bound_large": bound | {"size": args.messages},
         "speedup_same_size": round(ours_small["messages_per_s"] / naive["messages_per_s"], 2),
+        "ours_vs_bound": round(ours_large["messages_per_s"] / bound["messages_per_s"], 2),
         "peak_rss_growth_large_vs_small": round(
             ours_large["peak_rss_mb"] / ours_small["peak_rss_mb"], 2
         ),

@@ -22,6 +22,7 @@ from bot.core.harvesting import HarvestOutcome
 from bot.core.service import BotService
 from harvest.model import ChatMessage
 from storage.db import session_scope
+from storage.faults import as_storage_error
 from storage.models import Message
 from storage.repo.communities import get_community, upsert_chat
 from trainer.generation import GeneratorFactory
@@ -37,6 +38,7 @@ class ConsolePlatform:
     """The port for a terminal: prints what the bot says, numbers messages itself."""
 
     name = PLATFORM
+    text_limit = 4096
 
     def __init__(self, out: Callable[[str], None], first_id: int = 1) -> None:
         self._print = out
@@ -88,6 +90,15 @@ class ConsolePlatform:
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         return user_id in self.moderators
 
+    def message_link(self, chat_id: str, message_id: str) -> str | None:
+        return None  # a terminal has no links
+
+    async def send_private(self, user_id: str, text: str) -> str:
+        """A private message: printed apart, never stored as a message of the chat."""
+        message_id = self.next_id()
+        self.out(f"[{message_id}] bot → private to {user_id}: {text}")
+        return message_id
+
 
 def parse_line(line: str) -> tuple[str, str | None, str]:
     """Split an input line into (kind, target id, rest); kind is message | reply |
@@ -133,7 +144,11 @@ class ConsoleSession:
         out: Callable[[str], None] = print,
         generator_factory: GeneratorFactory | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        desk_url: str | None = None,
+        service: BotService | None = None,
     ) -> None:
+        """``service``: the one the composition root built (``fanqa chat``); without it a
+        plain one on ``engine`` with ``generator_factory``, ``clock`` and ``desk_url``."""
         self.engine = engine
         self.user = user
         self.out = out
@@ -149,7 +164,9 @@ class ConsoleSession:
         self.platform = ConsolePlatform(out, first)
         if moderator:
             self.platform.moderators.add(user)
-        self.service = BotService(engine, generator_factory=generator_factory, clock=clock)
+        self.service = service or BotService(
+            engine, generator_factory=generator_factory, clock=clock, desk_url=desk_url
+        )
         self.service.register(self.platform)
         self.harvester = self.service.harvester
 
@@ -175,9 +192,9 @@ class ConsoleSession:
         self.out(f"[{message_id}] {self.user}{arrow}: {text}{_note(outcome.harvest)}")
         self.platform.release()
 
-    def _store_bot_messages(self) -> None:
+    async def _store_bot_messages(self) -> None:
         for message_id, text, reply_to in self.platform.sent:  # answers are stored already
-            self.service.store_bot_message(PLATFORM, self.chat_id, message_id, text, reply_to)
+            await self.service.store_bot_message(PLATFORM, self.chat_id, message_id, text, reply_to)
         self.platform.sent.clear()
 
     async def handle_line(self, line: str) -> bool:
@@ -204,13 +221,20 @@ class ConsoleSession:
             await self.platform.send(
                 self.chat_id, await self.service.on_command(event_c, self.platform)
             )
-        self._store_bot_messages()
+        await self._store_bot_messages()
         return True
 
     async def _run(self, lines: Iterable[str]) -> None:
         for line in lines:
-            if not await self.handle_line(line):
-                break
+            try:
+                if not await self.handle_line(line):
+                    break
+            except Exception as exc:  # the database busy or read-only: say so, read on
+                fault = as_storage_error(exc)
+                if fault is None:
+                    raise
+                self.platform.release()
+                self.out(f"  ! not stored: {fault}")
 
     def run(self, lines: Iterable[str]) -> None:
         """Read lines (a file, stdin, a list) until ``:quit`` or the end."""

@@ -1,43 +1,49 @@
-"""Import a chat export into the database: stream, pair, insert in bulk, one transaction.
+"""Import a chat export: stream it through the harvest engine, store it in short chunks.
 
 Messages go in with multi-row ``INSERT … ON CONFLICT DO NOTHING`` batches (the unique
-(chat, external id) constraint makes a re-import a no-op); members are cached by id; pairs
-are deduplicated by source key and by normalised content hash. Any error rolls the whole
-import back, so a malformed file leaves the database as it was.
+(chat, external id) constraint makes a re-import a no-op); pairs are what the one harvest
+engine (:class:`harvest.engine.HarvestEngine`, which the live bot feeds too) closes,
+deduplicated by source key and by normalised content hash. Each chunk is its own short
+transaction, so live writers get the database between chunks; every row carries the
+import's id while it runs, and any failure (a malformed file, an interrupt) removes them:
+an import is all or nothing. A run abandoned without cleaning up (the process was killed)
+is cleaned by the next import once its heartbeat is stale.
 """
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from harvest.dedup import content_hash
+from harvest.engine import DecisionKind, HarvestEngine, PairingConfig
 from harvest.errors import ConflictError, InputError
 from harvest.exports import ExportChatInfo, read_export, sniff_export
+from harvest.exports.limits import DEFAULT_MAX_MESSAGE_BYTES, truncate_text
 from harvest.model import ChatMessage, PairedAnswer, Role
-from harvest.pairing import Pairer, PairingConfig
-from harvest.questions import is_question
+from harvest.questions import QuestionConfig
 from storage.db import session_scope
 from storage.models import Member, Message, PairMessage, QAPair, utcnow
-from storage.repo.communities import get_or_create_community, upsert_chat
+from storage.repo.communities import find_chat, upsert_chat
+from storage.repo.harvested import pair_row_values, source_key
+from storage.repo.import_runs import RunInfo, begin_run, finish_run, undo_run
 from storage.repo.pairs import split_for_hash
 
-__all__ = ["ImportSummary", "import_export", "import_messages"]
+__all__ = ["CHUNK", "ImportSummary", "import_export", "import_messages"]
 
-
-def _table(model: Any) -> Any:
-    """The Core table of a SQLModel class (for bulk ``INSERT … ON CONFLICT``)."""
-    return model.__table__
-
-
-BATCH = 5000
+# Messages per transaction: short enough (well under 200 ms of write lock on SQLite)
+# that the live bot's writes get through between chunks.
+CHUNK = 1000
 
 
 @dataclass
@@ -51,16 +57,24 @@ class ImportSummary:
     messages_read: int = 0
     messages_added: int = 0
     duplicates_skipped: int = 0
+    messages_truncated: int = 0
     pairs_found: int = 0
     pairs_added: int = 0
     pairs_duplicate: int = 0
+    chunks: int = 0
+    median_chunk_seconds: float = 0.0
+    max_chunk_seconds: float = 0.0
     seconds: float = 0.0
     chat_titles: list[str] = field(default_factory=list)
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]], index: list[str]) -> None:
-    if not rows:
-        return
+def _table(model: Any) -> Any:
+    """The Core table of a SQLModel class (for bulk ``INSERT … ON CONFLICT``)."""
+    return model.__table__
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]], index: list[str]) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the ids of the rows inserted."""
     dialect = session.get_bind().dialect.name
     stmt: Any
     if dialect == "postgresql":
@@ -69,111 +83,158 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]], index: lis
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=index)
     else:  # pragma: no cover - other databases: plain insert, duplicates filtered upstream
         stmt = table.insert()
-    session.execute(stmt, rows)
+    return session.execute(stmt.returning(table.c.id), rows).scalars().all()
 
 
 class _Importer:
-    def __init__(
-        self,
-        session: Session,
-        community_id: int,
-        pairing: PairingConfig,
-        summary: ImportSummary,
-    ) -> None:
-        self.session = session
-        self.summary = summary
-        self.seen_hashes: set[str] | None = None
-        self.community_id = community_id
+    """The state of one import between chunks (no session is held between them)."""
+
+    def __init__(self, engine: Engine, run: RunInfo, pairing: PairingConfig, limit: int) -> None:
+        self.db = engine
+        self.info = run
+        self.run = run.run_id
+        self.community_id = community_id = run.community_id
+        self.limit = limit
         self.chats: dict[tuple[str, str], int] = {}
         self.members: dict[tuple[str, str], int] = {}
+        self.names: dict[tuple[str, str], tuple[str, bool]] = {}  # new members to create
         self.roles: dict[str, Role] = {}
-        for member in session.execute(
-            select(Member).where(col(Member.community_id) == community_id)
-        ).scalars():
-            self.members[(member.platform, member.external_id)] = member.id
-            if member.role != Role.MEMBER:
-                self.roles[member.external_id] = Role(member.role)
-        self.pairer = Pairer(pairing, roles=self.roles)
-        self.rows: list[dict[str, Any]] = []
-        self.pairs: list[tuple[str, PairedAnswer]] = []
-        self.question_config = pairing.question
-        self.platform_of: dict[str, str] = {}
-
-    def chat(self, platform: str, external_id: str, title: str = "") -> int:
-        key = (platform, external_id)
-        if key not in self.chats:
-            chat = upsert_chat(self.session, self.community_id, platform, external_id, title)
-            if chat.community_id != self.community_id:
-                raise ConflictError(
-                    f"chat {platform}:{external_id} already belongs to another community"
-                )
-            self.chats[key] = chat.id or 0
-        return self.chats[key]
-
-    def member(self, msg: ChatMessage) -> int:
-        key = (msg.platform, msg.author_id)
-        member_id = self.members.get(key)
-        if member_id is None:
-            member = Member(
-                community_id=self.community_id,
-                platform=msg.platform,
-                external_id=msg.author_id,
-                display_name=msg.author_name[:255],
-                is_bot=msg.is_bot,
-            )
-            self.session.add(member)
-            self.session.flush()
-            member_id = self.members[key] = member.id or 0
-        return member_id
-
-    def add(self, msg: ChatMessage) -> None:
-        chat_id = self.chat(msg.platform, msg.chat_id)
-        self.rows.append(
-            {
-                "chat_id": chat_id,
-                "platform": msg.platform,
-                "external_id": msg.message_id,
-                "author_id": self.member(msg) if msg.author_id else None,
-                "text": msg.text,
-                "reply_to_external_id": msg.reply_to_id,
-                "thread_external_id": msg.thread_id,
-                "sent_at": msg.sent_at,
-                "edited_at": msg.edited_at,
-                "deleted": False,
-                "is_question": bool(msg.text) and is_question(msg.text, self.question_config),
-                "is_bot": msg.is_bot,
-                "has_media": msg.has_media,
-            }
-        )
-        self.platform_of[msg.chat_id] = msg.platform
-        for pair in self.pairer.feed(msg):
-            self.pairs.append((self.platform_of[pair.chat_id], pair))
-        if len(self.rows) >= BATCH:
-            self.flush_messages()
-
-    def flush_messages(self) -> None:
-        """Insert the buffered messages, then the pairs found so far (their messages are in)."""
-        _insert(self.session, _table(Message), self.rows, ["chat_id", "external_id"])
-        self.rows = []
-        if self.seen_hashes is None:
-            self.seen_hashes = set(
-                self.session.execute(
-                    select(col(QAPair.content_hash)).where(
-                        col(QAPair.community_id) == self.community_id
-                    )
+        self.seen: set[str] = set()
+        with session_scope(engine) as session:
+            for member in session.execute(
+                select(Member).where(col(Member.community_id) == community_id)
+            ).scalars():
+                self.members[(member.platform, member.external_id)] = member.id or 0
+                if member.role != Role.MEMBER:
+                    self.roles[member.external_id] = Role(member.role)
+            self.seen = set(
+                session.execute(
+                    select(col(QAPair.content_hash)).where(col(QAPair.community_id) == community_id)
                 ).scalars()
             )
-        pairs, self.pairs = self.pairs, []
-        self.summary.pairs_found += len(pairs)
-        for start in range(0, len(pairs), 500):
-            self._store_pair_batch(pairs[start : start + 500], self.seen_hashes, self.summary)
+        self.engine = HarvestEngine(pairing, self.roles, incremental=False)
+        self.rows: list[tuple[ChatMessage, bool]] = []
+        self.pairs: list[tuple[str, PairedAnswer]] = []
+        self.platform_of: dict[str, str] = {}
+        self.chunk_times: list[float] = []
 
-    def finish(self) -> None:
-        self.pairs.extend((self.platform_of[p.chat_id], p) for p in self.pairer.flush())
-        self.flush_messages()
+    def chat(self, platform: str, external_id: str, title: str = "") -> int:
+        """The chat's id; created (or retitled) in its own short transaction."""
+        key = (platform, external_id)
+        if key not in self.chats:
+            with session_scope(self.db) as session:
+                new = find_chat(session, platform, external_id) is None
+                chat = upsert_chat(session, self.community_id, platform, external_id, title)
+                if new:
+                    self.info.created_chats.append(chat.id or 0)
+                if chat.community_id != self.community_id:
+                    raise ConflictError(
+                        f"chat {platform}:{external_id} already belongs to another community"
+                    )
+                self.chats[key] = chat.id or 0
+        return self.chats[key]
 
-    def _store_pair_batch(
-        self, batch: list[tuple[str, PairedAnswer]], seen: set[str], summary: ImportSummary
+    def add(self, msg: ChatMessage, summary: ImportSummary) -> None:
+        text, cut = truncate_text(msg.text, self.limit)
+        if cut:
+            msg = replace(msg, text=text)
+            summary.messages_truncated += 1
+        self.chat(msg.platform, msg.chat_id)
+        if msg.author_id and (msg.platform, msg.author_id) not in self.members:
+            self.names.setdefault((msg.platform, msg.author_id), (msg.author_name, msg.is_bot))
+        fed = self.engine.feed(msg)
+        self.rows.append((msg, fed.is_question))
+        self.platform_of[msg.chat_id] = msg.platform
+        for decision in fed.decisions:
+            if decision.kind is DecisionKind.CLOSE and decision.pair is not None:
+                self.pairs.append((self.platform_of[decision.pair.chat_id], decision.pair))
+
+    def finish(self, summary: ImportSummary) -> None:
+        for decision in self.engine.flush():
+            if decision.pair is not None:
+                self.pairs.append((self.platform_of[decision.pair.chat_id], decision.pair))
+        self.flush(summary)
+
+    def flush(self, summary: ImportSummary) -> None:
+        """Write the buffered members, messages and pairs in one short transaction."""
+        if not (self.rows or self.pairs):
+            return
+        started = time.perf_counter()
+        with session_scope(self.db) as session:
+            self._members(session)
+            if self.rows:
+                summary.messages_added += self._insert_messages(session)
+            pairs, self.pairs, self.rows = self.pairs, [], []
+            summary.pairs_found += len(pairs)
+            for start in range(0, len(pairs), 500):
+                self._store_pairs(session, pairs[start : start + 500], summary)
+        elapsed = time.perf_counter() - started
+        summary.chunks += 1
+        summary.max_chunk_seconds = max(summary.max_chunk_seconds, round(elapsed, 4))
+        self.chunk_times.append(elapsed)
+
+    def _members(self, session: Session) -> None:
+        if not self.names:
+            return
+        new = [
+            {
+                "community_id": self.community_id,
+                "platform": platform,
+                "external_id": external,
+                "display_name": name[:255],
+                "role": "member",
+                "is_bot": is_bot,
+            }
+            for (platform, external), (name, is_bot) in self.names.items()
+        ]
+        created = _insert(session, _table(Member), new, ["community_id", "platform", "external_id"])
+        self.info.created_members.extend(created)
+        for platform, external, mid in session.execute(
+            select(col(Member.platform), col(Member.external_id), col(Member.id)).where(
+                col(Member.community_id) == self.community_id,
+                col(Member.external_id).in_([e for _, e in self.names]),
+            )
+        ):
+            self.members[(platform, external)] = mid
+        self.names = {}
+
+    def _insert_messages(self, session: Session) -> int:
+        """Insert the buffered messages (a re-imported one is skipped); how many were new.
+
+        On SQLite the rows go to the driver as tuples in one ``executemany`` (SQLAlchemy's
+        per-row parameter handling cost more than the insert); elsewhere through Core.
+        """
+        chats, members, run = self.chats, self.members, self.run
+        rows = [
+            (
+                chats[(m.platform, m.chat_id)],
+                m.platform,
+                m.message_id,
+                members.get((m.platform, m.author_id)) if m.author_id else None,
+                m.text,
+                m.reply_to_id,
+                m.thread_id,
+                m.sent_at,
+                m.edited_at,
+                False,
+                asks,
+                m.is_bot,
+                m.has_media,
+                run,
+            )
+            for m, asks in self.rows
+        ]
+        if session.get_bind().dialect.name == "sqlite":
+            raw = session.connection().connection.driver_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            cursor.executemany(_SQLITE_INSERT, [_sqlite_row(row) for row in rows])
+            return int(cursor.rowcount)
+        dicts = [dict(zip(_MESSAGE_COLUMNS, row, strict=True)) for row in rows]
+        return len(_insert(session, _table(Message), dicts, ["chat_id", "external_id"]))
+
+    def _store_pairs(
+        self, session: Session, batch: list[tuple[str, PairedAnswer]], summary: ImportSummary
     ) -> None:
         wanted: dict[int, set[str]] = {}
         for platform, pair in batch:
@@ -181,20 +242,22 @@ class _Importer:
             wanted.setdefault(chat_id, set()).update((pair.question_id, *pair.answer_ids))
         ids: dict[tuple[int, str], int] = {}
         for chat_id, externals in wanted.items():  # per chat, so the unique index is used
-            for mid, ext in self.session.execute(
+            for mid, ext in session.execute(
                 select(col(Message.id), col(Message.external_id)).where(
                     col(Message.chat_id) == chat_id, col(Message.external_id).in_(externals)
                 )
             ):
                 ids[(chat_id, ext)] = mid
-        rows: list[dict[str, Any]] = []
-        answers: list[list[int]] = []
         candidates = [
-            (platform, pair, f"{platform}:{pair.chat_id}:{pair.question_id}:{pair.answer_ids[0]}")
+            (
+                platform,
+                pair,
+                source_key(platform, (pair.chat_id, pair.question_id, pair.answer_ids[0])),
+            )
             for platform, pair in batch
         ]
         known = set(
-            self.session.execute(
+            session.execute(
                 select(col(QAPair.source_key)).where(
                     col(QAPair.community_id) == self.community_id,
                     col(QAPair.source_key).in_([key for _, _, key in candidates]),
@@ -202,32 +265,32 @@ class _Importer:
             ).scalars()
         )
         now = utcnow()
-        for platform, pair, source_key in candidates:
+        rows: list[dict[str, Any]] = []
+        answers: list[list[int]] = []
+        for platform, pair, key in candidates:
             chat_id = self.chats[(platform, pair.chat_id)]
             chash = content_hash(pair.question_text, pair.answer_text)
-            if chash in seen or source_key in known:
+            if chash in self.seen or key in known:
                 summary.pairs_duplicate += 1
                 continue
-            seen.add(chash)
-            known.add(source_key)
+            self.seen.add(chash)
+            known.add(key)
             rows.append(
                 {
                     "community_id": self.community_id,
                     "chat_id": chat_id,
-                    "source_key": source_key,
+                    "source_key": key,
                     "question_message_id": ids.get((chat_id, pair.question_id)),
-                    "question_text": pair.question_text,
-                    "answer_text": pair.answer_text,
                     "asker_id": self.members.get((platform, pair.asker_id)),
                     "answerer_id": self.members.get((platform, pair.answerer_id)),
-                    "method": str(pair.method),
-                    "score": pair.score,
                     "status": "pending",
                     "content_hash": chash,
                     "split": split_for_hash(chash),
                     "golden": False,
                     "created_at": now,
                     "updated_at": now,
+                    "import_id": self.run,
+                    **pair_row_values(pair),
                 }
             )
             answers.append([m for a in pair.answer_ids if (m := ids.get((chat_id, a)))])
@@ -235,7 +298,7 @@ class _Importer:
             return
         table = _table(QAPair)
         pair_ids = (
-            self.session.execute(
+            session.execute(
                 table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
             )
             .scalars()
@@ -247,19 +310,40 @@ class _Importer:
             for position, mid in enumerate(mids)
         ]
         if links:
-            self.session.execute(PairMessage.__table__.insert(), links)  # type: ignore[attr-defined]
+            session.execute(_table(PairMessage).insert(), links)
         summary.pairs_added += len(rows)
 
 
-def _count_messages(session: Session, chat_ids: Iterable[int]) -> int:
-    ids = list(chat_ids)
-    if not ids:
-        return 0
-    return int(
-        session.execute(
-            select(func.count()).select_from(Message).where(col(Message.chat_id).in_(ids))
-        ).scalar_one()
-    )
+_MESSAGE_COLUMNS = (
+    "chat_id",
+    "platform",
+    "external_id",
+    "author_id",
+    "text",
+    "reply_to_external_id",
+    "thread_external_id",
+    "sent_at",
+    "edited_at",
+    "deleted",
+    "is_question",
+    "is_bot",
+    "has_media",
+    "import_id",
+)
+_SQLITE_INSERT = (
+    f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})"
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a UTC datetime in SQLite
+
+
+def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A message row with its datetimes as SQLAlchemy writes them (UTC, no offset)."""
+    sent, edited = row[7], row[8]
+    out = list(row)
+    out[7] = sent.astimezone(UTC).strftime(_SQLITE_TIME)
+    out[8] = None if edited is None else edited.astimezone(UTC).strftime(_SQLITE_TIME)
+    return tuple(out)
 
 
 def import_messages(
@@ -271,34 +355,50 @@ def import_messages(
     platform: str = "",
     pairing: PairingConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    stale_after: timedelta = timedelta(minutes=10),
 ) -> ImportSummary:
-    """Store a stream of export items for ``community`` in one transaction."""
+    """Store a stream of export items for ``community``: all of it, or nothing.
+
+    The community's question patterns apply (as they do live) unless ``pairing`` names
+    its own question config.
+    """
     started = utcnow()
     summary = ImportSummary(source=source, platform=platform, community=community)
-    with session_scope(engine) as session:
-        community_row = get_or_create_community(session, community)
-        state = _Importer(session, community_row.id or 0, pairing or PairingConfig(), summary)
-        before_counts: dict[int, int] = {}
+    run = begin_run(engine, community, source, stale_after=stale_after)
+    try:
+        pairing = pairing or PairingConfig()
+        if pairing.question == PairingConfig().question and run.patterns:
+            pairing = _with_patterns(pairing, run.patterns)
+        state = _Importer(engine, run, pairing, max_message_bytes)
         for item in items:
             if isinstance(item, ExportChatInfo):
-                chat_id = state.chat(item.platform, item.chat_id, item.title)
-                if chat_id not in before_counts:
-                    before_counts[chat_id] = _count_messages(session, [chat_id])
+                if (item.platform, item.chat_id) not in state.chats:
                     summary.chat_titles.append(item.title)
+                state.chat(item.platform, item.chat_id, item.title)
                 continue
-            state.add(item)
+            state.add(item, summary)
             summary.messages_read += 1
+            if len(state.rows) >= CHUNK:
+                state.flush(summary)
+                finish_run(engine, run.run_id, done=False)  # heartbeat
             if progress is not None and summary.messages_read % 1000 == 0:
                 progress(summary.messages_read)
-        state.finish()
-        for chat_key in state.chats.values():
-            before_counts.setdefault(chat_key, 0)
-        after = _count_messages(session, before_counts)
-        summary.messages_added = after - sum(before_counts.values())
-        summary.duplicates_skipped = summary.messages_read - summary.messages_added
-        summary.chats = len(state.chats)
+        state.finish(summary)
+        finish_run(engine, run.run_id, done=True)
+    except BaseException:
+        undo_run(engine, run)
+        raise
+    summary.duplicates_skipped = summary.messages_read - summary.messages_added
+    summary.chats = len(state.chats)
+    if state.chunk_times:
+        summary.median_chunk_seconds = round(statistics.median(state.chunk_times), 4)
     summary.seconds = (utcnow() - started).total_seconds()
     return summary
+
+
+def _with_patterns(pairing: PairingConfig, patterns: tuple[str, ...]) -> PairingConfig:
+    return replace(pairing, question=QuestionConfig(extra_patterns=patterns), linker=None)
 
 
 def import_export(
@@ -309,6 +409,7 @@ def import_export(
     kind: str | None = None,
     pairing: PairingConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
 ) -> ImportSummary:
     """Import a Telegram Desktop or DiscordChatExporter export (file or folder)."""
     detected = sniff_export(path)
@@ -322,4 +423,5 @@ def import_export(
         platform=detected,
         pairing=pairing,
         progress=progress,
+        max_message_bytes=max_message_bytes,
     )

@@ -26,10 +26,11 @@ from sqlalchemy.engine import Engine
 
 from bot.core.port import ChatPlatform
 from bot.core.service import BotService
-from bot.runtime import answer_generator_factory, device_of, open_engine
+from bot.runtime import build_root
 from bot.scheduler import TrainingScheduler
 from bot.settings import Settings
 from harvest.errors import InputError
+from trainer.backend import BackendOptions
 from trainer.enqueue import TrainingDefaults
 from trainer.outbox import deliver_due
 from trainer.worker import Worker, default_executor
@@ -101,7 +102,7 @@ def _describe(bot: object) -> str:
 def check_config(settings: Settings) -> list[str]:
     """Validate what ``fanqa run`` needs; returns what it found (no secrets), else InputError."""
     found = []
-    engine = open_engine(settings)
+    engine = build_root(settings).engine
     found.append(f"database: {engine.url.render_as_string(hide_password=True)} (migrated)")
     platforms = [
         name
@@ -153,18 +154,9 @@ def make_worker(
     loop: asyncio.AbstractEventLoop | None = None,
     on_recorded: Callable[[], None] | None = None,
 ) -> Worker:
-    """A worker with the configured backends (the hosted one made only when needed)."""
-
-    def hosted() -> Any:
-        from trainer.hosted import HostedBackend
-
-        return HostedBackend.from_settings(settings, poll_interval=settings.hosted_poll_s)
-
+    """A worker with the registered backends (the hosted client made only when needed)."""
     executor = default_executor(
-        runs_dir=settings.runs_dir,
-        device=device_of(settings),
-        hosted_backend=hosted,
-        scrub=settings.scrub_pii,
+        runs_dir=settings.runs_dir, options=BackendOptions.from_settings(settings)
     )
     return Worker(
         engine,
@@ -213,9 +205,12 @@ class Runner:
             loop.call_soon_threadsafe(self._wake.set)
 
         self.scheduler = TrainingScheduler(
-            self.engine, TrainingDefaults.from_settings(self.settings), on_queued=lambda _: wake()
+            self.service.db,
+            TrainingDefaults.from_settings(self.settings),
+            on_queued=lambda _: wake(),
         )
         self.scheduler.start()
+        self.service.attach_scheduling(self.scheduler)
         log.info("training scheduler started (%d job(s))", len(self.scheduler.scheduler.get_jobs()))
         self._loop_task(self._deliver_loop())
         self._loop_task(self._every(self.auto_answer_every_s, self._auto_answer))
@@ -248,7 +243,7 @@ class Runner:
 
     async def _sync_schedule(self) -> None:
         if self.scheduler is not None:
-            await asyncio.to_thread(self.scheduler.sync)
+            await self.service.db.offload(self.scheduler.sync)
 
     async def deliver_now(self) -> int:
         """Deliver due notifications through the service (moderator chats)."""
@@ -280,6 +275,7 @@ class Runner:
         with contextlib.suppress(Exception):
             await self.deliver_now()  # what the worker said last
         if self.scheduler is not None:
+            self.service.attach_scheduling(None)
             self.scheduler.shutdown()
         for bot in reversed(self._started):
             try:
@@ -299,9 +295,13 @@ async def serve(
     on_started: Callable[[Runner], Any] | None = None,
 ) -> None:
     """Run until ``stop`` is set, or SIGINT / SIGTERM arrives."""
-    engine = open_engine(settings)
-    service = BotService(engine, generator_factory=answer_generator_factory(settings))
+    root = build_root(settings)
+    engine, service = root.engine, root.service()
     bots = list(platforms) if platforms is not None else build_platforms(settings, service)
+    if settings.web_port is not None:  # the review desk, started and stopped with the bots
+        from bot.web.server import WebServer
+
+        bots.append(WebServer(settings, engine))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []

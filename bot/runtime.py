@@ -1,28 +1,43 @@
-"""The composition root: settings → storage (migrated) for the CLI, bots and worker."""
+"""The composition root: settings → engine (migrated) → database runner → services.
+
+``build_root`` is the one helper every entry point (``fanqa run``, the CLI commands, the
+console) builds its root with; everything below it gets what it needs passed down and never
+reads the settings singleton itself.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings, get_settings
 from storage import make_engine, upgrade
+from storage.database import Database
 
 if TYPE_CHECKING:
     from bot.answering import Retriever
+    from bot.core.service import BotService
     from trainer.generation import GeneratorFactory
 
-__all__ = ["answer_generator_factory", "answer_retriever", "device_of", "open_engine"]
+__all__ = [
+    "Root",
+    "answer_generator_factory",
+    "answer_retriever",
+    "build_root",
+    "device_of",
+    "open_engine",
+]
 
 log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=8)
-def _engine_for(url: str) -> Engine:
-    engine = make_engine(url)
+def _engine_for(url: str, busy_timeout_s: float) -> Engine:
+    engine = make_engine(url, busy_timeout_s=busy_timeout_s)
     upgrade(engine)
     return engine
 
@@ -30,9 +45,38 @@ def _engine_for(url: str) -> Engine:
 def open_engine(settings: Settings | None = None) -> Engine:
     """An engine on the configured database with every migration applied."""
     settings = settings or get_settings()
-    engine = _engine_for(settings.database_url)
+    engine = _engine_for(settings.database_url, settings.db_busy_timeout_s)
     log.debug("database %s", engine.url.render_as_string(hide_password=True))
     return engine
+
+
+@dataclass(frozen=True)
+class Root:
+    """Settings, the migrated engine and the database runner of one process."""
+
+    settings: Settings
+    engine: Engine
+    db: Database
+
+    def service(self, **overrides: Any) -> BotService:
+        """The bot service, wired from the settings (``overrides``: e.g. a test clock)."""
+        from bot.core.service import BotService
+        from trainer.enqueue import TrainingDefaults
+
+        wiring: dict[str, Any] = {
+            "generator_factory": answer_generator_factory(self.settings),
+            "training_defaults": TrainingDefaults.from_settings(self.settings),
+            "desk_url": self.settings.desk_url,
+            "retriever": answer_retriever(self.settings),
+        }
+        return BotService(self.db, **(wiring | overrides))
+
+
+def build_root(settings: Settings | None = None) -> Root:
+    """The root for this process: ``settings`` (else the environment's) → engine → runner."""
+    settings = settings or get_settings()
+    engine = open_engine(settings)
+    return Root(settings, engine, Database(engine))
 
 
 def device_of(settings: Settings) -> str | None:
@@ -40,13 +84,12 @@ def device_of(settings: Settings) -> str | None:
     return None if settings.device == "auto" else settings.device
 
 
-def answer_generator_factory(settings: Settings | None = None) -> GeneratorFactory:
+def answer_generator_factory(settings: Settings) -> GeneratorFactory:
     """How live models generate: hosted ones (a remote model id) through the configured
     OpenAI-compatible API, local LoRAs in this process or from ``serve_base_url`` (vLLM)."""
     from trainer.generation import local_generator_factory
     from trainer.hosted import HostedBackend, openai_generator_factory, routing_generator_factory
 
-    settings = settings or get_settings()
     local = local_generator_factory(device_of(settings))
     if settings.serve_base_url:
         import openai

@@ -8,13 +8,13 @@ missed night. The job, ``training_tick``, asks ``trainer.policy`` whether to tra
 run when it says so; a worker picks the run up.
 
 A community's ``train_cron`` (default ``0 3 * * *``) runs in its ``timezone``; ``off`` means
-no scheduled training. ``/schedule`` changes it at once (``apply_schedule``); changes made
+no scheduled training. ``/schedule`` changes it at once through the ``Scheduling`` port the
+composition root hands the command handler (``TrainingScheduler.apply``); changes made
 elsewhere (``fanqa community set``) are picked up by ``TrainingScheduler.sync``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +25,10 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from harvest.errors import ConflictError, InputError, NotFound
+from storage.database import Database
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.repo import list_communities
@@ -37,7 +39,6 @@ __all__ = [
     "MISFIRE_GRACE",
     "OFF",
     "TrainingScheduler",
-    "apply_schedule",
     "job_id",
     "next_fire_time",
     "parse_cron",
@@ -54,16 +55,17 @@ MISFIRE_GRACE = timedelta(days=7)
 
 @dataclass(frozen=True, slots=True)
 class _Context:
-    engine: Engine
+    db: Database
     defaults: TrainingDefaults
     clock: Callable[[], datetime]
     on_queued: Callable[[int], None] | None
 
 
-# The job store keeps a reference to ``training_tick`` (pickled by name), not the engine:
-# the running scheduler puts what the tick needs here.
-_CONTEXT: _Context | None = None
-_ACTIVE: TrainingScheduler | None = None
+# APScheduler's persistent job store can only keep a job's function by name (not a bound
+# method, not the engine), so the one running scheduler of this process registers itself
+# here for ``training_tick``. Nothing else reaches the scheduler through this: ``/schedule``
+# gets it injected as a port.
+_RUNNING: TrainingScheduler | None = None
 
 
 def job_id(community_id: int) -> str:
@@ -98,29 +100,32 @@ def next_fire_time(cron: str, timezone: str, now: datetime) -> datetime | None:
     return fire
 
 
-def _tick(ctx: _Context, community_id: int) -> tuple[Decision, int | None]:
-    with session_scope(ctx.engine) as session:
-        try:
-            decision, run = maybe_queue(
-                session, community_id, ctx.defaults, ctx.clock(), trigger="schedule"
-            )
-        except ConflictError as exc:  # queued by /train a moment ago
-            return Decision(False, str(exc)), None
-        return decision, run.id if run is not None else None
+def _tick(
+    session: Session, community_id: int, defaults: TrainingDefaults, now: datetime
+) -> tuple[Decision, int | None]:
+    try:
+        with session.begin_nested():
+            decision, run = maybe_queue(session, community_id, defaults, now, trigger="schedule")
+    except ConflictError as exc:  # queued by /train a moment ago
+        return Decision(False, str(exc)), None
+    except InputError as exc:  # a base model gone, a data folder unwritable: say so
+        log.warning("community %s: cannot queue a training run: %s", community_id, exc)
+        return Decision(False, f"cannot queue: {exc}"), None
+    return decision, run.id if run is not None else None
 
 
 async def training_tick(community_id: int) -> str:
     """The scheduled job: queue a training run for the community if the policy says so."""
-    ctx = _CONTEXT
-    if ctx is None:
+    running = _RUNNING
+    if running is None:
         log.warning("training tick for community %s with no scheduler running", community_id)
         return "no scheduler"
+    ctx = running.context
     try:
-        decision, run_id = await asyncio.to_thread(_tick, ctx, community_id)
+        decision, run_id = await ctx.db.run(_tick, community_id, ctx.defaults, ctx.clock())
     except NotFound:
         log.info("community %s is gone; dropping its training job", community_id)
-        if _ACTIVE is not None:
-            _ACTIVE.remove(community_id)
+        await ctx.db.offload(running.remove, community_id)
         return "community gone"
     log.info("training tick, community %s: %s", community_id, decision.reason)
     if run_id is not None and ctx.on_queued is not None:
@@ -133,15 +138,16 @@ class TrainingScheduler:
 
     def __init__(
         self,
-        engine: Engine,
+        db: Database | Engine,
         defaults: TrainingDefaults,
         *,
         clock: Callable[[], datetime] = utcnow,
         on_queued: Callable[[int], None] | None = None,
         misfire_grace: timedelta = MISFIRE_GRACE,
     ) -> None:
-        self.engine = engine
-        self.context = _Context(engine, defaults, clock, on_queued)
+        self.db = db if isinstance(db, Database) else Database(db)
+        engine = self.engine = self.db.engine
+        self.context = _Context(self.db, defaults, clock, on_queued)
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine)},
             job_defaults={
@@ -154,18 +160,18 @@ class TrainingScheduler:
 
     def start(self, *, paused: bool = False) -> None:
         """Start on the running event loop; jobs missed while down run once, now."""
-        global _CONTEXT, _ACTIVE
-        _CONTEXT, _ACTIVE = self.context, self
+        global _RUNNING
+        _RUNNING = self
         self.scheduler.start(paused=paused)
         self.sync()
 
     def shutdown(self) -> None:
         """Stop (jobs stay in the database for the next start)."""
-        global _CONTEXT, _ACTIVE
+        global _RUNNING
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if _ACTIVE is self:
-            _CONTEXT, _ACTIVE = None, None
+        if _RUNNING is self:
+            _RUNNING = None
 
     def sync(self) -> int:
         """Make the jobs match the communities' schedules; returns how many changed.
@@ -229,11 +235,3 @@ def _same(old: object, new: CronTrigger) -> bool:
         and str(old) == str(new)
         and str(old.timezone) == str(new.timezone)
     )
-
-
-def apply_schedule(community_id: int, cron: str, timezone: str) -> bool:
-    """Reschedule a community in this process's running scheduler (False when none runs)."""
-    if _ACTIVE is None:
-        return False
-    _ACTIVE.apply(community_id, cron, timezone)
-    return True

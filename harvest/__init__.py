@@ -8,6 +8,7 @@ from harvest.errors import (
     NotFound,
     PermissionDenied,
     PlatformError,
+    StorageError,
     TrainingError,
 )
 from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
@@ -24,5 +25,6 @@ __all__ = [
     "PermissionDenied",
     "PlatformError",
     "Role",
+    "StorageError",
     "TrainingError",
 ]

@@ -7,6 +7,8 @@
     ├── PermissionDenied  the caller may not do this (not a moderator, another community)
     ├── ConflictError     the action does not fit the current state (already running, ...)
     ├── PlatformError     a chat platform or a hosted API failed (wraps the SDK error)
+    ├── StorageError      the database or the data folder cannot be used now (locked, read-only,
+    │                     unreachable; keyword field: path)
     ├── TrainingError     a fine-tuning run failed or was cancelled
     └── GateRejected      a candidate model did not beat the live one
 
@@ -26,6 +28,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PlatformError",
+    "StorageError",
     "TrainingError",
 ]
 
@@ -99,6 +102,14 @@ class PlatformError(FanqaError):
     def __init__(self, message: str, *, platform: str | None = None) -> None:
         super().__init__(message)
         self.platform = platform
+
+
+class StorageError(FanqaError):
+    """The database or the data folder is busy, read-only or unreachable (not a bug)."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class TrainingError(FanqaError):

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from types import MappingProxyType
 
+from harvest.answer_kinds import starts_new_topic
 from harvest.errors import InputError
 from harvest.model import ChatMessage, Role
-from harvest.questions import DEFAULT, QuestionConfig, is_question
+from harvest.questions import DEFAULT, QuestionConfig, detect_language, is_question
 
 __all__ = ["ImplicitLinker", "LinkerConfig", "name_aliases"]
 
@@ -35,7 +36,8 @@ class LinkerConfig:
     ``question_seconds`` / ``question_lookback``: an unanswered question this recent (and
     among this many latest messages) is answered by the next message of a regular
     answerer: an expert / moderator, or a member who already answered
-    ``regular_min_answers`` others (0: anyone).
+    ``regular_min_answers`` others (0: anyone); for an expert / moderator by role the
+    question may be ``ranked_question_seconds`` old (they answer later, not in a hurry).
     ``recent_messages`` and ``max_speakers`` (up to twice as many between prunings) bound
     memory per conversation, ``max_conversations`` the (chat, thread) conversations
     tracked (least recently active dropped first).
@@ -44,6 +46,7 @@ class LinkerConfig:
     window_seconds: float = 900.0
     continuation_seconds: float = 180.0
     question_seconds: float = 120.0
+    ranked_question_seconds: float = 1800.0
     question_lookback: int = 8
     regular_min_answers: int = 3
     recent_messages: int = 256
@@ -52,7 +55,12 @@ class LinkerConfig:
     question: QuestionConfig = field(default=DEFAULT)
 
     def __post_init__(self) -> None:
-        for name in ("window_seconds", "continuation_seconds", "question_seconds"):
+        for name in (
+            "window_seconds",
+            "continuation_seconds",
+            "question_seconds",
+            "ranked_question_seconds",
+        ):
             if getattr(self, name) < 0:
                 raise InputError(f"{name} must be >= 0", field=name)
         for name in ("question_lookback", "recent_messages", "max_speakers", "max_conversations"):
@@ -139,13 +147,15 @@ class ImplicitLinker:
     """Fed messages in order, says which earlier message each one replies to.
 
     An explicit ``reply_to_id`` is passed through (and teaches the linker who talks to
-    whom). Without one, in order: a message addressed to a recent speaker (``@name``,
+    whom). Without one, in order: a message addressed to recent speakers (``@name``,
     ``name: …``, ``name, …``, a leading name, else a name anywhere) replies to that
     speaker's latest message to this author, else to their latest message not addressed
     to someone else; an author who was addressed since they last spoke replies to that
     message; an author's quick follow-up continues their own previous message (the link
     points at the author's own message); a regular answerer's message after an unanswered
-    question answers it. Otherwise ``None``: a new conversation.
+    question in the same language answers it, unless it opens with a topic shift ("btw").
+    Otherwise ``None``: a new conversation. ``also`` lists the further messages a message
+    addressed to several speakers answers.
     """
 
     def __init__(
@@ -158,6 +168,10 @@ class ImplicitLinker:
         # Why the last fed message got its link: "reply", "addressed", "called",
         # "continuation", "question", or None.
         self.last_reason: str | None = None
+        # Further messages the last fed message answers: "@ann @bob @cy here's the link"
+        # replies to ann's message and also to bob's and cy's.
+        self.also: tuple[str, ...] = ()
+        self._extra: list[_Speaker] = []
 
     def feed(self, msg: ChatMessage) -> str | None:
         """The id of the message ``msg`` replies to, or ``None``; remembers ``msg``."""
@@ -166,6 +180,8 @@ class ImplicitLinker:
     def feed_at(self, msg: ChatMessage, at: float) -> str | None:
         """:meth:`feed` with ``msg.sent_at`` already in POSIX seconds (saves a conversion)."""
         self.last_reason = None
+        self.also = ()
+        self._extra = []
         if msg.is_service:
             return None if msg.is_topic_root else msg.reply_to_id
         conv = self._conversation(msg)
@@ -204,33 +220,47 @@ class ImplicitLinker:
         other = self._addressee(conv, text, me)
         if other is not None and at - other.last_at <= window:
             self.last_reason = "addressed"
-            to_me = other.sent_to.get(me.author_id)
-            if to_me is not None and at - to_me[1] <= window:
-                return to_me[0], True
-            return other.free_id or other.last_id, True
+            also = [self._target_of(sp, me, at) for sp in self._extra if at - sp.last_at <= window]
+            self.also = tuple(dict.fromkeys(t for t in also if t is not None))
+            return self._target_of(other, me, at), True
         if me.called_by is not None and me.called_seq > me.last_seq and at - me.called_at <= window:
             self.last_reason = "called"
             return me.called_by, False
         if me.last_id is not None and at - me.last_at <= self.config.continuation_seconds:
             self.last_reason = "continuation"
             return me.last_id, False
-        if self._is_regular(me):
-            question = self._open_question(conv, me, at)
+        if self._is_regular(me) and not starts_new_topic(text):
+            question = self._open_question(conv, me, at, detect_language(text))
             if question is not None:
                 self.last_reason = "question"
                 return question, False
         self.last_reason = None
         return None, False
 
+    def _target_of(self, other: _Speaker, me: _Speaker, at: float) -> str | None:
+        """``other``'s latest message to ``me`` (if recent), else their latest free one."""
+        to_me = other.sent_to.get(me.author_id)
+        if to_me is not None and at - to_me[1] <= self.config.window_seconds:
+            return to_me[0]
+        return other.free_id or other.last_id
+
     def _addressee(self, conv: _Conversation, text: str, me: _Speaker) -> _Speaker | None:
-        """The recent speaker ``text`` is addressed to: ``@name``, a leading name, a name."""
+        """The recent speaker ``text`` is addressed to: ``@name``, a leading name, a name.
+
+        Every further ``@name`` of a known speaker is kept in ``_extra``.
+        """
         aliases = conv.aliases
         mine = me.author_id
         if "@" in text:
+            named: list[_Speaker] = []
             for m in _MENTION_RE.finditer(text):
                 who = aliases.get(m.group(1).lower().rstrip(_STRIP_CHARS))
-                if who is not None and who != mine:
-                    return conv.speakers.get(who)
+                speaker = conv.speakers.get(who) if who is not None and who != mine else None
+                if speaker is not None and speaker not in named:
+                    named.append(speaker)
+            if named:
+                self._extra = named[1:]
+                return named[0]
         words = text[:64].lower().split()
         if not words:
             return None
@@ -277,8 +307,13 @@ class ImplicitLinker:
             return True
         return me.answers >= self.config.regular_min_answers
 
-    def _open_question(self, conv: _Conversation, me: _Speaker, at: float) -> str | None:
-        limit = self.config.question_seconds
+    def _open_question(
+        self, conv: _Conversation, me: _Speaker, at: float, language: str
+    ) -> str | None:
+        """The latest unanswered question since my last message, in my message's language."""
+        role = self.roles.get(me.author_id)
+        ranked = role is Role.EXPERT or role is Role.MODERATOR
+        limit = self.config.ranked_question_seconds if ranked else self.config.question_seconds
         qcfg = self.config.question
         for rec in islice(reversed(conv.recent), self.config.question_lookback):
             if at - rec.at > limit:
@@ -289,7 +324,7 @@ class ImplicitLinker:
                 continue
             if rec.question is None:
                 rec.question = is_question(rec.text, qcfg)
-            if rec.question:
+            if rec.question and detect_language(rec.text) == language:
                 return rec.message_id
         return None
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["ChatMessage", "PairMethod", "PairedAnswer", "Role"]
+__all__ = ["ChatMessage", "Confidence", "PairMethod", "PairedAnswer", "Role"]
 
 
 class Role(StrEnum):
@@ -56,6 +56,23 @@ class ChatMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Confidence:
+    """How likely a pair is a good question → answer, in [0, 1], and why.
+
+    ``rule``: how the answer was tied to the question (``reply``, ``thread``,
+    ``implicit:addressed`` …); ``signals``: the features the score was computed from.
+    """
+
+    value: float
+    rule: str
+    signals: tuple[tuple[str, str | float | bool], ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        """The reason as stored on the pair and printed by ``fanqa pairs show --json``."""
+        return {"rule": self.rule, "signals": dict(self.signals)}
+
+
+@dataclass(frozen=True, slots=True)
 class PairedAnswer:
     """A question and one candidate answer found by pairing (not yet stored)."""
 
@@ -69,3 +86,5 @@ class PairedAnswer:
     method: PairMethod
     # Higher ranks first: experts/moderators, replies over implicit links, earlier answers.
     score: float = 0.0
+    # How likely the pair is good (the engine's scorer); None where nothing scored it.
+    confidence: Confidence | None = field(default=None, compare=False)

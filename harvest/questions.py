@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from harvest.errors import InputError
+from harvest.linear_regex import compile_linear
 
 __all__ = [
     "DEFAULT",
@@ -16,6 +17,7 @@ __all__ = [
     "QuestionConfig",
     "detect_language",
     "is_question",
+    "is_small_talk",
 ]
 
 # Patterns run on the lower-cased text. "start" patterns are matched at each sentence start
@@ -119,6 +121,21 @@ _RULES: tuple[tuple[str, str, str], ...] = (
         r"what's\s+the\s+(?:best|right|correct|difference)|"
         + _expand("i'd i", r"\s+(?:would\s+)?(?:like|want|need)\s+to\s+know\b"),
     ),
+    (
+        "en_tag_question",
+        "any",
+        _expand(
+            "doesn't doesnt isn't isnt don't dont won't wont can't cant aren't arent didn't didnt",
+            r"\s+(?:it|they|you|i|we|he|she|that|this|there)\s*$",
+        ),
+    ),
+    (
+        "en_seeking",
+        "any",
+        r"(?:i'm|i\s+am|i\s+was|i've\s+been|been)\s+(?:looking|searching)\s+for\b|"
+        + _expand("can't cannot couldn't", r"\s+(?:seem\s+to\s+)?(?:find|locate)\b")
+        + r"|unable\s+to\s+(?:find|locate)\b",
+    ),
     # Chinese, anywhere.
     (
         "zh_final_particle",
@@ -138,7 +155,8 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (
         "zh_request",
         "any",
-        r"请问|请教|求助|求问|求教|求解|求推荐|求指导|求大神|有人知道|谁知道|有没有人|"
+        r"请问|请教|求助|求问|求教|求解|求推荐|求指导|求大神|求(?:一个|一下|个|链接|资源|方法|"
+        r"教程|分享|解答|帮助|攻略)|有人知道|谁知道|有没有人|"
         r"有大佬|大佬们|各位(?:大佬|老师|朋友)|麻烦问|想问|想知道|问一下|问下|帮忙看|帮我看|"
         r"不知道(?:该|要|能|怎|是)",
     ),
@@ -183,8 +201,31 @@ _GUARDS: tuple[tuple[str, str, str], ...] = (
 )
 
 PATTERN_NAMES: tuple[str, ...] = ("question_mark", *dict.fromkeys(n for n, _, _ in _RULES))
-GUARD_NAMES: tuple[str, ...] = ("acknowledgement", *dict.fromkeys(n for n, _, _ in _GUARDS))
+GUARD_NAMES: tuple[str, ...] = (
+    "acknowledgement",
+    "small_talk",
+    *dict.fromkeys(n for n, _, _ in _GUARDS),
+)
 
+_SMALL_TALK = re.compile(
+    r"^(?:(?:hi|hey|hello|so|and)[\s,!]+)?(?:how\s+(?:is|are|was|were|'s)\s+(?:every(?:one|body)|"
+    r"you(?:\s+all)?|y'?all|it\s+going|your\s+(?:day|weekend|week|morning|evening)|things|"
+    r"life|the\s+weekend)|how's\s+(?:every(?:one|body)|it\s+going|life|things|your)|how\s+are\s+u|"
+    r"what'?s\s+up|wh?at\s+up|sup\b|wassup|who\s+(?:here|else)\s+(?:is|uses|has|is\s+still|"
+    r"still|likes|wants)|anyone\s+(?:else\s+)?(?:excited|awake|around|here|online)\b|"
+    r"good\s+(?:morning|night|evening)|"
+    r"(?:how\s+(?:is|are)\s+(?:every(?:one|body)|you\s+all)|how's\s+every(?:one|body))\s+"
+    r"(?:finding|liking|enjoying|feeling))|"
+    r"^(?:大家)?(?:早上好|晚上好|早安|晚安)|^(?:大家|你们)(?:最近)?(?:好吗|怎么样|过得怎么样)|"
+    r"^(?:hi|hello|hey|yo|hallo|anyone|anybody|somebody|someone)(?:\s+(?:all|guys|there|"
+    r"everyone|folks))?\s*[?？!.]*$|^(?:is\s+)?(?:anyone|anybody|somebody|someone)\s+(?:here|"
+    r"there|alive|awake)\s*[?？]*$|^(?:can|does)\s+(?:anyone|anybody|somebody|someone)\s+"
+    r"(?:hear|read|see)\s+me|^(?:somebody|someone|anyone)\s+can\s+(?:hear|read|see)\s+me|"
+    r"吃了吗|吃饭了吗|周末(?:过得)?怎么样|^在吗|^有人吗|^有人在吗|聚一下|聚聚|约饭|面基|爬山|"
+    r"出来玩|\b(?:meet\s*up|hang\s*out|grab\s+(?:a\s+)?(?:coffee|beer|drink))\b",
+    re.IGNORECASE,
+)
+_MENTION_RE = re.compile(r"@[\w.]+")
 _URL_RE = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+\.[a-z]{2,6}/\S*", re.I)
 _CODE_RE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
 _ADDRESS_RE = re.compile(
@@ -293,16 +334,17 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
     en_any = [p for n, k, p in rules if k == "any" and n.startswith("en_")]
     en_any_re = _compile_all(en_any, "patterns", flat=True)
     zh_re = _compile_all([p for n, k, p in rules if n.startswith("zh_")], "patterns", flat=True)
-    extra_re = _compile_all(list(config.extra_patterns), "extra_patterns", re.I)
+    extra_re = compile_linear(config.extra_patterns, field="extra_patterns")  # RE2: no stall
     guards = [(n, kind, p) for n, kind, p in _GUARDS if n not in off]
     en_guard_start = _compile_all([p for n, k, p in guards if k == "start"], "patterns")
     en_guard_any = [p for n, k, p in guards if k == "any" and n.startswith("en_")]
     en_guard_any_re = _compile_all(en_guard_any, "patterns", flat=True)
     zh_guard = [p for n, k, p in guards if n.startswith("zh_")]
     zh_guard_re = _compile_all(zh_guard, "patterns", flat=True)
-    extra_non_re = _compile_all(list(config.extra_non_questions), "extra_non_questions", re.I)
+    extra_non_re = compile_linear(config.extra_non_questions, field="extra_non_questions")
     use_mark = "question_mark" not in off
     use_acks = "acknowledgement" not in off
+    use_small_talk = "small_talk" not in off
     min_length = config.min_length
 
     def english(low: str) -> bool:
@@ -334,6 +376,8 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
             return False
         if use_acks and len(low) <= 24 and low.strip(_ACK_STRIP) in _ACKS:
             return False
+        if use_small_talk and _SMALL_TALK.search(low) is not None:
+            return False  # chit-chat asks for nothing worth learning, "?" or not
         if marked:
             return _WORD_RE.search(low) is not None
         if low.isascii():
@@ -351,6 +395,12 @@ DEFAULT = QuestionConfig()
 def is_question(text: str, config: QuestionConfig = DEFAULT) -> bool:
     """True when ``text`` reads as a question (English or Chinese) under ``config``."""
     return config._detect(text)
+
+
+def is_small_talk(text: str) -> bool:
+    """True for chit-chat questions ("how is everyone doing?", "who here is still on 1.x",
+    大家最近怎么样): they ask for no information a model should learn."""
+    return _SMALL_TALK.search(_MENTION_RE.sub("", text).strip()) is not None
 
 
 def detect_language(text: str) -> Literal["zh", "en"]:

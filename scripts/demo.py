@@ -3,8 +3,8 @@
 Every step is a real `fanqa` command (printed before it runs) against a fresh SQLite
 database in ./demo-out: import the sample Telegram export, make the group's admins
 moderators, review the harvested pairs as a moderator would, export the dataset, build a
-tiny model, fine-tune it, gate it against the base model, promote it and answer held-out
-questions.
+two tiny models of different sizes, fine-tune both in one round, gate them against the base
+model side by side, promote the better one and answer held-out questions.
 """
 
 from __future__ import annotations
@@ -93,12 +93,27 @@ def main() -> int:
     fanqa("data", "export", "-c", COMMUNITY, "--format", "chat", "--out", str(dataset))
     fanqa("data", "prepare", str(dataset), "--out", str(OUT / "prepared"))
 
-    loop = ROOT / "trainer" / "runs.py"
+    loop = ROOT / "trainer" / "round.py"
     if loop.exists():
-        print("\n== 5. a tiny model, fine-tuned, gated, promoted ==")
-        tiny = OUT / "tiny-model"
+        print("\n== 5. two tiny base models, both fine-tuned, compared, the best promoted ==")
+        small, tiny = OUT / "tiny-small", OUT / "tiny-model"
+        fanqa(
+            "model",
+            "init-tiny",
+            str(small),
+            "--community",
+            COMMUNITY,
+            "--hidden",
+            "32",
+            "--layers",
+            "1",
+            "--seed",
+            "1",
+        )
         fanqa("model", "init-tiny", str(tiny), "--community", COMMUNITY)
-        fanqa("train", "--community", COMMUNITY, "--base-model", str(tiny), "--wait")
+        fanqa("community", "set", COMMUNITY, f"base_models={small},{tiny}")
+        fanqa("train", "--community", COMMUNITY, "--wait")
+        fanqa("runs", "results", "1", "--tail", "3")
         fanqa("models", "list", "--community", COMMUNITY)
         print("\n== 6. questions nobody asked in the export, answered by the live model ==")
         show_answers()
@@ -143,7 +158,8 @@ def show_answers() -> None:
 def show_report() -> None:
     """Where the gate's report (table + PNG chart) of the latest model is."""
     models = json.loads(fanqa("models", "list", "--community", COMMUNITY, "--json", capture=True))
-    latest = max(models, key=lambda m: m["id"])
+    live = [m for m in models if m["status"] == "live"]
+    latest = live[0] if live else max(models, key=lambda m: m["id"])
     if latest.get("report_path"):
         report = Path(latest["report_path"])
         print(f"\ngate report of model {latest['id']} ({latest['status']}): {report}")

@@ -1,8 +1,14 @@
 """storage: SQLModel tables, engine, Alembic migrations and repository functions."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from storage.db import DEFAULT_URL, make_engine, session_scope
 from storage.index_version import bump_index_version, index_version
-from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 __all__ = [
     "DEFAULT_URL",
@@ -12,3 +18,10 @@ __all__ = [
     "session_scope",
     "upgrade",
 ]
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (Alembic is imported here, when first needed)."""
+    from storage.migrate import upgrade as _upgrade
+
+    _upgrade(engine, revision)

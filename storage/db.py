@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,32 +17,49 @@ __all__ = ["DEFAULT_URL", "make_engine", "session_scope"]
 
 DEFAULT_URL = "sqlite:///data/fanqa.db"
 
+log = logging.getLogger(__name__)
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_s: float) -> None:
     # Transactions are begun by ``_begin_immediate`` below, not by the sqlite3 module.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # forgotten text is zeroed, not left in free pages
     cursor.close()
 
 
-def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
-    """Create an engine for ``url``; a SQLite file's folder is created when missing."""
+def make_engine(
+    url: str = DEFAULT_URL, *, echo: bool = False, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+) -> Engine:
+    """Create an engine for ``url``; a SQLite file's folder is created when missing.
+
+    A writer waits up to ``busy_timeout_s`` for another process's write lock (an import, the
+    bot, a worker) before it fails with "database is locked" (``storage.faults`` turns that
+    into one clear line). A new SQLite file is announced with a warning naming its path: a
+    mistyped ``FANQA_DATABASE_URL`` shows up as "creating a new database".
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).expanduser()
+            if not path.exists():
+                log.warning("no database at %s: creating a new, empty one", path.resolve())
+            path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_s}
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_timeout_s=busy_timeout_s))
         event.listen(engine, "begin", _begin_immediate)
     return engine
 

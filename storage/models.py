@@ -11,14 +11,18 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from storage.types import SanitizedText
 
 __all__ = [
     "AnswerLog",
     "Chat",
     "Community",
     "DatasetSnapshot",
+    "ImportRun",
+    "LoginLink",
     "Member",
     "Message",
     "ModelStatus",
@@ -29,6 +33,7 @@ __all__ = [
     "PairMessage",
     "PairStatus",
     "QAPair",
+    "ReviewCard",
     "ReviewEvent",
     "RunMetric",
     "RunStatus",
@@ -88,6 +93,8 @@ class Community(SQLModel, table=True):
     question_patterns: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     moderator_platform: str | None = Field(default=None, max_length=16)
     moderator_chat_id: str | None = Field(default=None, max_length=64)
+    # Candidate base models a training round compares (empty: the configured default).
+    base_models: list[str] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -122,6 +129,21 @@ class Member(SQLModel, table=True):
     is_bot: bool = False
 
 
+class ImportRun(SQLModel, table=True):
+    """One ``fanqa import``: it commits in short chunks; a failed or abandoned run's rows
+    (``import_id``) are removed, so an import is all or nothing."""
+
+    __tablename__ = "import_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    source: str = Field(default="", max_length=1024)
+    status: str = Field(default="running", max_length=16)  # running | done | failed
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
 class Message(SQLModel, table=True):
     """One harvested chat message."""
 
@@ -148,6 +170,8 @@ class Message(SQLModel, table=True):
     is_question: bool = False
     is_bot: bool = False
     has_media: bool = False
+    # The import that wrote it, while that import runs: its rows go if it fails.
+    import_id: int | None = Field(default=None, foreign_key="import_runs.id", index=True)
 
 
 class QAPair(SQLModel, table=True):
@@ -181,6 +205,10 @@ class QAPair(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     deleted_at: datetime | None = None  # forgotten or source deleted: out of every dataset
+    # How likely a good pair, in [0, 1], and why ({"rule": …, "signals": {…}}): the engine's.
+    confidence: float = 0.0
+    confidence_reason: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    import_id: int | None = Field(default=None, foreign_key="import_runs.id", index=True)
 
 
 class PairIndexVersion(SQLModel, table=True):
@@ -249,7 +277,8 @@ class TrainingRun(SQLModel, table=True):
     community_id: int = Field(foreign_key="communities.id", index=True)
     snapshot_id: int | None = Field(default=None, foreign_key="dataset_snapshots.id")
     backend: str = Field(default="local", max_length=32)
-    base_model: str = Field(default="", max_length=1024)
+    base_model: str = Field(default="", max_length=1024)  # the first candidate
+    base_models: list[str] | None = Field(default=None, sa_column=Column(JSON))  # all candidates
     status: str = Field(default=RunStatus.QUEUED, max_length=16)
     trigger: str = Field(default="manual", max_length=32)  # manual | schedule | command
     hyperparameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -261,7 +290,7 @@ class TrainingRun(SQLModel, table=True):
     pid: int | None = None
     external_job_id: str | None = Field(default=None, max_length=255)
     out_dir: str = Field(default="", max_length=1024)
-    error: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(SanitizedText))
     cancel_requested: bool = False
     attempts: int = 0
     summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -274,10 +303,11 @@ class RunMetric(SQLModel, table=True):
     """Per-step metrics in the shape of OpenAI's fine-tuning results file."""
 
     __tablename__ = "run_metrics"
-    __table_args__ = (UniqueConstraint("run_id", "step", name="uq_metric_step"),)
+    __table_args__ = (UniqueConstraint("run_id", "candidate", "step", name="uq_metric_step"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="training_runs.id", index=True)
+    candidate: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     step: int
     train_loss: float | None = None
     train_mean_token_accuracy: float | None = None
@@ -345,14 +375,14 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=255)
     community_id: int = Field(foreign_key="communities.id", index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(SanitizedText, nullable=False))
     image_path: str | None = Field(default=None, max_length=1024)
     status: str = Field(default=NotificationStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = Field(default=None, max_length=255)
     claimed_until: datetime | None = None
-    error: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(SanitizedText))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 
@@ -371,3 +401,42 @@ class HandledCommand(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewCard(SQLModel, table=True):
+    """A review card the bot posted (a bot message, by its id in a chat) and the pair it names:
+    a moderator's ✅ / ❌ on it reviews that pair, and only such a tracked card does."""
+
+    __tablename__ = "review_cards"
+    __table_args__ = (UniqueConstraint("chat_id", "external_id", name="uq_review_card"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
+    )
+    external_id: str = Field(max_length=64)
+    pair_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("qa_pairs.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginLink(SQLModel, table=True):
+    """A one-time login link to the review desk: valid minutes, usable once.
+
+    Only the SHA-256 of the token is stored; ``granted_by`` says how the member was found to
+    be a moderator (``role``: Member.role; ``platform-admin``: the chat platform said so).
+    """
+
+    __tablename__ = "login_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    community_id: int = Field(foreign_key="communities.id")
+    granted_by: str = Field(default="role", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None

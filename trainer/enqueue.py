@@ -1,11 +1,15 @@
-"""Queue a training run the way the scheduler and ``/train`` do: defaults, policy, notice.
+"""Queue a training round: the one way the CLI, ``/train`` and the schedule queue runs.
 
-The queued run, its hyperparameters (suggested from the data, like ``fanqa train``) and the
-"run queued" notification are written in one transaction (a transactional outbox).
+``queue_round`` picks the candidate base models (given, else the community's ``base_models``,
+else the backend's default), has the backend validate each one and suggest hyperparameters,
+checks the data folder is writable, and queues the run — or raises InputError and queues
+nothing. ``queue_training`` adds the "run queued" notice in the same transaction.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +19,9 @@ from sqlmodel import Session
 
 from harvest.errors import InputError
 from storage.models import TrainingRun
+from storage.repo import get_community_by_id
 from trainer import notices, outbox
+from trainer.backend import BackendOptions, TrainingBackend, make_backend
 from trainer.defaults import PROFILES, suggest_hyperparameters
 from trainer.policy import DEFAULT_FAILURE_COOLDOWN, Decision, policy_for, should_train
 from trainer.policy import training_stats as gather_stats
@@ -25,8 +31,10 @@ from trainer.snapshot import approved_pairs, holdout_target
 __all__ = [
     "TINY_MARKER",
     "TrainingDefaults",
+    "check_writable",
     "maybe_queue",
     "profile_for",
+    "queue_round",
     "queue_training",
     "suggested_hyperparameters",
 ]
@@ -42,6 +50,7 @@ class TrainingDefaults:
     backend: str = "local"  # local | openai
     hosted_base_model: str = "gpt-4.1-mini-2025-04-14"
     failure_cooldown: timedelta = DEFAULT_FAILURE_COOLDOWN
+    runs_dir: Path | None = None  # checked writable before a run is queued
 
     @classmethod
     def from_settings(cls, settings: Any) -> TrainingDefaults:
@@ -50,7 +59,15 @@ class TrainingDefaults:
             base_model=settings.base_model,
             backend=settings.training_backend,
             hosted_base_model=settings.hosted_base_model,
+            runs_dir=settings.runs_dir,
         )
+
+    def make_backend(self) -> TrainingBackend:
+        """The backend runs are queued for (validation and hyperparameters only)."""
+        options = BackendOptions(
+            default_base_model=self.base_model, hosted_base_model=self.hosted_base_model
+        )
+        return make_backend(self.backend, options)
 
 
 def profile_for(base_model: str, profile: str = "auto") -> str:
@@ -76,6 +93,52 @@ def suggested_hyperparameters(
     return hp
 
 
+def check_writable(folder: Path) -> None:
+    """InputError unless runs can write in ``folder`` (created when missing)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"cannot write training runs in {folder}: {reason}", field="data_dir"
+        ) from exc
+
+
+def queue_round(
+    session: Session,
+    community_id: int,
+    backend: TrainingBackend,
+    *,
+    base_models: Sequence[str] | None = None,
+    runs_dir: Path | None = None,
+    trigger: str = "manual",
+    profile: str = "auto",
+    epochs: float | None = None,
+) -> TrainingRun:
+    """Validate, then queue a round (see the module docstring); nothing queued on InputError.
+
+    ConflictError when the community already has a run queued or running.
+    """
+    community = get_community_by_id(session, community_id)
+    chosen = list(base_models or community.base_models or [backend.default_base_model()])
+    bases = [backend.validate_base_model(b) for b in chosen]
+    if runs_dir is not None:
+        check_writable(runs_dir)
+    hp = backend.hyperparameters(session, community_id, bases[0], profile)
+    if epochs is not None:
+        hp["epochs"] = epochs
+    return queue_run(
+        session,
+        community_id,
+        base_model=bases,
+        hyperparameters=hp,
+        trigger=trigger,
+        backend=backend.name,
+    )
+
+
 def queue_training(
     session: Session,
     community_id: int,
@@ -85,22 +148,13 @@ def queue_training(
     reason: str = "",
     announce: bool = True,
 ) -> TrainingRun:
-    """Queue a run with the default backend and suggested hyperparameters; announce it.
-
-    ConflictError when the community already has a run queued or running.
-    """
-    if defaults.backend == "local":
-        base = defaults.base_model
-        hp = suggested_hyperparameters(session, community_id, base)
-    else:  # the hosted provider picks its own hyperparameters unless told otherwise
-        base, hp = defaults.hosted_base_model, {}
-    run = queue_run(
+    """Queue a round with the default backend (``queue_round``); announce it."""
+    run = queue_round(
         session,
         community_id,
-        base_model=base,
-        hyperparameters=hp,
+        defaults.make_backend(),
+        runs_dir=defaults.runs_dir,
         trigger=trigger,
-        backend=defaults.backend,
     )
     if announce:
         notice = notices.queued(run, reason)

@@ -10,16 +10,18 @@ from trainer.metrics import StepMetrics
 __all__ = ["step_history", "store_step"]
 
 
-def store_step(session: Session, run_id: int, row: StepMetrics) -> None:
-    """Keep ``row`` for ``run_id``; a step seen again (a resume, a re-attach) replaces it."""
+def store_step(session: Session, run_id: int, row: StepMetrics, candidate: int = 0) -> None:
+    """Keep ``row`` for ``run_id``'s ``candidate``; a step seen again (a resume) replaces it."""
     session.exec(
         delete(RunMetric)
         .where(col(RunMetric.run_id) == run_id)
+        .where(col(RunMetric.candidate) == candidate)
         .where(col(RunMetric.step) == row.step)
     )
     session.add(
         RunMetric(
             run_id=run_id,
+            candidate=candidate,
             step=row.step,
             train_loss=row.train_loss,
             train_mean_token_accuracy=row.train_mean_token_accuracy,
@@ -30,10 +32,13 @@ def store_step(session: Session, run_id: int, row: StepMetrics) -> None:
     )
 
 
-def step_history(session: Session, run_id: int) -> list[StepMetrics]:
-    """Every stored step of ``run_id``, in order (what the report's curves are drawn from)."""
+def step_history(session: Session, run_id: int, candidate: int = 0) -> list[StepMetrics]:
+    """Every stored step of a run's candidate, in order (the report's curves)."""
     rows = session.exec(
-        select(RunMetric).where(RunMetric.run_id == run_id).order_by(col(RunMetric.step))
+        select(RunMetric)
+        .where(RunMetric.run_id == run_id)
+        .where(RunMetric.candidate == candidate)
+        .order_by(col(RunMetric.step))
     )
     return [
         StepMetrics(

@@ -1,19 +1,12 @@
-"""Training runs: queue, execute in a child process (``trainer.job``), gate, register.
+"""The run queue: queue, claim (exactly one executor per run), cancel, recover, look up.
 
-The parent never imports torch: the child trains, evaluates candidate and reference
-(the live model, or the bare base model when none is live) and writes metrics into the run's
-``summary``. The parent waits, then decides with the gate, writes the report and creates the
-ModelVersion (promoted to live, or rejected). A child that dies (non-zero exit, a signal)
-marks the run failed (or cancelled when that was asked) and touches no model.
+Executing a claimed run is ``trainer.round.execute_run``; ``trainer.worker.Worker`` is what
+claims and executes (``fanqa worker``, ``fanqa run`` and ``fanqa train --wait`` alike).
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,46 +15,25 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from harvest.errors import ConflictError, InputError, NotFound, TrainingError
+from harvest.errors import ConflictError, NotFound
 from storage.db import session_scope
-from storage.models import (
-    ModelStatus,
-    ModelVersion,
-    RunMetric,
-    RunStatus,
-    TrainingRun,
-    utcnow,
-)
+from storage.models import RunMetric, RunStatus, TrainingRun, utcnow
 from storage.repo import get_community_by_id
-from trainer.gate import GatePolicy, decide
-from trainer.job import DB_URL_ENV
-from trainer.metric_store import step_history
-from trainer.registry import promote
-from trainer.snapshot import build_snapshot
 
 __all__ = [
-    "DEFAULT_POLICY",
     "cancel_run",
     "claim_run",
-    "execute_run",
     "fail_stale_runs",
     "get_run",
     "list_runs",
     "next_queued_run",
     "queue_run",
     "release_run",
+    "requeue_run",
     "run_metrics",
 ]
 
-# A shuffled-answers model passes on loss alone; question_gain catches it. Calibration of the
-# floor: on the demo data (128 train / 14 holdout pairs, tiny model) a model trained on
-# shuffled answers scores 0.02 and the real one 0.27 (its holdout loss 0.25 vs 0.28: loss alone
-# cannot tell them apart); on the synthetic test set shuffled ≈ 0 and real > 0.5. Long answers
-# dilute the gain (the question decides the first tokens, the rest follows from the answer's
-# own prefix), so the floor sits well under what real models reach.
-DEFAULT_POLICY = GatePolicy(primary_metric="loss", margin=0.02, floors={"question_gain": 0.15})
 _ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
-_REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def get_run(session: Session, run_id: int) -> TrainingRun:
@@ -83,8 +55,12 @@ def list_runs(
 
 
 def run_metrics(session: Session, run_id: int) -> list[RunMetric]:
-    """The per-step metric rows of a run, by step."""
-    stmt = select(RunMetric).where(RunMetric.run_id == run_id).order_by(col(RunMetric.step))
+    """The per-step metric rows of a run, by candidate and step."""
+    stmt = (
+        select(RunMetric)
+        .where(RunMetric.run_id == run_id)
+        .order_by(col(RunMetric.candidate), col(RunMetric.step))
+    )
     return list(session.exec(stmt).all())
 
 
@@ -99,12 +75,15 @@ def queue_run(
     session: Session,
     community_id: int,
     *,
-    base_model: str,
+    base_model: str | Sequence[str],
     hyperparameters: Mapping[str, Any],
     trigger: str = "manual",
     backend: str = "local",
 ) -> TrainingRun:
-    """Queue a run (local LoRA or a hosted ``backend``); ConflictError when one is active."""
+    """Queue a run of one or several candidate base models; ConflictError when one is active.
+
+    The caller validates the base models with the backend (``trainer.enqueue.plan_round``).
+    """
     get_community_by_id(session, community_id)
     busy = session.exec(
         select(TrainingRun)
@@ -113,9 +92,12 @@ def queue_run(
     ).first()
     if busy is not None:
         raise ConflictError(f"run {busy.id} of this community is already {busy.status}")
+    bases = [base_model] if isinstance(base_model, str) else list(base_model)
+    bases = [_model_ref(b) for b in bases]
     run = TrainingRun(
         community_id=community_id,
-        base_model=_model_ref(base_model),
+        base_model=bases[0] if bases else "",
+        base_models=bases if len(bases) > 1 else None,
         hyperparameters=dict(hyperparameters),
         trigger=trigger,
         backend=backend,
@@ -180,8 +162,11 @@ def fail_stale_runs(
     return stale
 
 
-def claim_run(engine: Engine, worker: str, *, now: datetime | None = None) -> TrainingRun | None:
-    """Atomically claim the oldest unclaimed queued run for ``worker``; None when there is none.
+def claim_run(
+    engine: Engine, worker: str, *, now: datetime | None = None, run_id: int | None = None
+) -> TrainingRun | None:
+    """Atomically claim the oldest unclaimed queued run (or ``run_id``) for ``worker``; None
+    when there is none (or another worker has it).
 
     PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent workers never wait on each
     other. SQLite: a conditional ``UPDATE … WHERE status='queued' AND worker IS NULL`` whose
@@ -195,25 +180,46 @@ def claim_run(engine: Engine, worker: str, *, now: datetime | None = None) -> Tr
         .where(col(TrainingRun.worker).is_(None))
         .order_by(col(TrainingRun.created_at), col(TrainingRun.id))
     )
+    if run_id is not None:
+        unclaimed = unclaimed.where(col(TrainingRun.id) == run_id)
     with session_scope(engine) as session:
         if engine.dialect.name == "postgresql":
             candidates = list(session.exec(unclaimed.limit(1).with_for_update(skip_locked=True)))
         else:
             candidates = list(session.exec(unclaimed.limit(8)))
-        for run_id in candidates:
-            if run_id is None:
+        for found in candidates:
+            if found is None:
                 continue
             result = session.exec(
                 update(TrainingRun)
-                .where(col(TrainingRun.id) == run_id)
+                .where(col(TrainingRun.id) == found)
                 .where(col(TrainingRun.status) == RunStatus.QUEUED)
                 .where(col(TrainingRun.worker).is_(None))
                 .values(worker=worker[:255], heartbeat_at=now)
             )
             if result.rowcount == 1:
                 session.commit()
-                return get_run(session, run_id)
+                return get_run(session, found)
     return None
+
+
+def requeue_run(session: Session, run_id: int) -> TrainingRun:
+    """Put a failed or cancelled run back in the queue: its next attempt resumes it (same
+    snapshot, the last checkpoint, a hosted job re-attached)."""
+    run = get_run(session, run_id)
+    if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
+        raise ConflictError(f"cannot resume run {run_id}: it is {run.status}")
+    busy = session.exec(
+        select(TrainingRun)
+        .where(TrainingRun.community_id == run.community_id)
+        .where(col(TrainingRun.status).in_(list(_ACTIVE)))
+    ).first()
+    if busy is not None:
+        raise ConflictError(f"run {busy.id} of this community is already {busy.status}")
+    run.status, run.worker, run.pid, run.finished_at = RunStatus.QUEUED, None, None, None
+    run.cancel_requested = False
+    session.add(run)
+    return run
 
 
 def release_run(session: Session, run_id: int, note: str) -> TrainingRun:
@@ -234,147 +240,3 @@ def next_queued_run(session: Session) -> TrainingRun | None:
         .order_by(col(TrainingRun.created_at), col(TrainingRun.id))
     )
     return session.exec(stmt).first()
-
-
-def _start(engine: Engine, run_id: int, runs_dir: Path, resume: bool) -> None:
-    with session_scope(engine) as session:
-        run = get_run(session, run_id)
-        allowed = (
-            (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.QUEUED)
-            if resume
-            else (RunStatus.QUEUED,)
-        )
-        if run.status not in allowed:
-            what = "resume" if resume else "start"
-            raise ConflictError(f"cannot {what} run {run_id}: it is {run.status}")
-        out = runs_dir / str(run_id)
-        run.out_dir = str(out)
-        if run.snapshot_id is None or not resume:
-            run.snapshot_id = build_snapshot(session, run.community_id, out / "data").id
-        run.status = RunStatus.RUNNING
-        run.cancel_requested = False
-        run.error = None
-        run.attempts += 1
-        run.started_at = run.started_at or utcnow()
-        run.finished_at = None
-        run.heartbeat_at = utcnow()
-        session.add(run)
-
-
-def _describe_exit(code: int) -> str:
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return f"training process was killed by {name}"
-    return f"training process exited with status {code}"
-
-
-def _child(engine: Engine, run_id: int, device: str | None, resume: bool) -> int:
-    url = engine.url.render_as_string(hide_password=False)
-    # The URL (maybe with a password) travels in the environment, never on the command line.
-    command = [sys.executable, "-m", "trainer.job", str(run_id)]
-    if device:
-        command += ["--device", device]
-    if resume:
-        command.append("--resume")
-    env = dict(os.environ)
-    env[DB_URL_ENV] = url
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
-    process = subprocess.Popen(command, env=env, cwd=str(_REPO_ROOT))
-    with session_scope(engine) as session:
-        run = get_run(session, run_id)
-        run.pid = process.pid
-        session.add(run)
-    return process.wait()
-
-
-def _register(session: Session, run: TrainingRun, policy: GatePolicy) -> ModelVersion:
-    from trainer.report import write_report
-
-    summary = dict(run.summary or {})
-    candidate, reference = summary["candidate"], summary["reference"]
-    decision = decide(candidate, reference, policy)
-    report_md, _ = write_report(
-        Path(run.out_dir),
-        decision,
-        candidate,
-        reference,
-        step_history(session, run.id or 0),
-        reference="live" if summary.get("reference_model_id") else "base",
-    )
-    snapshot_hash = summary.get("dataset_hash", "")
-    model = ModelVersion(
-        community_id=run.community_id,
-        run_id=run.id,
-        backend=run.backend,
-        base_model=run.base_model,
-        adapter_path=summary["adapter_dir"],
-        dataset_hash=snapshot_hash,
-        status=ModelStatus.CANDIDATE,
-        metrics={"candidate": candidate, "reference": reference},
-        gate=decision.as_dict() | {"reference_model_id": summary.get("reference_model_id")},
-        report_path=str(report_md),
-    )
-    session.add(model)
-    session.flush()
-    if decision.promote:
-        promote(session, model.id or 0)
-    else:
-        model.status = ModelStatus.REJECTED
-        session.add(model)
-    run.summary = summary | {"model_version_id": model.id, "promoted": decision.promote}
-    return model
-
-
-def execute_run(
-    engine: Engine,
-    run_id: int,
-    *,
-    runs_dir: str | Path,
-    device: str | None = None,
-    policy: GatePolicy | None = None,
-    resume: bool = False,
-) -> TrainingRun:
-    """Run ``run_id`` to its end in a child process and register the result; returns the run.
-
-    ``resume=True`` continues a failed or cancelled run from the last checkpoint in its
-    ``runs_dir/<id>`` folder, on the same snapshot. A dead child leaves the run failed (with
-    the reason in ``error``) and the live model as it was.
-    """
-    try:
-        _start(engine, run_id, Path(runs_dir), resume)
-    except (TrainingError, InputError) as exc:  # no data to snapshot: the run fails, cleanly
-        with session_scope(engine) as session:
-            run = get_run(session, run_id)
-            run.status, run.error, run.finished_at = RunStatus.FAILED, str(exc), utcnow()
-            session.add(run)
-        with session_scope(engine) as session:
-            return get_run(session, run_id)
-    try:
-        code = _child(engine, run_id, device, resume)
-    except BaseException as exc:  # KeyboardInterrupt included: never leave a "running" orphan
-        with session_scope(engine) as session:
-            run = get_run(session, run_id)
-            run.status, run.error, run.finished_at = RunStatus.FAILED, repr(exc), utcnow()
-            session.add(run)
-        raise
-    with session_scope(engine) as session:
-        run = get_run(session, run_id)
-        if code != 0:
-            run.status = RunStatus.CANCELLED if run.cancel_requested else RunStatus.FAILED
-            run.error = run.error or _describe_exit(code)
-        else:
-            try:
-                _register(session, run, policy or DEFAULT_POLICY)
-                run.status = RunStatus.SUCCEEDED
-            except Exception as exc:  # a broken summary or report: the run failed, no model
-                session.rollback()
-                run = get_run(session, run_id)
-                run.status, run.error = RunStatus.FAILED, f"registering the model failed: {exc}"
-        run.finished_at = utcnow()
-        run.pid = None
-        session.add(run)
-    with session_scope(engine) as session:
-        return get_run(session, run_id)

@@ -4,10 +4,10 @@
 ``fanqa run`` can run one in a thread for single-machine installs. Several workers may share
 one database: ``claim_run`` hands each run to exactly one of them.
 
-- Execution: local runs go to ``trainer.runs.execute_run`` (a child process with heartbeats;
-  a re-queued run resumes from its checkpoint), hosted runs to
-  ``trainer.hosted.execute_hosted_run`` (which re-attaches to ``external_job_id`` when set).
-  Both evaluate the candidate with the gate and promote or reject it.
+- Execution: every run goes to ``trainer.round.execute_run`` with the run's backend from the
+  registry (``trainer.backend``); a re-queued run resumes (local: from its checkpoint; hosted:
+  re-attached to its job). ``fanqa train --wait`` claims and executes through a Worker too, so
+  a run is never executed twice.
 - Restart-safety: ``recover`` (on start and every half heartbeat timeout) re-queues a run
   whose worker died once, fails it the second time, and re-queues hosted runs so they are
   followed again. While a run executes, a monitor thread refreshes its heartbeat.
@@ -20,11 +20,9 @@ one database: ``claim_run`` hands each run to exactly one of them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 import os
-import signal
 import socket
 import threading
 from collections.abc import Awaitable, Callable
@@ -41,10 +39,21 @@ from harvest.errors import ConflictError, FanqaError
 from storage.db import session_scope
 from storage.models import ModelVersion, RunStatus, TrainingRun, utcnow
 from trainer import notices, outbox
+from trainer.backend import BackendOptions, make_backend
 from trainer.gate import GatePolicy
-from trainer.runs import claim_run, execute_run, fail_stale_runs, get_run, release_run
+from trainer.round import execute_run
+from trainer.runs import claim_run, fail_stale_runs, get_run, release_run
+from trainer.summary import load_summary
 
-__all__ = ["MILESTONES", "Executor", "Notify", "Worker", "default_executor", "default_name"]
+__all__ = [
+    "MILESTONES",
+    "Executor",
+    "Notify",
+    "RoundExecutor",
+    "Worker",
+    "default_executor",
+    "default_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,42 +67,48 @@ def default_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class RoundExecutor:
+    """Execute a claimed run with ``trainer.round.execute_run``; ``stop`` interrupts it."""
+
+    def __init__(
+        self,
+        options: BackendOptions,
+        *,
+        runs_dir: str | Path,
+        policy: GatePolicy | None = None,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.options, self.runs_dir, self.policy = options, runs_dir, policy
+        self.on_event = on_event
+
+    def __call__(self, engine: Engine, run: TrainingRun) -> TrainingRun:
+        run_id = run.id or 0
+
+        def event(text: str) -> None:
+            log.info("run %s: %s", run_id, text)
+            if self.on_event is not None:
+                self.on_event(text)
+
+        return execute_run(
+            engine, run_id, self.options, runs_dir=self.runs_dir, policy=self.policy, on_event=event
+        )
+
+    def stop(self, run: TrainingRun) -> None:
+        """The worker shuts down: the run's backend interrupts what runs here."""
+        make_backend(run.backend, self.options).stop(run)
+
+
 def default_executor(
     *,
     runs_dir: str | Path,
-    device: str | None = None,
+    options: BackendOptions | None = None,
     policy: GatePolicy | None = None,
-    hosted_backend: Callable[[], Any] | None = None,
-    scrub: bool = True,
-) -> Executor:
-    """Run local runs in a child process, hosted ones through ``trainer.hosted``.
-
-    ``hosted_backend`` makes the hosted backend (e.g. ``HostedBackend.from_settings``); it is
-    called only when a hosted run comes up, so installs without one never import it.
-    """
-
-    def execute(engine: Engine, run: TrainingRun) -> TrainingRun:
-        if run.backend == "local":
-            # out_dir is set once a run has started: a re-queued run resumes its checkpoint.
-            resume = bool(run.out_dir)
-            return execute_run(
-                engine, run.id or 0, runs_dir=runs_dir, device=device, policy=policy, resume=resume
-            )
-        if hosted_backend is None:
-            raise ConflictError(f"run {run.id} needs the {run.backend!r} backend: not configured")
-        from trainer.hosted import execute_hosted_run  # only installs with a hosted backend
-
-        return execute_hosted_run(
-            engine,
-            run.id or 0,
-            hosted_backend(),
-            runs_dir=runs_dir,
-            policy=policy,
-            scrub=scrub,
-            on_event=lambda text: log.info("run %s: %s", run.id, text),
-        )
-
-    return execute
+    on_event: Callable[[str], None] | None = None,
+) -> RoundExecutor:
+    """An executor of runs with the registered backends, built with ``options``."""
+    return RoundExecutor(
+        options or BackendOptions(), runs_dir=runs_dir, policy=policy, on_event=on_event
+    )
 
 
 class Worker:
@@ -184,9 +199,10 @@ class Worker:
 
     # -- one run ------------------------------------------------------------------------
 
-    def run_once(self) -> TrainingRun | None:
-        """Claim one queued run and execute it to its end; None when the queue is empty."""
-        run = claim_run(self.engine, self.name)
+    def run_once(self, run_id: int | None = None) -> TrainingRun | None:
+        """Claim one queued run (``run_id``, or the oldest) and execute it to its end; None
+        when there is none to claim (another worker has it)."""
+        run = claim_run(self.engine, self.name, run_id=run_id)
         if run is None:
             return None
         run_id = run.id or 0
@@ -238,7 +254,7 @@ class Worker:
 
     def _announce(self, run: TrainingRun) -> None:
         self.emit(notices.finished(run))
-        model_id = (run.summary or {}).get("model_version_id")
+        model_id = load_summary(run).model_version_id
         if run.status != RunStatus.SUCCEEDED or model_id is None:
             return
         with session_scope(self.engine) as session:
@@ -298,6 +314,6 @@ class Worker:
             return
         with session_scope(self.engine) as session:
             run = get_run(session, run_id)
-        if run.backend == "local" and run.pid and run.worker == self.name:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(run.pid, signal.SIGTERM)
+        stop = getattr(self.executor, "stop", None)
+        if stop is not None and run.worker == self.name:
+            stop(run)

@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
 from datetime import date, datetime
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from harvest.errors import FanqaError
+from bot.cli.errors import handle_errors
+from bot.cli.registry import LazyGroup
+from harvest.sanitize import install_log_sanitizer, sanitize
 
 __all__ = ["app", "console", "emit_json", "err_console", "handle_errors"]
 
 app = typer.Typer(
     name="fanqa",
+    cls=LazyGroup,
     help="fanqa: a chat bot that learns from your community's own Q&A.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -27,9 +27,6 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def _default(value: Any) -> Any:
@@ -41,25 +38,10 @@ def _default(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
-    """Print ``data`` as JSON on stdout (UTF-8, Chinese kept readable)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=_default, indent=2) + "\n")
+    """Print ``data`` as JSON on stdout (UTF-8, Chinese kept readable, secrets masked)."""
+    text = json.dumps(data, ensure_ascii=False, default=_default, indent=2)
+    sys.stdout.write(sanitize(text) + "\n")
     sys.stdout.flush()
-
-
-def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a FanqaError into one clear line on stderr and its exit status (2 for input)."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except FanqaError as exc:
-            err_console.print(
-                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
 
 
 @app.callback()
@@ -67,6 +49,7 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
 ) -> None:
     """fanqa: harvest Q&A, review it, fine-tune, answer."""
+    install_log_sanitizer()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

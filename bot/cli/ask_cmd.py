@@ -6,7 +6,7 @@ import typer
 
 from bot.answering import answer
 from bot.cli.app import app, console, emit_json, handle_errors
-from bot.runtime import answer_generator_factory, answer_retriever, open_engine
+from bot.runtime import answer_generator_factory, answer_retriever, build_root
 from storage.db import session_scope
 from storage.repo import get_community, get_pair
 
@@ -19,14 +19,16 @@ def ask_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Answer a question with the live model (or retrieval before the first model)."""
-    with session_scope(open_engine()) as session:
+    root = build_root()
+    factory = answer_generator_factory(root.settings)
+    with session_scope(root.engine) as session:
         cid = get_community(session, community).id or 0
         result = answer(
             session,
             cid,
             question,
-            generator_factory=answer_generator_factory(),
-            retriever=answer_retriever(),
+            generator_factory=factory,
+            retriever=answer_retriever(root.settings),
         )
         sources = [
             {"id": pid, "question": get_pair(session, pid).question_text} for pid in result.sources

@@ -8,7 +8,7 @@ import typer
 
 from bot.cli.app import app, handle_errors
 from bot.console import HINT, ConsoleSession
-from bot.runtime import answer_generator_factory, open_engine
+from bot.runtime import build_root
 
 
 @app.command("chat")
@@ -19,13 +19,14 @@ def chat_cmd(
     moderator: bool = typer.Option(False, "--moderator", help="Speak as a moderator."),
 ) -> None:
     """Chat with the bot from stdin: messages, >ID replies, +ID ✅ reactions, /commands."""
+    root = build_root()
     session = ConsoleSession(
-        open_engine(),
+        root.engine,
         community,
         as_user,
         moderator=moderator,
         out=typer.echo,
-        generator_factory=answer_generator_factory(),
+        service=root.service(),
     )
     if sys.stdin.isatty():
         typer.echo(HINT)

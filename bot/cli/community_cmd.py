@@ -12,6 +12,7 @@ from storage.db import session_scope
 from storage.models import Community
 from storage.repo import (
     count_pairs,
+    find_member,
     get_community,
     get_or_create_community,
     get_or_create_member,
@@ -22,6 +23,8 @@ from storage.repo import (
 )
 from storage.repo.communities import COMMUNITY_SETTINGS, find_chat, upsert_chat
 from storage.repo.pairs import record_event
+from storage.repo.privacy import forget_member, purge_free_pages
+from storage.repo.settings_check import validate_community_settings
 
 community_app = typer.Typer(help="Create communities and change their settings.")
 members_app = typer.Typer(help="Give members the moderator or expert role.")
@@ -138,7 +141,10 @@ def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
 @handle_errors
 def set_cmd(
     name: str,
-    assignments: list[str] = typer.Argument(..., help="KEY=VALUE, e.g. answer_policy=auto"),
+    assignments: list[str] = typer.Argument(
+        ...,
+        help="KEY=VALUE, e.g. answer_policy=auto; question_patterns=A|B or a JSON list (RE2).",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change settings: language, system_prompt, answer_policy, min_confidence, …"""
@@ -150,18 +156,8 @@ def set_cmd(
                 f"expected KEY=VALUE with KEY one of {', '.join(COMMUNITY_SETTINGS)}",
                 field=key or item,
             )
-        field_type = Community.model_fields[key].annotation
-        try:
-            if field_type is int:
-                values[key] = int(value)
-            elif field_type is float:
-                values[key] = float(value)
-            elif key == "question_patterns":
-                values[key] = [p for p in value.split("|") if p]
-            else:
-                values[key] = value
-        except ValueError as exc:
-            raise InputError(f"not a number: {value!r}", field=key) from exc
+        values[key] = value
+    values = validate_community_settings(values)  # typed; the first bad one names its field
     with session_scope(open_engine()) as session:
         row = update_community(session, get_community(session, name).id or 0, **values)
         data = _as_dict(row)
@@ -223,3 +219,21 @@ def members_list_cmd(
     for r in rows:
         table.add_row(*(str(v) for v in r.values()))
     console.print(table)
+
+
+@members_app.command("forget")
+@handle_errors
+def forget_cmd(
+    user: str = typer.Argument(..., help="Platform user id, platform:id, or @display name."),
+    community: str = typer.Option(..., "--community", "-c"),
+    platform: str | None = typer.Option(None, help="telegram | discord | console"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Remove a member's text everywhere: messages, pairs, answers, cards, audit, snapshots."""
+    engine = open_engine()
+    with session_scope(engine) as session:
+        cid = get_community(session, community).id or 0
+        member = find_member(session, cid, user, platform)
+        report = forget_member(session, cid, member, "cli")
+    purge_free_pages(engine)
+    emit_json(report.as_dict()) if as_json else console.print(report.summary(), highlight=False)

@@ -13,6 +13,7 @@ from rich.table import Table
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.importer import import_export
 from bot.runtime import open_engine
+from bot.settings import get_settings
 from harvest.pairing import PairingConfig
 
 import_app = typer.Typer(help="Import a chat export (streamed; re-importing adds nothing).")
@@ -24,8 +25,11 @@ def _run(
 ) -> None:
     engine = open_engine()
     pairing = PairingConfig(implicit=implicit)
+    limit = get_settings().max_message_bytes
     if as_json:
-        summary = import_export(engine, path, community=community, kind=kind, pairing=pairing)
+        summary = import_export(
+            engine, path, community=community, kind=kind, pairing=pairing, max_message_bytes=limit
+        )
         emit_json(dataclasses.asdict(summary))
         return
     with Progress(
@@ -43,6 +47,7 @@ def _run(
             kind=kind,
             pairing=pairing,
             progress=lambda n: progress.update(task, completed=n),
+            max_message_bytes=limit,
         )
     table = Table(title=f"Imported {path} into {community!r}", show_header=False)
     for label, value in [
@@ -50,6 +55,7 @@ def _run(
         ("messages read", summary.messages_read),
         ("messages added", summary.messages_added),
         ("duplicates skipped", summary.duplicates_skipped),
+        ("messages truncated", summary.messages_truncated),
         ("pairs found", summary.pairs_found),
         ("pairs added (pending review)", summary.pairs_added),
         ("pairs already known", summary.pairs_duplicate),

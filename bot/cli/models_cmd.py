@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.runtime import open_engine
+from harvest.errors import InputError
 from storage.db import session_scope
 from storage.models import Chat, Message, ModelVersion, QAPair
 from storage.repo import get_community
@@ -32,7 +33,9 @@ def model_dict(model: ModelVersion) -> dict[str, Any]:
         "community_id": model.community_id,
         "run_id": model.run_id,
         "status": model.status,
+        "backend": model.backend,
         "base_model": model.base_model,
+        "remote_model_id": model.remote_model_id,
         "adapter_path": model.adapter_path,
         "dataset_hash": model.dataset_hash,
         "metrics": model.metrics,
@@ -55,15 +58,20 @@ def list_cmd(
     if as_json:
         emit_json([model_dict(m) for m in models])
         return
-    table = Table("id", "status", "run", "loss", "question gain", "created")
+    table = Table("id", "status", "run")
+    table.add_column("model", no_wrap=True)  # a hosted model's full ``ft:`` id
+    for name in ("chrF", "question gain", "created"):
+        table.add_column(name)
     for m in models:
         cand = (m.metrics or {}).get("candidate", {})
-        loss, gain = cand.get("loss"), cand.get("question_gain")
+        chrf, gain = cand.get("chrf"), cand.get("question_gain")
+        name = m.remote_model_id or Path(m.base_model).name or m.base_model
         table.add_row(
             str(m.id),
             m.status,
             str(m.run_id or ""),
-            "" if loss is None else f"{loss:.4f}",
+            name,
+            "" if chrf is None else f"{chrf:.1f}",
             "" if gain is None else f"{gain:.3f}",
             f"{m.created_at:%Y-%m-%d %H:%M}",
         )
@@ -79,7 +87,8 @@ def show_cmd(model_id: int, as_json: bool = _JSON) -> None:
     if as_json:
         emit_json(data)
         return
-    for key in ("id", "status", "run_id", "base_model", "adapter_path", "report_path"):
+    keys = ("id", "status", "run_id", "backend", "base_model", "adapter_path", "remote_model_id")
+    for key in (*keys, "report_path"):
         console.print(f"[bold]{key}[/]: {data[key]}", highlight=False)
     for reason in (data["gate"] or {}).get("reasons", []):
         console.print(f"  • {reason}", highlight=False)
@@ -111,6 +120,9 @@ def init_tiny_cmd(
     out: Path = typer.Argument(..., help="Folder to write the model to."),
     community: str = typer.Option(..., "--community", "-c"),
     vocab_size: int = typer.Option(2000, min=300),
+    hidden: int = typer.Option(64, min=8, help="Hidden size (a multiple of --heads)."),
+    layers: int = typer.Option(2, min=1, help="Transformer layers."),
+    heads: int = typer.Option(4, min=1, help="Attention heads."),
     seed: int = typer.Option(0),
     as_json: bool = _JSON,
 ) -> None:
@@ -126,8 +138,12 @@ def init_tiny_cmd(
             texts += [pair.question_text, pair.answer_text]
         prompt = get_community(session, community).system_prompt
     texts.append(prompt)
-    path = init_tiny_model(out, texts, vocab_size=vocab_size, seed=seed)
+    if hidden % heads:
+        raise InputError(f"--hidden {hidden} is not a multiple of --heads {heads}", field="hidden")
+    path = init_tiny_model(
+        out, texts, vocab_size=vocab_size, hidden=hidden, layers=layers, heads=heads, seed=seed
+    )
     marker = {"community": community, "texts": len(texts), "profile": "scratch"}
     (path / TINY_MARKER).write_text(json.dumps(marker), encoding="utf-8")
-    data = {"path": str(path), "texts": len(texts)}
+    data = {"path": str(path), "texts": len(texts), "hidden": hidden, "layers": layers}
     emit_json(data) if as_json else console.print(f"tiny model written to {path}")

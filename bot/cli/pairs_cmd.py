@@ -7,6 +7,7 @@ from rich.table import Table
 
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.runtime import open_engine
+from bot.settings import get_settings
 from storage.db import session_scope
 from storage.models import QAPair
 from storage.repo import get_community, get_pair, list_pairs, list_review_events, review_pair
@@ -28,6 +29,8 @@ def pair_dict(pair: QAPair) -> dict[str, object]:
         "answer": pair.answer_text,
         "method": pair.method,
         "score": pair.score,
+        "confidence": pair.confidence,
+        "confidence_reason": pair.confidence_reason,
         "split": pair.split,
         "golden": pair.golden,
         "reviewed_at": pair.reviewed_at,
@@ -47,7 +50,7 @@ def list_cmd(
     limit: int = typer.Option(20, min=1, help="How many."),
     as_json: bool = _JSON,
 ) -> None:
-    """List pairs, best first."""
+    """List pairs, most likely good first (by confidence)."""
     with session_scope(open_engine()) as session:
         cid = get_community(session, community).id or 0
         pairs = list_pairs(session, cid, status=status, limit=limit)
@@ -55,10 +58,17 @@ def list_cmd(
         emit_json([pair_dict(p) for p in pairs])
         return
     table = Table(title=f"{community}: {len(pairs)} pair(s)")
-    for column in ("id", "status", "question", "answer", "via"):
+    for column in ("id", "status", "conf", "question", "answer", "via"):
         table.add_column(column)
     for p in pairs:
-        table.add_row(str(p.id), p.status, _short(p.question_text), _short(p.answer_text), p.method)
+        table.add_row(
+            str(p.id),
+            p.status,
+            f"{p.confidence:.2f}",
+            _short(p.question_text),
+            _short(p.answer_text),
+            p.method,
+        )
     console.print(table)
 
 
@@ -81,6 +91,13 @@ def show_cmd(pair_id: int, community: str = _COMMUNITY, as_json: bool = _JSON) -
     console.print(f"[bold]#{pair.id}[/] [{pair.status}] via {pair.method}, split {pair.split}")
     console.print(f"[bold]Q:[/] {pair.question_text}", highlight=False)
     console.print(f"[bold]A:[/] {pair.answer_text}", highlight=False)
+    reason = pair.confidence_reason or {}
+    signals = ", ".join(f"{k}={v}" for k, v in (reason.get("signals") or {}).items())
+    console.print(
+        f"confidence {pair.confidence:.2f} by rule {reason.get('rule', pair.method)}"
+        + (f" ({signals})" if signals else ""),
+        highlight=False,
+    )
     for event in data["history"]:  # type: ignore[attr-defined]
         console.print(f"  {event['at']:%Y-%m-%d %H:%M} {event['action']} by {event['by']}")
 
@@ -88,12 +105,19 @@ def show_cmd(pair_id: int, community: str = _COMMUNITY, as_json: bool = _JSON) -
 def _review(
     pair_ids: list[int], action: str, community: str, as_json: bool, answer: str | None = None
 ) -> None:
+    limit = get_settings().max_answer_chars
     with session_scope(open_engine()) as session:
         cid = get_community(session, community).id or 0
         done = [
             pair_dict(
                 review_pair(
-                    session, pid, action, community_id=cid, actor_label=_ACTOR, answer_text=answer
+                    session,
+                    pid,
+                    action,
+                    community_id=cid,
+                    actor_label=_ACTOR,
+                    answer_text=answer,
+                    max_chars=limit,
                 )
             )
             for pid in pair_ids

@@ -1,11 +1,13 @@
-"""The platform-neutral bot core: events, the port, harvesting, moderation, commands."""
+"""The platform-neutral bot core: events, the port, decisions, and the service tying them."""
 
-from bot.core.commands import CommandHandler
+from bot.core.command_handler import CommandHandler, Scheduling
 from bot.core.events import CommandEvent, DeleteEvent, EditEvent, MessageEvent, ReactionEvent
 from bot.core.harvesting import Harvester, HarvestOutcome
-from bot.core.moderation import ReactionModerator, ReactionOutcome, action_for
+from bot.core.moderation import ReactionOutcome, action_for
+from bot.core.policy import AnswerPolicy, format_answer
 from bot.core.port import ChatPlatform
-from bot.core.service import AnswerPolicy, BotService, MessageOutcome, format_answer
+from bot.core.reactions import ReactionModerator
+from bot.core.service import BotService, MessageOutcome
 
 __all__ = [
     "AnswerPolicy",
@@ -22,6 +24,7 @@ __all__ = [
     "ReactionEvent",
     "ReactionModerator",
     "ReactionOutcome",
+    "Scheduling",
     "action_for",
     "format_answer",
 ]

@@ -1,33 +1,52 @@
-"""The live harvesting path: one event at a time, every bit of state in the database."""
+"""The live harvesting path: each chat's engine window in memory, its decisions stored.
+
+Pairing is :class:`harvest.engine.HarvestEngine`'s, the same engine ``fanqa import``
+feeds; the database records what it decided and, after a restart, gives each chat's
+window back (its latest messages, and any older message a new one replies to).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from bot.core.events import DeleteEvent, EditEvent, MessageEvent
-from harvest.dedup import content_hash
+from harvest.engine import (
+    DecisionKind,
+    HarvestEngine,
+    PairingConfig,
+    decide_delete,
+    decide_edit,
+)
+from harvest.engine.edits import EDITED_AFTER_APPROVAL
+from harvest.engine.scoring import Scorer, score_pair
+from harvest.linear_regex import usable_patterns
 from harvest.model import ChatMessage, PairedAnswer, Role
-from harvest.pairing import answer_for_reply, should_merge
 from harvest.questions import QuestionConfig, is_question
 from storage.db import session_scope
-from storage.models import (
-    Chat,
-    Community,
-    Member,
-    Message,
-    PairMessage,
-    PairStatus,
-    QAPair,
-    utcnow,
-)
+from storage.models import Chat, Community, Member, Message
 from storage.repo.communities import find_chat, get_or_create_member
-from storage.repo.messages import delete_message, edit_message, get_message, store_message
-from storage.repo.pairs import pair_for_message, split_for_hash
+from storage.repo.harvested import (
+    apply_change,
+    apply_decisions,
+    recent_messages,
+    stored_chat_message,
+    stored_pair,
+    thread_starter,
+)
+from storage.repo.harvested import source_key as _source_key
+from storage.repo.messages import (
+    delete_message,
+    edit_message,
+    get_message,
+    insert_message,
+    pairs_of_message,
+)
 
 __all__ = ["HarvestOutcome", "Harvester", "source_key"]
 
@@ -35,55 +54,81 @@ __all__ = ["HarvestOutcome", "Harvester", "source_key"]
 @dataclass(frozen=True, slots=True)
 class HarvestOutcome:
     """What one event did: ``kind`` is ignored | duplicate | stored | paired | merged |
-    edited | deleted; ``pair_ids`` the pairs it created or touched."""
+    edited | reopened | deleted; ``pair_ids`` the pairs it created or touched.
+
+    ``reopened``: an approved pair's message was edited; the pair is pending again with
+    the new text and moderators need a new review card: ``review`` names those pairs,
+    ``review_note`` says why ("edited after approval").
+    """
 
     kind: str
     message_id: int | None = None
     is_question: bool = False
     pair_ids: tuple[int, ...] = ()
+    review: tuple[int, ...] = ()
+    review_note: str = ""
 
 
 def source_key(platform: str, pair: PairedAnswer) -> str:
     """The key that makes a pair unique in its community (the importer uses the same)."""
-    return f"{platform}:{pair.chat_id}:{pair.question_id}:{pair.answer_ids[0]}"
+    return _source_key(platform, (pair.chat_id, pair.question_id, pair.answer_ids[0]))
 
 
 def _question_config(community: Community) -> QuestionConfig:
-    return QuestionConfig(extra_patterns=tuple(community.question_patterns or ()))
+    return QuestionConfig(extra_patterns=usable_patterns(community.question_patterns or ()))
 
 
-def _as_chat_message(session: Session, row: Message, platform: str, chat: str) -> ChatMessage:
-    author = session.get(Member, row.author_id) if row.author_id is not None else None
-    return ChatMessage(
-        platform=platform,
-        chat_id=chat,
-        message_id=row.external_id,
-        author_id=author.external_id if author else "",
-        author_name=author.display_name if author else "",
-        text=row.text,
-        sent_at=row.sent_at,
-        reply_to_id=row.reply_to_external_id,
-        thread_id=row.thread_external_id,
-        is_bot=row.is_bot,
-        has_media=row.has_media,
-    )
+class _Window:
+    """One chat's engine and the community roles it ranks answerers by."""
+
+    __slots__ = ("community_id", "engine", "ids", "roles")
+
+    def __init__(self, community_id: int, engine: HarvestEngine, roles: dict[str, Role]) -> None:
+        self.community_id = community_id
+        self.engine = engine
+        self.roles = roles
+        self.ids: OrderedDict[str, int] = OrderedDict()  # recent message id → stored id
+
+    def remember_id(self, message_id: str, row_id: int) -> None:
+        ids = self.ids
+        ids[message_id] = row_id
+        if len(ids) > 2_000:
+            ids.popitem(last=False)
 
 
 class Harvester:
-    """Stores messages of chats that belong to a community and turns replies into pairs.
+    """Stores messages of chats that belong to a community and pairs them with the engine.
 
-    ``merge_window``: seconds within which an answerer's follow-up joins their pending pair.
+    ``merge_window``: seconds within which an answerer's follow-up joins their answer.
+    ``window_messages``: messages each chat's engine keeps; ``restore_messages``: how many
+    of a chat's latest stored messages rebuild its window after a restart; ``max_chats``:
+    chat windows kept in memory (the least recently active is restored again if needed).
     """
 
     def __init__(
-        self, engine: Engine, *, merge_window: float = 120.0, cache_ttl: float = 30.0
+        self,
+        engine: Engine,
+        *,
+        merge_window: float = 120.0,
+        cache_ttl: float = 30.0,
+        window_messages: int = 5_000,
+        restore_messages: int = 500,
+        max_chats: int = 1_000,
+        scorer: Scorer = score_pair,
     ) -> None:
         self.engine = engine
         self.merge_window = merge_window
         self.cache_ttl = cache_ttl
+        self.window_messages = window_messages
+        self.restore_messages = restore_messages
+        self.max_chats = max_chats
+        self.scorer = scorer
         # (platform, chat) → (expires, chat id, community id, question config): a linked chat
         # and its community's question patterns, so a message costs no look-up of either.
         self._chats: dict[tuple[str, str], tuple[float, int, int, QuestionConfig]] = {}
+        self._windows: OrderedDict[tuple[str, str], _Window] = OrderedDict()
+        # (community, platform, author) → (expires, member id, role, name)
+        self._members: dict[tuple[int, str, str], tuple[float, int, str, str]] = {}
 
     def linked(
         self, session: Session, platform: str, chat_id: str
@@ -103,32 +148,50 @@ class Harvester:
         entry = (now + self.cache_ttl, chat.id or 0, chat.community_id, _question_config(community))
         if len(self._chats) > 10_000:
             self._chats.clear()
+        if hit is not None and hit[1:] != entry[1:]:
+            self._windows.pop(key, None)  # re-linked or new patterns: rebuild its window
         self._chats[key] = entry
         return entry[1:]
 
     def forget_cache(self) -> None:
-        """Drop cached chats (after re-linking a chat or changing question patterns)."""
+        """Drop cached chats, members and windows (after re-linking a chat, changing
+        patterns or roles)."""
         self._chats.clear()
+        self._members.clear()
+        self._windows.clear()
+
+    # -- messages -------------------------------------------------------------------------
 
     def handle_message(self, event: MessageEvent) -> HarvestOutcome:
-        """Store a new message; pair it with the question it replies to, or merge it."""
-        with session_scope(self.engine) as session:
-            return self._handle(session, event)
+        """Store a new message and write what the engine decided about it."""
+        [outcome] = self.handle_messages([event])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def handle_messages(self, events: Sequence[MessageEvent]) -> list[HarvestOutcome | Exception]:
         """``handle_message`` for many, in order, in one transaction (what a busy chat needs).
 
         Each message runs in its own savepoint: one that fails (its exception is returned in
-        its place) leaves the others stored.
+        its place) leaves the others stored, and its chat's window is rebuilt from the
+        database at its next message.
         """
         out: list[HarvestOutcome | Exception] = []
-        with session_scope(self.engine) as session:
+        try:
+            with session_scope(self.engine) as session:
+                for event in events:
+                    try:
+                        with session.begin_nested():
+                            out.append(self._handle(session, event))
+                    except Exception as exc:  # reported to that message's caller only
+                        self._windows.pop((event.message.platform, event.message.chat_id), None)
+                        self._members.clear()  # it may have cached a member rolled back
+                        out.append(exc)
+        except BaseException:  # the transaction is lost: so is what the windows learned
             for event in events:
-                try:
-                    with session.begin_nested():
-                        out.append(self._handle(session, event))
-                except Exception as exc:  # reported to that message's caller, not the batch's
-                    out.append(exc)
+                self._windows.pop((event.message.platform, event.message.chat_id), None)
+            self._members.clear()
+            raise
         return out
 
     def _handle(self, session: Session, event: MessageEvent) -> HarvestOutcome:
@@ -137,168 +200,186 @@ class Harvester:
         if linked is None:
             return HarvestOutcome("ignored")
         chat_pk, community_id, config = linked
-        author = get_or_create_member(
+        member_id, role = self._member(session, community_id, msg)
+        window = self._window(session, msg, chat_pk, community_id, config)
+        if role != Role.MEMBER:
+            window.roles[msg.author_id] = Role(role)
+        else:
+            window.roles.pop(msg.author_id, None)
+        asks = window.engine.asks(msg)
+        row_id = insert_message(
             session,
-            community_id,
-            msg.platform,
-            msg.author_id,
-            msg.author_name[:255],
-            is_bot=msg.is_bot,
+            {
+                "chat_id": chat_pk,
+                "platform": msg.platform,
+                "external_id": msg.message_id,
+                "author_id": member_id,
+                "text": msg.text,
+                "reply_to_external_id": msg.reply_to_id,
+                "thread_external_id": msg.thread_id,
+                "sent_at": msg.sent_at,
+                "edited_at": msg.edited_at,
+                "deleted": False,
+                "is_question": asks,
+                "is_bot": msg.is_bot,
+                "has_media": msg.has_media,
+            },
         )
-        flagged = bool(msg.text) and not msg.is_bot and is_question(msg.text, config)
-        row, created = store_message(
-            session,
-            Message(
-                chat_id=chat_pk,
-                platform=msg.platform,
-                external_id=msg.message_id,
-                author_id=author.id,
-                text=msg.text,
-                reply_to_external_id=msg.reply_to_id,
-                thread_external_id=msg.thread_id,
-                sent_at=msg.sent_at,
-                edited_at=msg.edited_at,
-                is_question=flagged,
-                is_bot=msg.is_bot,
-                has_media=msg.has_media,
-            ),
-        )
-        if not created:
+        if row_id is None:
+            row = get_message(session, chat_pk, msg.message_id)
+            assert row is not None
             return HarvestOutcome("duplicate", row.id, row.is_question)
-        merged = self._merge(session, row, msg)
-        if merged is not None:
-            return HarvestOutcome("merged", row.id, flagged, (merged,))
-        paired = self._pair(session, community_id, row, msg, author, config)
-        if paired is not None:
-            return HarvestOutcome("paired", row.id, flagged, (paired,))
-        return HarvestOutcome("stored", row.id, flagged)
+        window.remember_id(msg.message_id, row_id)
+        self._recall_context(session, window.engine, chat_pk, msg)
+        fed = window.engine.feed(msg, asks=asks)
+        applied = apply_decisions(
+            session,
+            community_id=community_id,
+            chat_pk=chat_pk,
+            platform=msg.platform,
+            decisions=fed.decisions,
+            message_ids=window.ids,
+            member_ids=self._member_ids(community_id, msg.platform),
+        )
+        return HarvestOutcome(applied.kind, row_id, fed.is_question, applied.pair_ids)
 
-    def _pair(
+    def _member(self, session: Session, community_id: int, msg: ChatMessage) -> tuple[int, str]:
+        """(member id, role) of the author: cached ``cache_ttl`` s, created when new."""
+        key = (community_id, msg.platform, msg.author_id)
+        name = msg.author_name[:255]
+        hit = self._members.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now and hit[3] == name:
+            return hit[1], hit[2]
+        author = get_or_create_member(
+            session, community_id, msg.platform, msg.author_id, name, is_bot=msg.is_bot
+        )
+        if len(self._members) > 50_000:
+            self._members.clear()
+        self._members[key] = (now + self.cache_ttl, author.id or 0, author.role, name)
+        return author.id or 0, author.role
+
+    def _member_ids(self, community_id: int, platform: str) -> Callable[[str], int | None]:
+        """Author id → cached member id of a community on a platform (None if not cached)."""
+        members = self._members
+
+        def find(author_id: str) -> int | None:
+            hit = members.get((community_id, platform, author_id))
+            return None if hit is None else hit[1]
+
+        return find
+
+    def _window(
         self,
         session: Session,
-        community_id: int,
-        row: Message,
         msg: ChatMessage,
-        author: Member,
+        chat_pk: int,
+        community_id: int,
         config: QuestionConfig,
-    ) -> int | None:
-        if msg.reply_to_id is None:
-            return None
-        question = get_message(session, row.chat_id, msg.reply_to_id)
-        if question is None or question.deleted:
-            return None
-        starts_thread = question.thread_external_id == question.external_id
-        if not (question.is_question or starts_thread):
-            return None
-        roles = {author.external_id: Role(author.role)}
-        q_msg = _as_chat_message(session, question, msg.platform, msg.chat_id)
-        found = answer_for_reply(q_msg, msg, roles, config)
-        if found is None:
-            return None
-        chash = content_hash(found.question_text, found.answer_text)
-        key = source_key(msg.platform, found)
-        clash = session.exec(
-            select(QAPair.id).where(
-                QAPair.community_id == community_id,
-                (QAPair.content_hash == chash) | (QAPair.source_key == key),
-            )
-        ).first()
-        if clash is not None:
-            return None
-        pair = QAPair(
-            community_id=community_id,
-            chat_id=row.chat_id,
-            source_key=key,
-            question_message_id=question.id,
-            question_text=found.question_text,
-            answer_text=found.answer_text,
-            asker_id=question.author_id,
-            answerer_id=author.id,
-            method=str(found.method),
-            score=found.score,
-            content_hash=chash,
-            split=split_for_hash(chash),
+    ) -> _Window:
+        """The chat's engine; built from its latest stored messages when not in memory."""
+        key = (msg.platform, msg.chat_id)
+        window = self._windows.get(key)
+        if window is not None:
+            self._windows.move_to_end(key)
+            return window
+        roles = {
+            ext: Role(role)
+            for ext, role in session.exec(
+                select(Member.external_id, Member.role).where(
+                    Member.community_id == community_id, col(Member.role) != Role.MEMBER
+                )
+            ).all()
+        }
+        pairing = PairingConfig(
+            merge_window=self.merge_window, max_tracked=self.window_messages, question=config
         )
-        session.add(pair)
-        session.flush()
-        session.add(PairMessage(pair_id=pair.id or 0, message_id=row.id or 0, position=0))
-        session.flush()
-        return pair.id
+        engine = HarvestEngine(pairing, roles, scorer=self.scorer)
+        for old in recent_messages(
+            session, chat_pk, msg.platform, msg.chat_id, self.restore_messages
+        ):
+            self._recall_context(session, engine, chat_pk, old)
+            engine.feed(old)  # what it decides was decided (and stored) before
+        window = self._windows[key] = _Window(community_id, engine, roles)
+        if len(self._windows) > self.max_chats:
+            self._windows.popitem(last=False)
+        return window
 
-    def _merge(self, session: Session, row: Message, msg: ChatMessage) -> int | None:
-        prev = session.exec(
-            select(Message)
-            .where(
-                Message.chat_id == row.chat_id,
-                Message.author_id == row.author_id,
-                Message.id != row.id,
-                col(Message.deleted).is_(False),
-                Message.sent_at <= msg.sent_at,
-            )
-            .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
-            .limit(1)
-        ).first()
-        if prev is None:
-            return None
-        prev_msg = _as_chat_message(session, prev, msg.platform, msg.chat_id)
-        if not should_merge(prev_msg, msg, self.merge_window):
-            return None
-        pair = pair_for_message(session, prev.id or 0)
-        if pair is None or pair.status != PairStatus.PENDING:
-            return None
-        last = session.exec(
-            select(func.max(PairMessage.position)).where(PairMessage.pair_id == pair.id)
-        ).one()
-        session.add(PairMessage(pair_id=pair.id or 0, message_id=row.id or 0, position=last + 1))
-        pair.answer_text = f"{pair.answer_text}\n{msg.text.strip()}"
-        _rehash(pair, resplit=True)
-        session.add(pair)
-        session.flush()
-        return pair.id
+    @staticmethod
+    def _recall_context(
+        session: Session, engine: HarvestEngine, chat_pk: int, msg: ChatMessage
+    ) -> None:
+        """Give the engine the older stored messages ``msg`` refers to: the message it
+        replies to and its thread's starter, when they left (or never were in) the window."""
+        chat = msg.chat_id
+        target = None if msg.is_topic_root else msg.reply_to_id
+        if target is not None and not engine.knows(chat, target):
+            found = stored_chat_message(session, chat_pk, msg.platform, chat, target)
+            if found is not None:
+                engine.recall(found)
+        thread = msg.thread_id
+        if thread is not None and thread != msg.message_id and not engine.has_root(chat, thread):
+            starter = thread_starter(session, chat_pk, msg.platform, chat, thread)
+            if starter is not None and starter.message_id != msg.message_id:
+                engine.recall(starter, root=True)
+
+    # -- edits and deletes ------------------------------------------------------------------
 
     def handle_edit(self, event: EditEvent) -> HarvestOutcome:
-        """Update a stored message's text, question flag and the pairs made of it."""
+        """Store a message's new text; the engine decides what it does to its pairs."""
         with session_scope(self.engine) as session:
             found = _stored(session, event.platform, event.chat_id, event.message_id)
             if found is None:
                 return HarvestOutcome("ignored")
             chat, row = found
-            pairs = edit_message(
-                session, chat.id or 0, event.message_id, event.text, event.edited_at
-            )
             community = session.get(Community, chat.community_id)
             assert community is not None
-            row.is_question = bool(event.text) and is_question(
-                event.text, _question_config(community)
+            asks = bool(event.text) and is_question(event.text, _question_config(community))
+            edited = edit_message(
+                session, chat.id or 0, event.message_id, event.text, event.edited_at
             )
+            if edited is None:
+                return HarvestOutcome("edited", row.id, row.is_question)
+            row, old_text = edited
+            row.is_question = asks and not row.is_bot
             session.add(row)
-            for pair in pairs:
-                _rehash(pair)
-                session.add(pair)
-            session.flush()
+            window = self._windows.get((event.platform, event.chat_id))
+            if window is not None:
+                window.engine.edit(event.chat_id, event.message_id, event.text)
+            touched: list[int] = []
+            review: list[int] = []
+            for pair in pairs_of_message(session, row.id or 0):
+                snapshot = stored_pair(session, pair, {row.id or 0: old_text})
+                change = decide_edit(snapshot, event.message_id, old_text, event.text)
+                if change is None:
+                    continue
+                apply_change(session, pair, change, actor_label=f"{event.platform}:edit")
+                touched.append(pair.id or 0)
+                if change.kind is DecisionKind.REOPEN:
+                    review.append(pair.id or 0)
+            kind, note = ("reopened", EDITED_AFTER_APPROVAL) if review else ("edited", "")
             return HarvestOutcome(
-                "edited", row.id, row.is_question, tuple(p.id or 0 for p in pairs)
+                kind, row.id, row.is_question, tuple(touched), tuple(review), note
             )
 
     def handle_delete(self, event: DeleteEvent) -> HarvestOutcome:
-        """Mark a stored message deleted; its pairs leave every dataset."""
+        """Mark a stored message deleted; its pairs leave every future dataset."""
         with session_scope(self.engine) as session:
             found = _stored(session, event.platform, event.chat_id, event.message_id)
             if found is None:
                 return HarvestOutcome("ignored")
             chat, row = found
-            pairs = delete_message(session, chat.id or 0, event.message_id)
+            pairs = pairs_of_message(session, row.id or 0)
+            delete_message(session, chat.id or 0, event.message_id)
+            window = self._windows.get((event.platform, event.chat_id))
+            if window is not None:
+                window.engine.delete(event.chat_id, event.message_id)
+            for pair in pairs:
+                change = decide_delete(stored_pair(session, pair, {}), event.message_id)
+                apply_change(session, pair, change, actor_label=f"{event.platform}:delete")
             return HarvestOutcome(
                 "deleted", row.id, row.is_question, tuple(p.id or 0 for p in pairs)
             )
-
-
-def _rehash(pair: QAPair, *, resplit: bool = False) -> None:
-    """Recompute the content hash; only a pending pair may move between train and holdout."""
-    pair.content_hash = content_hash(pair.question_text, pair.answer_text)
-    if resplit and pair.status == PairStatus.PENDING:
-        pair.split = split_for_hash(pair.content_hash)
-    pair.updated_at = utcnow()
 
 
 def _stored(

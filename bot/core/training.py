@@ -1,4 +1,5 @@
-"""Training commands: /train, /models, /promote, /rollback, /schedule, and /status's lines.
+"""Training commands' units of work: /train, /cancel, /models, /promote, /rollback, /schedule,
+and /status's lines.
 
 Each command returns its reply text. Announcements (run queued, model promoted, rolled back)
 go to the community's moderator chat through the outbox, in the command's own transaction;
@@ -9,19 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from harvest.errors import InputError, NotFound
+from bot.core.commands import Reschedule
+from harvest.errors import ConflictError, InputError, NotFound
 from storage.models import Community, RunStatus, TrainingRun, utcnow
 from storage.repo.communities import get_community_by_id, update_community
 from trainer import notices, outbox
 from trainer.enqueue import TrainingDefaults, queue_training
 from trainer.registry import get_model, list_models, live_model, promote, rollback
+from trainer.runs import cancel_run
 
-__all__ = ["TRAINING_COMMANDS", "training_defaults", "training_status"]
+__all__ = ["TRAINING_WORK", "active_run", "training_status"]
 
 
 class _Ctx(Protocol):
@@ -34,17 +36,12 @@ class _Ctx(Protocol):
     @property
     def chat_id(self) -> str: ...
     @property
-    def after_commit(self) -> list[Callable[[], object]]: ...
+    def defaults(self) -> TrainingDefaults: ...
+    @property
+    def effects(self) -> list[object]: ...
 
 
 _Func = Callable[[Session, _Ctx, tuple[str, ...]], str]
-
-
-def training_defaults() -> TrainingDefaults:
-    """Backend and base model for runs queued from chat: the process's settings."""
-    from bot.settings import get_settings
-
-    return TrainingDefaults.from_settings(get_settings())
 
 
 def _in_moderator_chat(community: Community, ctx: _Ctx) -> bool:
@@ -64,6 +61,16 @@ def _when(value: datetime | None) -> str:
     return "—" if value is None else f"{value:%Y-%m-%d %H:%M %Z}".strip()
 
 
+def active_run(session: Session, community_id: int) -> TrainingRun | None:
+    """The community's newest queued or running training run."""
+    return session.exec(
+        select(TrainingRun)
+        .where(TrainingRun.community_id == community_id)
+        .where(col(TrainingRun.status).in_([RunStatus.QUEUED, RunStatus.RUNNING]))
+        .order_by(col(TrainingRun.id).desc())
+    ).first()
+
+
 def training_status(session: Session, community_id: int, now: datetime | None = None) -> list[str]:
     """/status lines: the live model, the active run with progress, the next scheduled run."""
     from bot.scheduler import next_fire_time
@@ -77,12 +84,7 @@ def training_status(session: Session, community_id: int, now: datetime | None = 
         lines = [
             f"Live model: #{live.id} ({live.backend}, {name}), since {_when(live.promoted_at)}."
         ]
-    run = session.exec(
-        select(TrainingRun)
-        .where(TrainingRun.community_id == community_id)
-        .where(col(TrainingRun.status).in_([RunStatus.QUEUED, RunStatus.RUNNING]))
-        .order_by(col(TrainingRun.id).desc())
-    ).first()
+    run = active_run(session, community_id)
     if run is not None and run.status == RunStatus.RUNNING:
         pct = f" {100 * run.step // run.total_steps}%" if run.total_steps else ""
         loss = f", loss {run.last_loss:.4g}" if run.last_loss is not None else ""
@@ -112,7 +114,7 @@ def _train(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
     run = queue_training(
         session,
         ctx.community_id,
-        training_defaults(),
+        ctx.defaults,
         trigger="command",
         reason=f"asked by {ctx.label}",
         announce=not _in_moderator_chat(community, ctx),
@@ -121,6 +123,18 @@ def _train(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
         f"Training run #{run.id} queued ({run.backend}, {run.base_model}); "
         f"a worker starts it soon. / 训练任务 #{run.id} 已排队。"
     )
+
+
+def _cancel(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
+    if args:
+        raise InputError("usage: /cancel")
+    run = active_run(session, ctx.community_id)
+    if run is None:
+        raise ConflictError("No training run is queued or running. / 没有排队或进行中的训练。")
+    run = cancel_run(session, run.id or 0)  # what `fanqa runs cancel` does
+    if run.status == RunStatus.CANCELLED:
+        return f"Training run #{run.id} cancelled. / 训练任务 #{run.id} 已取消。"
+    return f"Training run #{run.id} will stop at its next step. / 训练任务 #{run.id} 即将停止。"
 
 
 def _models(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
@@ -133,11 +147,11 @@ def _models(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
     lines = ["Models / 模型:"]
     for m in models:
         cand = (m.metrics or {}).get("candidate", {})
-        loss, gain = cand.get("loss"), cand.get("question_gain")
+        chrf, gain = cand.get("chrf"), cand.get("question_gain")
         scores = ", ".join(
             part
             for part in (
-                f"loss {loss:.4g}" if loss is not None else "",
+                f"chrF {chrf:.3g}" if chrf is not None else "",
                 f"question gain {gain:.3g}" if gain is not None else "",
             )
             if part
@@ -175,7 +189,7 @@ def _rollback(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
 
 
 def _schedule(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
-    from bot.scheduler import OFF, apply_schedule, next_fire_time, parse_cron
+    from bot.scheduler import OFF, next_fire_time, parse_cron
 
     community = get_community_by_id(session, ctx.community_id)
     if not args:
@@ -190,7 +204,7 @@ def _schedule(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
     else:
         raise InputError("usage: /schedule CRON [TIMEZONE] | off, e.g. /schedule 0 3 * * * UTC")
     update_community(session, ctx.community_id, train_cron=cron, timezone=timezone)
-    ctx.after_commit.append(partial(apply_schedule, ctx.community_id, cron, timezone))
+    ctx.effects.append(Reschedule(ctx.community_id, cron, timezone))
     upcoming = next_fire_time(cron, timezone, utcnow())
     if upcoming is None:
         return "Scheduled training is off; /train still works. / 已关闭定时训练。"
@@ -200,10 +214,11 @@ def _schedule(session: Session, ctx: _Ctx, args: tuple[str, ...]) -> str:
     )
 
 
-TRAINING_COMMANDS: dict[str, tuple[_Func, str, str]] = {
-    "train": (_train, "/train", "queue a training run now"),
-    "models": (_models, "/models [N]", "list trained model versions"),
-    "promote": (_promote, "/promote ID", "make a model version live"),
-    "rollback": (_rollback, "/rollback", "bring back the previous live model"),
-    "schedule": (_schedule, "/schedule CRON [TZ] | off", "show or change nightly training"),
+TRAINING_WORK: dict[str, _Func] = {
+    "train": _train,
+    "cancel": _cancel,
+    "models": _models,
+    "promote": _promote,
+    "rollback": _rollback,
+    "schedule": _schedule,
 }

@@ -17,11 +17,11 @@ import aiohttp
 import discord
 from discord import app_commands
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from bot.core.commands import REFUSAL
 from bot.core.events import CommandEvent, ReactionEvent
 from bot.core.service import BotService
+from bot.core.units.chats import linked_chats
 from bot.discord_bot.client import FanqaShardedClient, build_client
 from bot.discord_bot.commands import build_commands
 from bot.discord_bot.locate import Locator
@@ -39,8 +39,6 @@ from bot.discord_bot.translate import (
     reply_target,
 )
 from harvest.errors import PlatformError
-from storage.db import session_scope
-from storage.models import Chat
 
 __all__ = ["DiscordBot"]
 
@@ -183,14 +181,13 @@ class DiscordBot:
 
     # -- commands sync ------------------------------------------------------------------
 
-    def _linked_channels(self) -> set[int]:
-        with session_scope(self.service.engine) as session:
-            ids = session.exec(select(Chat.external_id).where(Chat.platform == PLATFORM)).all()
-        return {int(i) for i in ids if i.isdigit()}
+    async def _linked_channels(self) -> set[int]:
+        chats = await self.service.db.run(linked_chats, PLATFORM)
+        return {int(i) for _, i, _ in chats if i.isdigit()}
 
     async def sync_guilds(self) -> list[int]:
         """Sync slash commands to every guild with a linked channel; returns their ids."""
-        linked = await asyncio.to_thread(self._linked_channels)
+        linked = await self._linked_channels()
         synced = []
         for guild in self.client.guilds:
             if guild.id in self._synced or not any(c.id in linked for c in guild.channels):

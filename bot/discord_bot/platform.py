@@ -8,7 +8,7 @@ from typing import Any
 import discord
 
 from bot.discord_bot.locate import Locator
-from bot.discord_bot.text import split_message
+from bot.discord_bot.text import MAX_MESSAGE, split_message
 from bot.discord_bot.translate import PLATFORM
 from harvest.errors import PlatformError
 
@@ -30,6 +30,7 @@ class DiscordPlatform:
     """
 
     name = PLATFORM
+    text_limit = MAX_MESSAGE
 
     def __init__(self, client: discord.Client, locator: Locator) -> None:
         self.client = client
@@ -94,6 +95,19 @@ class DiscordPlatform:
         except discord.HTTPException as exc:
             raise PlatformError(f"Discord refused a reaction: {exc}", platform=PLATFORM) from exc
 
+    async def send_private(self, user_id: str, text: str) -> str:
+        """A direct message (the user's DM channel); PlatformError when Discord refuses,
+        e.g. the user does not accept DMs from server members."""
+        try:
+            user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+            channel = user.dm_channel or await user.create_dm()
+            sent = await channel.send(text, allowed_mentions=_NO_PINGS, suppress_embeds=True)
+        except discord.HTTPException as exc:
+            raise PlatformError(
+                f"Discord refused a direct message: {exc}", platform=PLATFORM
+            ) from exc
+        return str(sent.id)
+
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         """Manage Messages or Administrator in the guild of ``chat_id`` (member fetched if
         not cached; someone who is not in that guild is no moderator there)."""
@@ -112,7 +126,7 @@ class DiscordPlatform:
         return is_moderator_permissions(member.guild_permissions)
 
     def message_link(self, chat_id: str, message_id: str) -> str | None:
-        """A jump link to a message (sync: the core calls it from a worker thread)."""
+        """A jump link to a message (from the client's cache: no request)."""
         channel = self.client.get_channel(int(chat_id))
         guild = getattr(channel, "guild", None)
         if guild is None:

@@ -26,6 +26,7 @@ __all__ = [
     "message_event",
     "prompt_of",
     "reaction_event",
+    "readable_text",
     "reply_target",
 ]
 
@@ -74,6 +75,18 @@ def prompt_of(message: discord.Message, bot_id: int) -> str:
     return " ".join(text.split())
 
 
+def readable_text(message: discord.Message) -> str:
+    """The content with user mentions as ``@Name``, as DiscordChatExporter writes them, so
+    an answer that @mentions its asker links to the question live as on import."""
+    names = {user.id: user.display_name for user in message.mentions}
+
+    def name(match: re.Match[str]) -> str:
+        found = names.get(int(match.group(1)))
+        return match.group(0) if found is None else f"@{found}"
+
+    return re.sub(r"<@!?(\d+)>", name, message.content) if names else message.content
+
+
 def reply_target(message: discord.Message, place: Place) -> str | None:
     """The id of the message this one replies to, when that message is in the same place."""
     ref = message.reference
@@ -104,7 +117,7 @@ def message_event(
         message_id=str(message.id),
         author_id=str(author.id),
         author_name=author.display_name,
-        text=message.content,
+        text=readable_text(message),
         sent_at=message.created_at.astimezone(UTC),
         reply_to_id=reply_to_id if content else None,
         thread_id=place.thread_id,

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlmodel import select
 from telegram import BotCommand, BotCommandScopeAllChatAdministrators, ChatMember, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
@@ -32,6 +31,7 @@ from telegram.request import HTTPXRequest
 
 from bot.core.commands import COMMANDS
 from bot.core.service import BotService
+from bot.core.units.chats import linked_chats
 from bot.telegram_bot.adapter import (
     PLATFORM,
     BotIdentity,
@@ -44,18 +44,16 @@ from bot.telegram_bot.adapter import (
 from bot.telegram_bot.platform import TelegramPlatform
 from bot.telegram_bot.safebot import SafeExtBot, hide_token
 from harvest.errors import PlatformError
-from storage.db import session_scope
-from storage.models import Chat
 
 __all__ = ["ALLOWED_UPDATES", "TelegramBot", "rights_notice"]
 
 log = logging.getLogger(__name__)
 
+# Exactly the updates the bot handles (no inline buttons: callback queries are not asked for).
 ALLOWED_UPDATES = (
     "message",
     "edited_message",
     "message_reaction",
-    "callback_query",
     "my_chat_member",
 )
 # Messages received but not yet stored beyond which the bot stops taking new updates.
@@ -225,13 +223,11 @@ class TelegramBot:
 
     # -- rights -------------------------------------------------------------------------
 
-    def _linked_chats(self) -> list[tuple[int, str, str]]:
-        with session_scope(self.service.engine) as session:
-            rows = session.exec(select(Chat).where(Chat.platform == PLATFORM)).all()
-            return [(c.community_id, c.external_id, c.title) for c in rows]
+    async def _linked_chats(self) -> list[tuple[int, str, str]]:
+        return await self.service.db.run(linked_chats, PLATFORM)
 
-    def _community_of(self, chat_id: str) -> tuple[int, str] | None:
-        for community_id, external_id, title in self._linked_chats():
+    async def _community_of(self, chat_id: str) -> tuple[int, str] | None:
+        for community_id, external_id, title in await self._linked_chats():
             if external_id == chat_id:
                 return community_id, title
         return None
@@ -239,7 +235,7 @@ class TelegramBot:
     async def check_rights(self) -> list[str]:
         """Tell moderators of every linked chat where the bot is no admin; the chat ids."""
         lacking = []
-        chats = await asyncio.to_thread(self._linked_chats)
+        chats = await self._linked_chats()
         for community_id, chat_id, title in chats:
             try:
                 member = await self.application.bot.get_chat_member(
@@ -352,7 +348,7 @@ class TelegramBot:
         status = change.new_chat_member.status
         log.info("telegram: my status in %s (%s) is now %s", chat_id, change.chat.title, status)
         if status in (ChatMember.MEMBER, ChatMember.RESTRICTED):
-            found = await asyncio.to_thread(self._community_of, chat_id)
+            found = await self._community_of(chat_id)
             if found is not None:
                 await self._warn(found[0], chat_id, found[1] or change.chat.title or "")
 

@@ -8,11 +8,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from telegram import Bot, ReplyParameters
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.constants import MessageLimit, ReactionEmoji
 from telegram.error import TelegramError
 
 from bot.telegram_bot.adapter import PLATFORM, message_link
+from harvest.errors import PlatformError
 
 __all__ = ["TelegramPlatform", "split_text"]
 
@@ -51,6 +52,7 @@ class TelegramPlatform:
     """
 
     name = PLATFORM
+    text_limit = _TEXT_LIMIT  # UTF-16 code units, as Telegram counts
 
     def __init__(
         self,
@@ -127,6 +129,20 @@ class TelegramPlatform:
         await self.bot.set_message_reaction(
             chat_id=int(chat_id), message_id=int(message_id), reaction=chosen
         )
+
+    async def send_private(self, user_id: str, text: str) -> str:
+        """A private message: a user's private chat id is their user id. Telegram refuses
+        (403) until the user has opened a chat with the bot: PlatformError then. No link
+        preview, so Telegram does not fetch (and burn) a one-time link."""
+        try:
+            sent = await self.bot.send_message(
+                chat_id=int(user_id), text=text, link_preview_options=LinkPreviewOptions(True)
+            )
+        except TelegramError as exc:
+            raise PlatformError(
+                f"Telegram refused a private message: {exc}", platform=PLATFORM
+            ) from exc
+        return str(sent.message_id)
 
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         """True when ``user_id`` administers the chat (cached ``admin_ttl`` seconds)."""

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 import ijson
 
 from harvest.errors import InputError
+from harvest.exports.encoding import encoding_problem
 from harvest.model import ChatMessage
 
 __all__ = [
@@ -18,7 +19,9 @@ __all__ = [
     "CHUNK",
     "ExportChatInfo",
     "FieldProblem",
+    "encoding_problem",
     "field_error",
+    "first_event",
     "items",
     "json_error",
     "line_of",
@@ -184,7 +187,16 @@ def _first_line(exc: BaseException) -> str:
 
 
 def json_error(path: Path, exc: BaseException) -> InputError:
-    """An InputError naming the line where the JSON of ``path`` stops being valid."""
+    """An InputError naming the line where the JSON of ``path`` stops being valid (or
+    saying the file is in another encoding than the UTF-8 exporters write)."""
+    wrong = encoding_problem(path)
+    if wrong is not None:
+        reason, line = wrong
+        return InputError(
+            f"{reason}: exports are UTF-8 JSON, save it as UTF-8 and import again",
+            source=str(path),
+            line=line,
+        )
     return InputError(
         f"malformed JSON ({_first_line(exc)}); is the export complete?",
         source=str(path),
@@ -192,12 +204,28 @@ def json_error(path: Path, exc: BaseException) -> InputError:
     )
 
 
+def first_event(path: Path, key: str) -> str | None:
+    """The parse event that opens the top-level member ``key`` (``start_array`` for a
+    list), or None when it is absent; reads only up to it."""
+    with open_binary(path) as handle:
+        try:
+            for prefix, event, _ in BACKEND.parse(handle, buf_size=CHUNK, use_float=True):
+                if prefix == key and event != "map_key":
+                    return str(event)
+        except _JSON_ERRORS as exc:
+            raise json_error(path, exc) from exc
+    return None
+
+
 def open_binary(path: Path) -> BinaryIO:
     """Open an export for reading, turning a missing file into an InputError."""
     try:
-        return path.open("rb")
+        handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot open export: {exc.strerror}", source=str(path)) from exc
+    if handle.read(3) != b"\xef\xbb\xbf":  # a UTF-8 byte-order mark (Windows tools) is skipped
+        handle.seek(0)
+    return handle
 
 
 def items(path: Path, prefix: str) -> Iterator[Any]:

@@ -14,7 +14,9 @@ from harvest.exports._json import (
     ExportChatInfo,
     FieldProblem,
     field_error,
+    first_event,
     items,
+    line_of,
     new_message,
     read_header,
 )
@@ -154,7 +156,13 @@ def convert_message(raw: Any, state: _ThreadState) -> ChatMessage:
         text = ""
     reply_to_id = None
     reference = raw.get("reference")
-    if reference and not is_service and type(reference) is dict:
+    if reference is not None and type(reference) is not dict:
+        raise FieldProblem(
+            "reference", f"reference must be an object, got {type(reference).__name__}"
+        )
+    if reference and type(reference.get("messageId")) not in (str, type(None)):
+        raise FieldProblem("reference", f"reference.messageId must be a string: {reference!r}")
+    if reference and not is_service:
         target = reference.get("messageId")
         channel = reference.get("channelId")
         if target and (channel is None or channel in (state.channel_id, state.chat_id)):
@@ -223,6 +231,17 @@ def _read_channel(
     else:
         state.starters = starters
     yield _info(channel)
+    opened = first_event(channel.path, "messages")
+    if opened != "start_array":
+        kind = {"start_map": "an object", "string": "a string", "null": "null"}.get(
+            opened or "", "not a list"
+        )
+        raise InputError(
+            f"messages must be a list, got {kind}",
+            source=str(channel.path),
+            line=line_of(channel.path, (), "messages"),
+            field="messages",
+        )
     for position, raw in enumerate(items(channel.path, "messages.item")):
         try:
             yield convert_message(raw, state)

@@ -2,6 +2,7 @@
 
 from storage.repo.communities import (
     find_chat,
+    find_member,
     get_community,
     get_community_by_id,
     get_or_create_community,
@@ -25,13 +26,17 @@ from storage.repo.pairs import (
     set_golden,
     split_for_hash,
 )
+from storage.repo.privacy import ForgetReport, forget_member
 
 __all__ = [
+    "ForgetReport",
     "answer_message_ids",
     "count_pairs",
     "delete_message",
     "edit_message",
     "find_chat",
+    "find_member",
+    "forget_member",
     "get_community",
     "get_community_by_id",
     "get_message",

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from harvest.errors import InputError, NotFound
 from storage.models import Chat, Community, Member
+from storage.repo.settings_check import COMMUNITY_SETTINGS, validate_community_settings
 
 __all__ = [
     "COMMUNITY_SETTINGS",
+    "ensure_member",
     "find_chat",
+    "find_member",
     "get_community",
     "get_community_by_id",
     "get_or_create_community",
@@ -25,21 +29,6 @@ __all__ = [
 ]
 
 ROLES = ("moderator", "expert", "member")
-POLICIES = ("mention", "auto", "off")
-COMMUNITY_SETTINGS = (
-    "language",
-    "system_prompt",
-    "answer_policy",
-    "auto_answer_after_min",
-    "abstain_mode",
-    "min_confidence",
-    "timezone",
-    "train_cron",
-    "min_new_pairs",
-    "question_patterns",
-    "moderator_platform",
-    "moderator_chat_id",
-)
 
 
 def get_community(session: Session, name: str) -> Community:
@@ -62,18 +51,6 @@ def list_communities(session: Session) -> list[Community]:
     return list(session.exec(select(Community).order_by(Community.name)).all())
 
 
-def _validate(values: dict[str, Any]) -> None:
-    unknown = set(values) - set(COMMUNITY_SETTINGS)
-    if unknown:
-        raise InputError(f"unknown community setting(s): {', '.join(sorted(unknown))}")
-    if "answer_policy" in values and values["answer_policy"] not in POLICIES:
-        raise InputError(
-            f"answer_policy must be one of {', '.join(POLICIES)}", field="answer_policy"
-        )
-    if "min_confidence" in values and not 0.0 <= float(values["min_confidence"]) <= 1.0:
-        raise InputError("min_confidence must be between 0 and 1", field="min_confidence")
-
-
 def get_or_create_community(session: Session, name: str, **settings: Any) -> Community:
     """The community called ``name``, created with ``settings`` when it does not exist yet."""
     name = name.strip()
@@ -82,17 +59,19 @@ def get_or_create_community(session: Session, name: str, **settings: Any) -> Com
     existing = session.exec(select(Community).where(Community.name == name)).first()
     if existing is not None:
         return existing
-    _validate(settings)
-    community = Community(name=name, **settings)
+    if len(name) > 100:
+        raise InputError("a community name is at most 100 characters", field="community")
+    community = Community(name=name, **validate_community_settings(settings))
     session.add(community)
     session.flush()
     return community
 
 
 def update_community(session: Session, community_id: int, **values: Any) -> Community:
-    _validate(values)
+    """Change settings, each checked by ``validate_community_settings`` before any is set."""
+    checked = validate_community_settings(values)
     community = get_community_by_id(session, community_id)
-    for key, value in values.items():
+    for key, value in checked.items():
         setattr(community, key, value)
     session.add(community)
     session.flush()
@@ -102,14 +81,21 @@ def update_community(session: Session, community_id: int, **values: Any) -> Comm
 def upsert_chat(
     session: Session, community_id: int, platform: str, external_id: str, title: str = ""
 ) -> Chat:
-    """The chat (platform, external_id), created in ``community_id`` when new."""
+    """The chat (platform, external_id), created in ``community_id`` when new.
+
+    Safe when two processes (two imports) meet the same new chat at once.
+    """
     chat = find_chat(session, platform, external_id)
     if chat is None:
-        chat = Chat(
-            community_id=community_id, platform=platform, external_id=external_id, title=title
-        )
-        session.add(chat)
-        session.flush()
+        values = {
+            "community_id": community_id,
+            "platform": platform,
+            "external_id": external_id,
+            "title": title[:255],
+        }
+        _insert_ignore(session, Chat, values, ["platform", "external_id"])
+        chat = find_chat(session, platform, external_id)
+        assert chat is not None
     elif title and chat.title != title:
         chat.title = title
         session.add(chat)
@@ -164,6 +150,63 @@ def get_or_create_member(
     return member
 
 
+def _insert_ignore(session: Session, model: Any, values: dict[str, Any], index: list[str]) -> bool:
+    """INSERT … ON CONFLICT (index) DO NOTHING; False on a database without that statement.
+
+    A concurrent writer's uncommitted row with the same key makes this wait for its commit,
+    then do nothing (PostgreSQL); SQLite writers are serialized anyway.
+    """
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).values(values)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(values)
+    else:
+        return False
+    session.execute(stmt.on_conflict_do_nothing(index_elements=index))
+    return True
+
+
+def ensure_member(
+    session: Session,
+    community_id: int,
+    platform: str,
+    external_id: str,
+    display_name: str = "",
+    *,
+    is_bot: bool = False,
+) -> int:
+    """The id of member (platform, external_id), inserted when new; safe under concurrency.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` then a look-up: two processes (two imports, two bot
+    shards) seeing a new member at once both get the one row, on SQLite and PostgreSQL,
+    without a savepoint and without a duplicate-key error.
+    """
+    values = {
+        "community_id": community_id,
+        "platform": platform,
+        "external_id": external_id,
+        "display_name": display_name[:255],
+        "role": "member",
+        "is_bot": is_bot,
+    }
+    index = ["community_id", "platform", "external_id"]
+    if not _insert_ignore(session, Member, values, index):  # pragma: no cover - other databases
+        member = get_or_create_member(
+            session, community_id, platform, external_id, display_name, is_bot=is_bot
+        )
+        return member.id or 0
+    found = session.exec(
+        select(Member.id).where(
+            Member.community_id == community_id,
+            Member.platform == platform,
+            Member.external_id == external_id,
+        )
+    ).one()
+    return int(found or 0)
+
+
 def set_role(session: Session, member_id: int, role: str) -> Member:
     if role not in ROLES:
         raise InputError(f"role must be one of {', '.join(ROLES)}", field="role")
@@ -181,3 +224,29 @@ def list_members(session: Session, community_id: int, role: str | None = None) -
     if role is not None:
         query = query.where(Member.role == role)
     return list(session.exec(query.order_by(col(Member.id))).all())
+
+
+def find_member(
+    session: Session, community_id: int, user: str, platform: str | None = None
+) -> Member:
+    """A member by ``id``, ``platform:id`` or ``@display name``; NotFound / ambiguous named."""
+    name = user.strip()
+    if not name:
+        raise InputError("name a user: an id, platform:id or @name", field="user")
+    head, sep, rest = name.partition(":")
+    if sep and not name.startswith("@") and head in ("telegram", "discord", "console"):
+        platform, name = head, rest
+    members = list_members(session, community_id)
+    if platform is not None:
+        members = [m for m in members if m.platform == platform]
+    if name.startswith("@"):
+        wanted = name[1:].casefold()
+        found = [m for m in members if m.display_name.casefold() == wanted]
+    else:
+        found = [m for m in members if m.external_id == name]
+    if len(found) > 1:
+        ids = ", ".join(f"{m.platform}:{m.external_id}" for m in found)
+        raise InputError(f"{user} is ambiguous ({ids}); use platform:id", field="user")
+    if not found:
+        raise NotFound(f"no member {user} in this community", kind="member", key=user)
+    return found[0]

@@ -3,19 +3,60 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Message, PairMessage, QAPair, utcnow
+from storage.models import Message, PairMessage, QAPair
 
-__all__ = ["delete_message", "edit_message", "get_message", "store_message"]
+__all__ = [
+    "delete_message",
+    "edit_message",
+    "get_message",
+    "insert_message",
+    "pairs_of_message",
+    "store_message",
+]
 
 
 def get_message(session: Session, chat_id: int, external_id: str) -> Message | None:
     return session.exec(
         select(Message).where(Message.chat_id == chat_id, Message.external_id == external_id)
     ).first()
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for ``dialect``, built once."""
+    stmt = _INSERTS.get(dialect)
+    if stmt is None:
+        table: Any = Message.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table).on_conflict_do_nothing(index_elements=["chat_id", "external_id"])
+        stmt = _INSERTS[dialect] = stmt.returning(table.c.id)
+    return stmt
+
+
+def insert_message(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a message row unless (chat, external id) is stored: its new id, or None.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (no look-up first, no savepoint):
+    the live path's per-message cost.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - look up first
+        if get_message(session, values["chat_id"], values["external_id"]) is not None:
+            return None
+        row = Message(**values)
+        session.add(row)
+        session.flush()
+        return row.id
+    found = session.execute(_insert_statement(dialect), values).scalar()
+    return None if found is None else int(found)
 
 
 def store_message(session: Session, message: Message) -> tuple[Message, bool]:
@@ -35,61 +76,46 @@ def store_message(session: Session, message: Message) -> tuple[Message, bool]:
     return message, True
 
 
-def _pairs_of(session: Session, message_id: int) -> list[QAPair]:
+def pairs_of_message(session: Session, message_id: int) -> list[QAPair]:
+    """Live pairs whose question is, or whose answer includes, stored message ``message_id``."""
     as_answer = select(PairMessage.pair_id).where(PairMessage.message_id == message_id)
     return list(
         session.exec(
-            select(QAPair).where(
+            select(QAPair)
+            .where(
                 col(QAPair.deleted_at).is_(None),
                 (col(QAPair.id).in_(as_answer)) | (QAPair.question_message_id == message_id),
             )
+            .order_by(col(QAPair.id))
         ).all()
     )
 
 
 def edit_message(
     session: Session, chat_id: int, external_id: str, text: str, edited_at: datetime
-) -> list[QAPair]:
-    """Update a stored message's text and the pairs built from it; returns those pairs."""
+) -> tuple[Message, str] | None:
+    """Store a message's new text; (row, old text), or None when unknown or unchanged.
+
+    What the edit does to pairs is the harvest engine's decision
+    (:func:`harvest.engine.decide_edit`), written by ``storage.repo.harvested``.
+    """
     message = get_message(session, chat_id, external_id)
-    if message is None or message.text == text:
-        return []
+    if message is None or message.deleted or message.text == text:  # forgotten stays gone
+        return None
+    old = message.text
     message.text = text
     message.edited_at = edited_at
     session.add(message)
-    changed = []
-    for pair in _pairs_of(session, message.id or 0):
-        if pair.question_message_id == message.id:
-            pair.question_text = text
-        else:
-            ids = [
-                pm.message_id
-                for pm in session.exec(
-                    select(PairMessage)
-                    .where(PairMessage.pair_id == pair.id)
-                    .order_by(col(PairMessage.position))
-                ).all()
-            ]
-            texts = [m.text for i in ids if (m := session.get(Message, i)) is not None]
-            pair.answer_text = "\n".join(t for t in texts if t)
-        pair.updated_at = utcnow()
-        session.add(pair)
-        changed.append(pair)
     session.flush()
-    return changed
+    return message, old
 
 
-def delete_message(session: Session, chat_id: int, external_id: str) -> list[QAPair]:
-    """Mark a message deleted; its pairs leave every future dataset. Returns those pairs."""
+def delete_message(session: Session, chat_id: int, external_id: str) -> Message | None:
+    """Mark a message deleted (its pairs are dropped by the engine's decision)."""
     message = get_message(session, chat_id, external_id)
     if message is None:
-        return []
+        return None
     message.deleted = True
     session.add(message)
-    pairs = _pairs_of(session, message.id or 0)
-    now = utcnow()
-    for pair in pairs:
-        pair.deleted_at = now
-        session.add(pair)
     session.flush()
-    return pairs
+    return message

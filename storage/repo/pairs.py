@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 HOLDOUT_PERCENT = 10
+MAX_ANSWER_CHARS = 4000  # an edited answer; FANQA_MAX_ANSWER_CHARS changes it for the CLI
 _ACTIONS = {
     "approve": PairStatus.APPROVED,
     "reject": PairStatus.REJECTED,
@@ -88,7 +89,7 @@ def list_pairs(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[QAPair]:
-    """Live pairs of a community, best first for pending review (score, then age)."""
+    """Live pairs of a community, most likely good first (confidence, score, then age)."""
     query = select(QAPair).where(
         QAPair.community_id == community_id, col(QAPair.deleted_at).is_(None)
     )
@@ -96,7 +97,9 @@ def list_pairs(
         if status not in {s.value for s in PairStatus}:
             raise InputError(f"unknown status {status!r}", field="status")
         query = query.where(QAPair.status == status)
-    query = query.order_by(col(QAPair.score).desc(), col(QAPair.id)).offset(offset)
+    query = query.order_by(
+        col(QAPair.confidence).desc(), col(QAPair.score).desc(), col(QAPair.id)
+    ).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query).all())
@@ -123,6 +126,7 @@ def review_pair(
     actor_id: int | None = None,
     actor_label: str = "",
     answer_text: str | None = None,
+    max_chars: int = MAX_ANSWER_CHARS,
 ) -> QAPair:
     """Approve, reject, reset (undo) or edit a pair, and audit it in review_events."""
     pair = get_pair(session, pair_id, community_id=community_id)
@@ -130,6 +134,12 @@ def review_pair(
     if action == "edit":
         if answer_text is None or not answer_text.strip():
             raise InputError("the new answer is empty", field="answer")
+        if len(answer_text.strip()) > max_chars:
+            raise InputError(
+                f"the new answer has {len(answer_text.strip()):,} characters; at most "
+                f"{max_chars:,} (FANQA_MAX_ANSWER_CHARS)",
+                field="answer",
+            )
         pair.answer_text = answer_text.strip()
     elif action in _ACTIONS:
         pair.status = _ACTIONS[action]

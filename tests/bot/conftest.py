@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from bot.core import CommandEvent, CommandHandler, Harvester, MessageEvent, ReactionModerator
 from bot.core.events import ReactionEvent
 from harvest.model import ChatMessage
+from storage.database import Database
 from storage.db import session_scope
 from storage.models import QAPair, ReviewEvent
 from storage.repo.communities import (
@@ -21,15 +22,18 @@ from storage.repo.communities import (
     set_role,
     upsert_chat,
 )
+from storage.repo.settings_check import register_platform
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 PLATFORM = "fake"
+register_platform(PLATFORM)  # the fake adapter may be a moderator chat
 
 
 class FakePlatform:
     """Records what the bot sends; platform admins are (chat, user) pairs."""
 
     name = PLATFORM
+    text_limit = 4096
 
     def __init__(self) -> None:
         self.admins: set[tuple[str, str]] = set()
@@ -53,6 +57,13 @@ class FakePlatform:
 
     async def is_moderator(self, chat_id: str, user_id: str) -> bool:
         return (chat_id, user_id) in self.admins
+
+    def message_link(self, chat_id: str, message_id: str) -> str | None:
+        return None
+
+    async def send_private(self, user_id: str, text: str) -> str:
+        self.sent.append((f"private:{user_id}", None, text))
+        return f"bot-{len(self.sent)}"
 
 
 def message(
@@ -138,11 +149,12 @@ def world(sqlite_engine: Engine) -> World:
             member = get_or_create_member(s, community_id, PLATFORM, user, user.capitalize())
             set_role(s, member.id or 0, "moderator")
         ids = (fund.id or 0, game.id or 0)
+    db = Database(sqlite_engine)
     return World(
         sqlite_engine,
         FakePlatform(),
         Harvester(sqlite_engine),
-        ReactionModerator(sqlite_engine),
-        CommandHandler(sqlite_engine),
+        ReactionModerator(db),
+        CommandHandler(db),
         *ids,
     )

@@ -21,6 +21,27 @@ async def test_pending_lists_pairs_for_moderator(world: World) -> None:
     assert f"#{pair_id} Q: How do I reset my password?" in reply
 
 
+async def test_pending_lists_the_most_likely_good_pairs_first(world: World) -> None:
+    """/pending shows each pair's confidence, the likeliest good one first: a reply with a
+    how-to beats a two-word reply."""
+    world.harvester.handle_message(message("q2", "carol", "Which fund is best for a newbie?"))
+    world.harvester.handle_message(message("a2", "dan", "Index funds", reply_to="q2", at=5))
+    world.qa()
+    reply = await _run(world, "pending")
+    lines = [line for line in reply.splitlines() if line.startswith("    A: ")]
+    confidences = [float(line.rsplit("· ", 1)[1]) for line in lines]
+    assert len(confidences) == 2 and confidences == sorted(confidences, reverse=True)
+    assert "Open settings and tap reset." in lines[0]
+
+
+async def test_pending_strips_bidi_and_zero_width_controls(world: World) -> None:
+    """A pair quoted in /pending loses the bidi override and zero-width space it carried."""
+    world.harvester.handle_message(message("q9", "alice", "Is \u202egnp.exe safe\u200b?"))
+    world.harvester.handle_message(message("a9", "bob", "No.", reply_to="q9", at=30))
+    reply = await _run(world, "pending")
+    assert "Q: Is gnp.exe safe?" in reply
+
+
 async def test_member_is_refused_moderator_commands(world: World) -> None:
     """A plain member gets the polite refusal and nothing changes."""
     pair_id = world.qa()
@@ -135,3 +156,11 @@ async def test_unlinked_chat_is_told(world: World) -> None:
     """A command in a chat no community owns says so."""
     reply = await _run(world, "status", chat="elsewhere")
     assert reply.startswith("This chat is not linked to a community.")
+
+
+def test_every_command_has_its_unit_of_work() -> None:
+    """The command table (pure) and the units of work name the same commands."""
+    from bot.core.commands import COMMANDS
+    from bot.core.units.commands import WORK
+
+    assert sorted(WORK) == sorted(COMMANDS)

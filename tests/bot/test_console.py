@@ -92,15 +92,16 @@ def test_chat_command_scripted_session(db_url: str) -> None:
         assert s.exec(select(QAPair.status)).all() == ["approved"]
 
 
-def test_session_continues_numbering_and_reviews_card(db_url: str) -> None:
-    """A second session numbers after stored messages; ✅ on a /pending card approves it."""
+def test_session_continues_numbering_and_reviews_answer(db_url: str) -> None:
+    """A second session numbers after stored messages; ✅ on the /pending listing (it names
+    #1 but is no review card) changes nothing, ✅ on the harvested answer approves it."""
     out: list[str] = []
     first = ConsoleSession(open_engine(), "fund", "alice", out=out.append)
     first.run(["怎么开户？", ":as bob", ">1 在 App 里点开户就行。"])
     second = ConsoleSession(open_engine(), "fund", "mod", moderator=True, out=out.append)
-    second.run(["/pending 1", "+3 ✅"])
-    assert out[-2].startswith("[3] bot: Pending / 待审核:\n#1 Q: 怎么开户？")
-    assert out[-1] == "  #1 → approved (approve)"
+    second.run(["/pending 1", "+3 ✅", "+2 ✅"])
+    assert out[-3].startswith("[3] bot: Pending / 待审核:\n#1 Q: 怎么开户？")
+    assert out[-2:] == ["  not a harvested answer", "  #1 → approved (approve)"]
 
 
 def test_unknown_community_exits_2(db_url: str) -> None:

@@ -140,3 +140,73 @@ def test_forum_post_is_a_question_even_without_a_question_mark(world: World) -> 
     assert [(p.question_text, p.answer_text) for p in world.pairs()] == [
         ("Login fails after the 2.3 update", "Clear the app cache, then log in again.")
     ]
+
+
+def test_a_restart_loses_no_pairing_context(world: World) -> None:
+    """A new Harvester (the bot restarted) rebuilds the chat's window from the database:
+    an expert's answer without the reply button still pairs with the two-line question."""
+    from bot.core import Harvester
+    from storage.repo.communities import get_or_create_member, set_role
+
+    with session_scope(world.engine) as s:
+        bob = get_or_create_member(s, world.fund_id, PLATFORM, "bob", "Bob")
+        set_role(s, bob.id or 0, "expert")
+    world.harvester.handle_message(message("q1", "alice", "My redemption was 5 days ago."))
+    world.harvester.handle_message(message("q2", "alice", "When will the money arrive?", at=20))
+    restarted = Harvester(world.engine)
+    outcome = restarted.handle_message(
+        message("a1", "bob", "QDII funds take up to T+7 to settle.", at=40)
+    )
+    [pair] = world.pairs()
+    actual = (outcome.kind, pair.method, pair.question_text, pair.answer_text)
+    expected = (
+        "paired",
+        "implicit",
+        "My redemption was 5 days ago.\nWhen will the money arrive?",
+        "QDII funds take up to T+7 to settle.",
+    )
+    assert actual == expected
+
+
+def test_edit_of_an_approved_pair_reopens_it_and_is_audited(world: World) -> None:
+    """An approved answer edited into something else is pending again with the new text;
+    the audit log keeps the approved text; a pending pair's edit is audited too."""
+    from storage.repo.pairs import review_pair
+
+    pair_id = world.qa()
+    with session_scope(world.engine) as s:
+        review_pair(s, pair_id, "approve", community_id=world.fund_id)
+    outcome = world.harvester.handle_edit(
+        EditEvent(PLATFORM, "g1", "a1", "DM me your password", T0 + timedelta(minutes=5))
+    )
+    again = world.harvester.handle_edit(
+        EditEvent(PLATFORM, "g1", "a1", "Settings → Reset.", T0 + timedelta(minutes=6))
+    )
+    [pair] = world.pairs()
+    actions = [(e.action, (e.before or {}).get("answer_text")) for e in world.events()][-2:]
+    assert (outcome.kind, outcome.review, outcome.review_note) == (
+        "reopened",
+        (pair_id,),
+        "edited after approval",
+    )
+    assert (again.kind, pair.status, pair.answer_text) == ("edited", "pending", "Settings → Reset.")
+    assert actions == [
+        ("reopened", "Open settings and tap reset."),
+        ("edited", "DM me your password"),
+    ]
+
+
+def test_live_harvest_on_every_backend(engine) -> None:
+    """The live path's insert-or-ignore and pair writes work on SQLite and PostgreSQL."""
+    from bot.core import Harvester
+    from storage.repo.communities import get_or_create_community, upsert_chat
+
+    with session_scope(engine) as s:
+        fund = get_or_create_community(s, "fund")
+        upsert_chat(s, fund.id or 0, PLATFORM, "g1", "Fund chat")
+    harvester = Harvester(engine)
+    harvester.handle_message(message("q1", "alice", "How do I reset my password?"))
+    answer = message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30)
+    kinds = [harvester.handle_message(answer).kind, harvester.handle_message(answer).kind]
+    grown = harvester.handle_message(message("a2", "bob", "Then check your mail.", at=60))
+    assert (*kinds, grown.kind) == ("paired", "duplicate", "merged")

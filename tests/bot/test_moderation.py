@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.event import listen
 
 from bot.core import action_for
-from tests.bot.conftest import World, message, reaction
+from bot.core.units.reactions import track_card
+from storage.database import Database
+from tests.bot.conftest import PLATFORM, World, message, reaction
 
 
 @pytest.mark.parametrize(
@@ -84,13 +87,22 @@ async def test_reaction_on_question_or_unknown_message_does_nothing(world: World
     assert (on_question.action, unknown.action, world.events()) == (None, None, [])
 
 
-async def test_reaction_on_review_card_approves_named_pair(world: World) -> None:
-    """A ✅ on the bot's own stored card naming `#id` reviews that pair."""
+async def test_bot_message_naming_a_pair_is_no_review_card(world: World) -> None:
+    """A ✅ on a bot message that says `#id` (an answer's sources, say) but is not a tracked
+    review card reviews nothing."""
     pair_id = world.qa()
-    card = f"Review #{pair_id}: How do I reset my password?"
-    world.harvester.handle_message(message("card1", "fanqa", card, at=90, is_bot=True))
-    outcome = await world.moderation.handle_reaction(reaction("card1", "mod"), world.platform)
-    assert (outcome.action, world.pairs()[0].status) == ("approve", "approved")
+    text = f"Open settings.\n\nSources: #{pair_id}"
+    world.harvester.handle_message(message("ans1", "fanqa", text, at=90, is_bot=True))
+    outcome = await world.moderation.handle_reaction(reaction("ans1", "mod"), world.platform)
+    assert (outcome.action, world.pairs()[0].status) == (None, "pending")
+
+
+async def test_member_message_quoting_a_pair_approves_nothing(world: World) -> None:
+    """A ✅ on a member's message quoting "#3" approves nothing."""
+    world.qa()
+    world.harvester.handle_message(message("m1", "carol", "see #1 and #3", at=95))
+    outcome = await world.moderation.handle_reaction(reaction("m1", "mod"), world.platform)
+    assert (outcome.action, [p.status for p in world.pairs()]) == (None, ["pending"])
 
 
 async def test_card_in_other_community_cannot_reach_pair(world: World) -> None:
@@ -99,7 +111,17 @@ async def test_card_in_other_community_cannot_reach_pair(world: World) -> None:
     world.harvester.handle_message(
         message("card2", "fanqa", f"Review #{pair_id}", chat="g2", is_bot=True)
     )
+    Database(world.engine).call(track_card, PLATFORM, "g2", "card2", pair_id)
     outcome = await world.moderation.handle_reaction(
         reaction("card2", "gmod", chat="g2"), world.platform
     )
     assert (outcome.action, world.pairs()[0].status) == (None, "pending")
+
+
+async def test_a_moderators_approval_is_one_short_unit_of_work(world: World) -> None:
+    """A stored moderator's ✅ is decided and applied in one transaction, no platform call."""
+    world.qa()
+    commits: list[int] = []
+    listen(world.engine, "commit", lambda _conn: commits.append(1))
+    outcome = await world.moderation.handle_reaction(reaction("a1", "mod"), world.platform)
+    assert (outcome.action, len(commits), world.pairs()[0].status) == ("approve", 1, "approved")

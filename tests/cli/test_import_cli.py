@@ -99,3 +99,39 @@ def test_cli_review_and_export_round_trip(tmp_path: Path, monkeypatch) -> None:
     assert json.loads(prepared.stdout)["kept"] == 12
     missing = runner.invoke(app, ["pairs", "approve", "99999", "-c", "fund"])
     assert missing.exit_code == 2 and "#99999" in missing.stderr
+
+
+def test_cli_discord_bad_field_and_encoding_exit_2(tmp_path: Path, monkeypatch) -> None:
+    """A DiscordChatExporter file whose `messages` is not a list, and a GBK file, exit 2
+    naming the file, the line (and the field); nothing is stored."""
+    monkeypatch.setenv("FANQA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    body = {"guild": {"id": "1", "name": "g"}, "channel": {"id": "2", "name": "c"}, "messages": {}}
+    bad = tmp_path / "channel.json"
+    bad.write_text(json.dumps(body, indent=1), encoding="utf-8")
+    failed = CliRunner().invoke(app, ["import", "discord", str(bad), "-c", "oss"])
+    assert failed.exit_code == 2
+    assert "channel.json" in failed.stderr and "line 10" in failed.stderr
+    assert "messages" in failed.stderr
+    gbk = tmp_path / "result.json"
+    gbk.write_bytes(DEMO_EXPORT.read_text(encoding="utf-8").encode("gbk", errors="replace"))
+    wrong = CliRunner().invoke(app, ["import", "telegram", str(gbk), "-c", "fund"])
+    assert wrong.exit_code == 2 and "not UTF-8" in wrong.stderr
+
+
+def test_pairs_carry_a_confidence_with_its_reason(tmp_path: Path, monkeypatch) -> None:
+    """`fanqa pairs list --json` lists the most likely good pairs first, each with a
+    confidence in [0, 1] and its rule and signals; `pairs show` prints them."""
+    monkeypatch.setenv("FANQA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    runner.invoke(app, ["import", "telegram", str(DEMO_EXPORT), "-c", "fund", "--json"])
+    listed = json.loads(
+        runner.invoke(app, ["pairs", "list", "-c", "fund", "--json", "--limit", "500"]).stdout
+    )
+    confidences = [p["confidence"] for p in listed]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.0 <= c <= 1.0 for c in confidences) and len(set(confidences)) > 3
+    reason = listed[0]["confidence_reason"]
+    assert reason["rule"] in ("reply", "thread") or reason["rule"].startswith("implicit:")
+    assert {"answerer_role", "answer_kind", "delay_s"} <= reason["signals"].keys()
+    shown = runner.invoke(app, ["pairs", "show", str(listed[-1]["id"]), "-c", "fund"])
+    assert shown.exit_code == 0 and f"confidence {confidences[-1]:.2f} by rule" in shown.stdout

@@ -175,3 +175,27 @@ async def test_sharded_client_harvests_on_every_shard(
                 assert bot.client.shard_count == 2
             finally:
                 await bot.stop()
+
+
+async def test_long_answer_is_cleaned_and_capped_to_2000_characters(world: World) -> None:
+    """An approved answer of 3,000 characters with a zero-width space and a bidi override is
+    posted as one message of at most 2,000 characters, ending in the cut marker."""
+    from bot.core.content import CUT_MARKER, INVISIBLE
+
+    q = await world.say("alice", "How do I close my account?")
+    a = await world.emu.post(
+        world.general,
+        world.users["bob"],
+        "Write\u200b to\u202e support. " + "Then wait for the confirmation. " * 100,
+        reply_to=q,
+    )
+    _, outcome = await world.service.handled("message", a)
+    await world.emu.react(a, world.users["mia"], "✅")
+    await world.service.handled("reaction", a)
+    ask = await world.say("carol", f"<@{BOT_ID}> how do I close my account?", mentions=(BOT_ID,))
+    reply = await world.emu.wait_sent("Write to support.")
+    assert reply.reply_to == ask
+    assert (len(reply.content) <= 2000, reply.content.endswith(CUT_MARKER)) == (True, True)
+    assert not INVISIBLE & set(reply.content)
+    assert [m for m in world.emu.sent if m.reply_to == ask] == [reply]
+    assert outcome.harvest.kind == "paired"

@@ -7,6 +7,7 @@ import logging
 import pytest
 from sqlmodel import Session, col, select
 
+from storage.db import session_scope
 from storage.models import Message, QAPair
 from tests.discord.conftest import World
 from trainer.snapshot import approved_pairs
@@ -116,3 +117,36 @@ async def test_malformed_payload_is_logged_and_skipped(
         "skipped a malformed MESSAGE_REACTION_ADD payload",
     ]
     assert world.bot.client.is_ready() and not world.bot.client.is_closed()
+
+
+async def test_answers_without_the_reply_button_are_harvested(world: World) -> None:
+    """An expert's next message after an open question and an answer that @mentions its
+    asker pair live (as the importer pairs them), with the implicit method."""
+    from storage.repo.communities import get_community, get_or_create_member, set_role
+
+    with session_scope(world.engine) as s:
+        fund = get_community(s, "fund")
+        bob = get_or_create_member(s, fund.id or 0, "discord", str(world.users["bob"]), "Bob")
+        set_role(s, bob.id or 0, "expert")
+    await world.say("alice", "How do I change the bank card used for redemptions?")
+    await world.say("bob", "Go to Profile, then Bank cards, and add the new card first.")
+    await world.say("carol", "Is there a fee for switching between funds?")
+    await world.say(
+        "alice",
+        f"<@{world.users['carol']}> switching is free within the same fund company",
+        mentions=(world.users["carol"],),
+    )
+    actual = sorted((p.question_text, p.answer_text, p.method) for p in world.pairs())
+    expected = [
+        (
+            "How do I change the bank card used for redemptions?",
+            "Go to Profile, then Bank cards, and add the new card first.",
+            "implicit",
+        ),
+        (
+            "Is there a fee for switching between funds?",
+            "switching is free within the same fund company",
+            "implicit",
+        ),
+    ]
+    assert actual == expected

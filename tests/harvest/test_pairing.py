@@ -12,12 +12,10 @@ from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
 from harvest.pairing import (
     Pairer,
     PairingConfig,
-    answer_for_reply,
     is_harvestable,
     pair_all,
     role_of,
     score_answer,
-    should_merge,
     strip_address,
 )
 
@@ -306,7 +304,7 @@ def test_experts_and_moderators_rank_first() -> None:
     """An expert's later answer scores above a member's earlier one."""
     stream = [
         msg("1", "a", "What is the expense ratio of the index fund?", 0),
-        msg("2", "c", "about 1%?", 10, reply_to_id="1"),
+        msg("2", "c", "about 1% I think", 10, reply_to_id="1"),
         msg("3", "b", "0.15% a year, see the fact sheet", 20, reply_to_id="1"),
     ]
     found = pair_all(stream, PairingConfig(), roles={"b": Role.EXPERT})
@@ -385,50 +383,7 @@ def test_config_rejects_bad_values() -> None:
     assert info.value.field == "max_tracked"
 
 
-# -- helpers the live bot reuses ------------------------------------------------------
-
-
-def test_answer_for_reply_pairs_one_reply() -> None:
-    """The bot's one-message helper pairs a reply to a question."""
-    question = msg("1", "a", "这个插件是否支持最新版", 0)
-    reply = msg("2", "b", "支持，1.4 起", 10, reply_to_id="1")
-    found = answer_for_reply(question, reply, roles={"b": Role.MODERATOR})
-    assert found is not None
-    assert (found.question_id, found.answer_ids, found.method, found.score) == (
-        "1",
-        ("2",),
-        PairMethod.REPLY,
-        score_answer(Role.MODERATOR, PairMethod.REPLY),
-    )
-
-
-@pytest.mark.parametrize(
-    ("question", "reply"),
-    [
-        (msg("1", "a", "Is it safe to update?", 0), msg("2", "a", "yes", 5, reply_to_id="1")),
-        (msg("1", "a", "ok thanks", 0), msg("2", "b", "np", 5, reply_to_id="1")),
-        (msg("1", "a", "Is it safe?", 0), msg("2", "b", "yes", 5, reply_to_id="9")),
-        (
-            msg("1", "a", "Is it safe?", 0),
-            msg("2", "b", "yes", 5, reply_to_id="1", is_topic_root=True),
-        ),
-        (msg("1", "a", "Is it safe?", 0), msg("2", "b", "yes", 5, reply_to_id="1", is_bot=True)),
-    ],
-)
-def test_answer_for_reply_rejects_non_answers(question: ChatMessage, reply: ChatMessage) -> None:
-    """Self replies, non-questions, other targets, topic roots and bots pair nothing."""
-    assert answer_for_reply(question, reply) is None
-
-
-def test_should_merge() -> None:
-    """Merging needs the same author and place, the window, and no reply elsewhere."""
-    prev = msg("1", "b", "Open the fund page", 0, reply_to_id="q")
-    assert should_merge(prev, msg("2", "b", "then tap Redeem", 60), 120) is True
-    assert should_merge(prev, msg("2", "b", "also this", 60, reply_to_id="q"), 120) is True
-    assert should_merge(prev, msg("2", "b", "then tap Redeem", 200), 120) is False
-    assert should_merge(prev, msg("2", "c", "then tap Redeem", 60), 120) is False
-    assert should_merge(prev, msg("2", "b", "no", 60, reply_to_id="x"), 120) is False
-    assert should_merge(prev, msg("2", "b", "hm", 60, thread_id="t"), 120) is False
+# -- helpers ------------------------------------------------------------------------
 
 
 def test_is_harvestable() -> None:
@@ -465,3 +420,132 @@ def test_score_order_role_then_method_then_position() -> None:
     assert score_answer(Role.MEMBER, PairMethod.REPLY, 0) > score_answer(
         Role.MEMBER, PairMethod.REPLY, 1
     )
+
+
+# -- precision: exchanges, acks, several askers, topics --------------------------------
+
+
+def test_a_clarifying_exchange_is_one_pair() -> None:
+    """Question, "which URL?", the asker's reply, the fix: one pair, question → fix."""
+    found = pairs(
+        [
+            msg("1", "a", "web login broken after the update, anyone else?", 0),
+            msg("2", "b", "which URL are you using?", 60, reply_to_id="1"),
+            msg("3", "a", "https://x.example/login, it shows 404", 120, reply_to_id="2"),
+            msg(
+                "4",
+                "b",
+                "The route moved to /auth/login, update the proxy rule.",
+                400,
+                reply_to_id="3",
+            ),
+        ]
+    )
+    assert summary(found) == [("1", ("4",), "reply")]
+
+
+def test_acks_and_follow_up_questions_leave_the_answer() -> None:
+    """ "looking into it" and the helper's own question are not part of the answer."""
+    found = pairs(
+        [
+            msg("1", "a", "Is the sync server down?", 0),
+            msg("2", "b", "looking into it", 30, reply_to_id="1"),
+            msg("3", "b", "The EU node ran out of disk; it is back now.", 90),
+            msg("4", "b", "did you restart the app?", 100),
+        ]
+    )
+    assert summary(found) == [("1", ("3",), "reply")]
+
+
+def test_the_askers_reply_to_a_helper_is_not_an_answer() -> None:
+    """Roles are not reversed when the helper's follow-up question gets a reply."""
+    found = pairs(
+        [
+            msg("1", "a", "Can I self-host on a Raspberry Pi?", 0),
+            msg("2", "b", "Yes, the arm64 image runs on a Pi 4.", 60, reply_to_id="1"),
+            msg("3", "b", "which Pi model do you have?", 70),
+            msg("4", "a", "a Pi 4 with 4 GB", 150, reply_to_id="3"),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "reply")]
+
+
+def test_one_message_mentioning_several_askers_answers_each() -> None:
+    """ "@ann @bob …" answers both open questions."""
+    found = pairs(
+        [
+            msg("1", "a", "where is the changelog for 2.0?", 0),
+            msg("2", "b", "is there a list of what changed in 2.0?", 30),
+            msg("3", "c", "@Alice @Bob the changelog: https://x.example/2.0", 90),
+        ]
+    )
+    assert sorted(summary(found)) == [("1", ("3",), "implicit"), ("2", ("3",), "implicit")]
+    assert {p.answer_text for p in found} == {"the changelog: https://x.example/2.0"}
+
+
+def test_small_talk_questions_get_no_pairs() -> None:
+    """A reply to "how is everyone doing?" is not an answer."""
+    found = pairs(
+        [
+            msg("1", "a", "how is everyone doing today?", 0),
+            msg("2", "b", "pretty good, just upgraded to 2.0", 30, reply_to_id="1"),
+        ]
+    )
+    assert found == []
+
+
+def test_an_implicit_answer_in_another_language_is_not_linked() -> None:
+    """The demo's wrong pair: an English answer after a Chinese question is not its answer."""
+    roles = {"g": Role.MODERATOR}
+    stream = [
+        msg("1", "k", "How long does a redemption take to reach my bank?", 0),
+        msg("2", "m", "定投频率选每周还是每月？", 960),
+        msg("3", "g", "Domestic funds pay out by T+2 to T+4; QDII takes around T+7.", 1020),
+    ]
+    found = pair_all(stream, PairingConfig(), roles)
+    assert [(p.question_id, p.answer_ids) for p in found] == [("1", ("3",))]
+
+
+def test_an_announcement_topic_yields_no_pairs() -> None:
+    """Comments under a Telegram topic's announcement are not answers to it."""
+    topic = {"thread_id": "10", "reply_to_id": None, "is_topic_root": True}
+    found = pairs(
+        [
+            msg("10", "a", "Announcements", 0, is_service=True),
+            msg("11", "a", "Version 3.0 is out! Faster sync and a new editor.", 5, **topic),
+            msg("12", "b", "great news!", 40, **topic),
+            msg("13", "c", "love the new editor, when does mobile get it", 50, **topic),
+            msg("14", "d", "the new editor is really nice to write in", 60, **topic),
+        ]
+    )
+    assert found == []
+
+
+def test_a_topic_with_several_askers_is_not_one_question() -> None:
+    """Once another member asks in a Telegram topic, later posts do not answer its first."""
+    topic = {"thread_id": "10", "reply_to_id": None, "is_topic_root": True}
+    found = pairs(
+        [
+            msg("10", "a", "Help", 0, is_service=True),
+            msg("11", "a", "How do I move my vault to a new phone?", 5, **topic),
+            msg("12", "b", "why did my tags disappear?", 400, **topic),
+            msg("13", "c", "the weather is great today for a walk", 900, **topic),
+        ]
+    )
+    assert found == []
+
+
+def test_precision_off_keeps_the_old_chain() -> None:
+    """The baseline (precision off) still pairs the clarifying question."""
+    stream = [
+        msg("1", "a", "web login broken after the update, anyone else?", 0),
+        msg(
+            "2",
+            "b",
+            "which URL are you using, the one on port 8080 or the proxy?",
+            60,
+            reply_to_id="1",
+        ),
+    ]
+    assert summary(pairs(stream, precision=False)) == [("1", ("2",), "reply")]
+    assert pairs(stream) == []

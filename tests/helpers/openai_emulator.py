@@ -99,6 +99,7 @@ class OpenAIEmulator:
         result_base64: bool = True,
         logprobs_supported: bool = True,
         organization: str = "fanqa-test",
+        echo_auth: bool = False,
     ) -> None:
         self.steps = steps
         self.fail_job = fail_job
@@ -107,6 +108,7 @@ class OpenAIEmulator:
         self.result_base64 = result_base64
         self.logprobs_supported = logprobs_supported
         self.organization = organization
+        self.echo_auth = echo_auth  # a careless provider: the 401 body repeats the header
         self.files: dict[str, _File] = {}
         self.jobs: dict[str, _Job] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
@@ -250,8 +252,12 @@ class OpenAIEmulator:
                 await request.read()
             kind = "rate_limit_exceeded" if fault.status == 429 else "server_error"
             return _error(fault.status, f"injected {fault.status}", kind, {"retry-after-ms": "5"})
-        if request.headers.get("Authorization", "") != "Bearer sk-test":
-            return _error(401, "Incorrect API key provided", "invalid_api_key")
+        auth = request.headers.get("Authorization", "")
+        if auth != "Bearer sk-test":
+            message = "Incorrect API key provided"
+            if self.echo_auth:
+                message += f": {auth.removeprefix('Bearer ')} (Authorization: {auth})"
+            return _error(401, message, "invalid_api_key")
         response: web.StreamResponse = await handler(request)
         return response
 

@@ -305,12 +305,13 @@ class TelegramEmulator:
         reply_to: int | None = None,
         topic: int | None = None,
         extra: JSON | None = None,
+        at: int | None = None,
     ) -> JSON:
         message: JSON = {
             "message_id": chat.new_id(),
             "from": sender,
             "chat": chat.json(),
-            "date": int(time.time()),
+            "date": int(time.time()) if at is None else at,
         }
         if text is not None:
             message["text"] = text
@@ -341,36 +342,55 @@ class TelegramEmulator:
         *,
         reply_to: int | None = None,
         topic: int | None = None,
+        at: int | None = None,
     ) -> JSON:
-        """``user_id`` posts ``text`` (a reply when ``reply_to``, in a forum ``topic``)."""
+        """``user_id`` posts ``text`` (a reply when ``reply_to``, in a forum ``topic``;
+        ``at``: its Unix time, now by default)."""
         chat = self.chat(chat_id)
         message = self._new_message(
-            chat, self.users[user_id], text=text, reply_to=reply_to, topic=topic
+            chat, self.users[user_id], text=text, reply_to=reply_to, topic=topic, at=at
         )
         await self.push({"message": message})
         return message
 
-    async def post_photo(self, chat_id: int, user_id: int, caption: str) -> JSON:
+    async def post_photo(
+        self, chat_id: int, user_id: int, caption: str, *, at: int | None = None
+    ) -> JSON:
         """``user_id`` posts a photo with a caption."""
         photo = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90}]
         extra: JSON = {"photo": photo, "caption": caption}
-        message = self._new_message(self.chat(chat_id), self.users[user_id], extra=extra)
+        message = self._new_message(self.chat(chat_id), self.users[user_id], extra=extra, at=at)
         await self.push({"message": message})
         return message
 
-    async def create_topic(self, chat_id: int, user_id: int, name: str) -> int:
+    async def create_topic(
+        self, chat_id: int, user_id: int, name: str, *, at: int | None = None
+    ) -> int:
         """``user_id`` creates a forum topic; its thread id (= its creation message id)."""
         chat = self.chat(chat_id)
         if not chat.is_forum:
             raise ApiError(400, "Bad Request: the chat is not a forum")
         created = {"forum_topic_created": {"name": name, "icon_color": 7322096}}
-        message = self._new_message(chat, self.users[user_id], extra=created)
+        message = self._new_message(chat, self.users[user_id], extra=created, at=at)
         thread = int(message["message_id"])
         message["message_thread_id"] = thread
         message["is_topic_message"] = True
         chat.topics[thread] = name
         await self.push({"message": message})
         return thread
+
+    def ghost(self, chat_id: int, user_id: int) -> int:
+        """A message the bot never received (sent before it joined); replies may quote it."""
+        chat = self.chat(chat_id)
+        message: JSON = {
+            "message_id": chat.new_id(),
+            "from": self.users[user_id],
+            "chat": chat.json(),
+            "date": 0,
+            "text": "…",
+        }
+        self.messages[(chat.id, message["message_id"])] = message
+        return int(message["message_id"])
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> JSON:
         """The author edits a message's text."""

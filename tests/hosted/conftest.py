@@ -10,9 +10,13 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from storage.db import session_scope
+from storage.models import TrainingRun
 from tests.helpers.openai_emulator import OpenAIEmulator
 from tests.trainer.test_loop_builders import make_community
+from trainer.backend import BackendOptions
+from trainer.gate import GatePolicy
 from trainer.hosted import HostedBackend
+from trainer.round import execute_run
 from trainer.runs import queue_run
 
 BASE_MODEL = "gpt-4.1-mini-2025-04-14"
@@ -31,6 +35,21 @@ class FakeTime:
 
     def clock(self) -> float:
         return self.now
+
+
+def run_hosted(
+    engine: Engine,
+    run_id: int,
+    backend: HostedBackend,
+    *,
+    runs_dir: Path,
+    scrub: bool = True,
+    on_event: Callable[[str], None] | None = None,
+    policy: GatePolicy | None = None,
+) -> TrainingRun:
+    """Execute a queued hosted run through the one round with ``backend`` as the API client."""
+    options = BackendOptions(scrub=scrub, hosted=lambda: backend, hosted_base_model=BASE_MODEL)
+    return execute_run(engine, run_id, options, runs_dir=runs_dir, policy=policy, on_event=on_event)
 
 
 @pytest.fixture
@@ -75,6 +94,7 @@ class Community:
                 base_model=BASE_MODEL,
                 hyperparameters={"n_epochs": 2, **hyperparameters},
                 trigger="schedule",
+                backend="openai",
             )
             return run.id or 0
 

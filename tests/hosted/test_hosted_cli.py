@@ -39,6 +39,7 @@ def test_train_on_the_hosted_api_then_ask(env: None, api: OpenAIEmulator) -> Non
     assert "sk-test" not in trained.output
     models = json.loads(runner.invoke(app, ["models", "list", "-c", "hostedfans", "--json"]).stdout)
     [live] = [m for m in models if m["status"] == "live"]
+    assert (live["backend"], live["remote_model_id"][:3]) == ("openai", "ft:")
     asked = runner.invoke(
         app, ["ask", "How do I change my password?", "-c", "hostedfans", "--json"]
     )

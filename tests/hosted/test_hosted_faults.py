@@ -13,9 +13,10 @@ from storage.db import session_scope
 from storage.models import RunStatus
 from storage.repo import get_or_create_community
 from tests.helpers.openai_emulator import OpenAIEmulator
-from tests.hosted.conftest import Community
+from tests.hosted.conftest import Community, run_hosted
 from tests.trainer.test_loop_builders import add_pair
-from trainer.hosted import HostedBackend, execute_hosted_run
+from trainer.hosted import HostedBackend
+from trainer.summary import load_summary
 
 Backend = Callable[..., HostedBackend]
 
@@ -27,13 +28,13 @@ def test_rate_limits_and_server_errors_are_survived(
     api.fail_next(2, status=429, path="/files", method="POST")
     api.fail_next(3, status=500, path="/fine_tuning/jobs/", method="GET")
     api.fail_next(1, status=429, path="/chat/completions")
-    run = execute_hosted_run(
+    run = run_hosted(
         community.engine, community.queue(), make_backend(api), runs_dir=community.runs_dir
     )
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert [status for status, _, _ in api.faulted] == [429, 429, 500, 500, 500, 429]
     assert api.count("POST", "/v1/files") == 4  # two rejected, two stored
-    assert api.job_creates == 1 and (run.summary or {})["promoted"] is True
+    assert api.job_creates == 1 and load_summary(run).promoted is True
 
 
 def test_errors_beyond_the_sdk_retries_are_retried_at_the_next_poll(
@@ -43,7 +44,7 @@ def test_errors_beyond_the_sdk_retries_are_retried_at_the_next_poll(
     run_id = community.queue()
     api.fail_next(2, status=500, path="/fine_tuning/jobs/", method="GET")
     backend = make_backend(api, max_retries=0)
-    run = execute_hosted_run(community.engine, run_id, backend, runs_dir=community.runs_dir)
+    run = run_hosted(community.engine, run_id, backend, runs_dir=community.runs_dir)
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert len(api.faulted) == 2
 
@@ -54,9 +55,7 @@ def test_an_api_that_keeps_failing_fails_the_run(
     """``max_poll_errors`` failed polls in a row end the run failed, naming the job."""
     api.fail_next(100, status=503, path="/fine_tuning/jobs/", method="GET")
     backend = make_backend(api, max_retries=0, max_poll_errors=3)
-    run = execute_hosted_run(
-        community.engine, community.queue(), backend, runs_dir=community.runs_dir
-    )
+    run = run_hosted(community.engine, community.queue(), backend, runs_dir=community.runs_dir)
     assert run.status == RunStatus.FAILED
     assert (
         run.error
@@ -70,7 +69,7 @@ def test_unknown_status_is_waited_on_and_logged(
 ) -> None:
     """A status the SDK does not list ("paused") is logged once and followed to the end."""
     with OpenAIEmulator(extra_status="paused") as api, caplog.at_level(logging.WARNING):
-        run = execute_hosted_run(
+        run = run_hosted(
             community.engine, community.queue(), make_backend(api), runs_dir=community.runs_dir
         )
     assert run.status == RunStatus.SUCCEEDED, run.error
@@ -84,9 +83,7 @@ def test_a_job_that_never_ends_is_given_up_and_cancelled(
     """Past ``max_wait_s`` the run fails and the job is cancelled so it bills no more."""
     with OpenAIEmulator(steps=1000) as api:
         backend = make_backend(api, poll_interval=60.0, max_wait_s=600.0)
-        run = execute_hosted_run(
-            community.engine, community.queue(), backend, runs_dir=community.runs_dir
-        )
+        run = run_hosted(community.engine, community.queue(), backend, runs_dir=community.runs_dir)
         assert api.count("POST", r"/v1/fine_tuning/jobs/[^/]+/cancel") == 1
     assert run.status == RunStatus.FAILED
     assert "still running after 660 s (limit 600 s): gave up" in (run.error or "")
@@ -102,9 +99,7 @@ def test_nothing_to_gate_on_fails_before_anything_is_sent(
     for i in range(4):
         add_pair(sqlite_engine, cid, f"Question {i}?", f"Answer {i}.")
     small = Community(sqlite_engine, cid, tmp_path / "runs")
-    run = execute_hosted_run(
-        sqlite_engine, small.queue(), make_backend(api), runs_dir=small.runs_dir
-    )
+    run = run_hosted(sqlite_engine, small.queue(), make_backend(api), runs_dir=small.runs_dir)
     assert run.status == RunStatus.FAILED
     assert (run.error or "").startswith("the snapshot has no eval examples")
     assert api.requests == []

@@ -12,6 +12,7 @@ import pytest
 from bot.settings import Settings
 from harvest.errors import InputError, PlatformError
 from tests.helpers.openai_emulator import GENERIC_ANSWER, OpenAIEmulator
+from trainer.evaluate import evaluate
 from trainer.hosted import (
     NO_LOGPROBS_CERTAINTY,
     ChatGeneration,
@@ -22,7 +23,6 @@ from trainer.hosted import (
     parse_result_file,
     routing_generator_factory,
 )
-from trainer.hosted.evaluate import evaluate_chat, other_answers
 from trainer.hosted.results import model_suffix
 from trainer.metrics import StepMetrics
 
@@ -138,11 +138,9 @@ def test_question_gain_is_zero_for_an_answer_that_ignores_the_question() -> None
         {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
         for q, a in [("Fee?", "The fee is 1.5% per year."), ("Redeem?", "Open the app.")]
     ]
-    result = evaluate_chat(Same(), examples)
+    result = evaluate(Same(), examples)
     assert result.exact_match == 0.5 and result.n == 2
-    assert result.question_gain is not None and abs(result.question_gain) < 0.25
-    assert other_answers(["a", "a"]) is None
-    assert other_answers(["a", "b", "a"]) == ["b", "a", "b"]
+    assert result.question_gain == 0.0
 
 
 def test_from_settings_reads_key_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.answering import answer
 from storage.db import session_scope
-from storage.models import DatasetSnapshot, ModelStatus, ModelVersion, RunStatus
+from storage.models import DatasetSnapshot, ModelStatus, ModelVersion, RunStatus, utcnow
 from tests.helpers.openai_emulator import GENERIC_ANSWER, OpenAIEmulator
-from tests.hosted.conftest import BASE_MODEL, Community
+from tests.hosted.conftest import BASE_MODEL, Community, run_hosted
 from tests.trainer.builders import SYSTEM, TOPICS
 from tests.trainer.test_loop_builders import add_pair
-from trainer.hosted import HostedBackend, execute_hosted_run, openai_generator_factory
+from trainer.hosted import HostedBackend, openai_generator_factory
 from trainer.metrics import read_results_csv
 from trainer.registry import list_models, live_model, promote
-from trainer.runs import cancel_run, get_run, run_metrics
+from trainer.runs import cancel_run, fail_stale_runs, get_run, run_metrics
+from trainer.summary import load_summary
 
 FEE_EN, FEE_ZH = TOPICS["fee"][0], TOPICS["fee"][1]
 Backend = Callable[..., HostedBackend]
@@ -39,7 +41,7 @@ def test_queued_run_trains_evaluates_promotes_and_answers(
     """Queued → succeeded: metrics stored, candidate beats the base on chrF, goes live."""
     run_id = community.queue()
     events: list[str] = []
-    run = execute_hosted_run(
+    run = run_hosted(
         community.engine,
         run_id,
         make_backend(api),
@@ -68,12 +70,14 @@ def test_queued_run_trains_evaluates_promotes_and_answers(
     assert rows[0].train_loss == 2.0 and rows[-1].valid_loss == pytest.approx(0.7)  # full_valid
     assert (run.step, run.total_steps) == (3, 3)
     assert [s.step for s in read_results_csv(Path(run.out_dir) / "results.csv")] == [1, 2, 3]
-    summary = run.summary or {}
-    assert summary["candidate"]["chrf"] > summary["reference"]["chrf"] + 30
-    assert summary["candidate"]["question_gain"] > 0.5 > summary["reference"]["question_gain"]
-    assert summary["reference_model"] == BASE_MODEL and summary["promoted"] is True
+    summary = load_summary(run)
+    [cand] = summary.candidates
+    assert cand.metrics is not None and summary.reference is not None
+    assert cand.metrics["chrf"] > summary.reference["chrf"] + 30  # type: ignore[operator]
+    assert cand.metrics["question_gain"] > 0.5 > summary.reference["question_gain"]  # type: ignore[operator]
+    assert summary.reference_model == BASE_MODEL and summary.promoted is True
     live = _live(community)
-    assert live is not None and live.id == summary["model_version_id"]
+    assert live is not None and live.id == summary.model_version_id
     assert (live.backend, live.remote_model_id) == ("openai", job["fine_tuned_model"])
     assert live.adapter_path is None and live.base_model == BASE_MODEL
     assert live.gate["promote"] is True and Path(live.report_path or "").exists()
@@ -89,7 +93,7 @@ def test_bot_answers_through_the_fine_tuned_model(
     community: Community, api: OpenAIEmulator, make_backend: Backend
 ) -> None:
     """Once live, a member's question is answered by the fine-tuned model via chat.completions."""
-    run = execute_hosted_run(
+    run = run_hosted(
         community.engine, community.queue(), make_backend(api), runs_dir=community.runs_dir
     )
     assert run.status == RunStatus.SUCCEEDED, run.error
@@ -128,7 +132,7 @@ def test_failed_job_fails_the_run_and_keeps_the_live_model(
         "param": "training_file",
     }
     with OpenAIEmulator(fail_job=error) as api:
-        run = execute_hosted_run(
+        run = run_hosted(
             community.engine, community.queue(), make_backend(api), runs_dir=community.runs_dir
         )
     assert run.status == RunStatus.FAILED
@@ -153,7 +157,7 @@ def test_cancel_request_cancels_the_job(
             with session_scope(community.engine) as session:
                 cancel_run(session, run_id)
 
-    run = execute_hosted_run(
+    run = run_hosted(
         community.engine,
         run_id,
         make_backend(api),
@@ -177,7 +181,7 @@ def test_killed_worker_reattaches_to_the_same_job(
             raise WorkerKilled
 
     with pytest.raises(WorkerKilled):
-        execute_hosted_run(
+        run_hosted(
             community.engine,
             run_id,
             make_backend(api),
@@ -187,8 +191,11 @@ def test_killed_worker_reattaches_to_the_same_job(
     with session_scope(community.engine) as session:
         orphan = get_run(session, run_id)
         assert orphan.status == RunStatus.RUNNING and orphan.external_job_id is not None
+        later = utcnow() + timedelta(hours=1)
+        [requeued] = fail_stale_runs(session, 300, now=later, max_attempts=2)
+        assert requeued.status == RunStatus.QUEUED  # what the next worker's recover does
     events: list[str] = []
-    run = execute_hosted_run(
+    run = run_hosted(
         community.engine,
         run_id,
         make_backend(api),
@@ -209,7 +216,7 @@ def test_job_created_before_a_crash_is_found_by_its_tag(
     run_id = community.queue()
     with session_scope(community.engine) as session:
         run = get_run(session, run_id)
-        run.status, run.attempts = RunStatus.RUNNING, 1
+        run.attempts = 1  # an attempt died; recovery put the run back in the queue
         session.add(run)
     client = api.client()
     uploaded = client.files.create(
@@ -222,13 +229,11 @@ def test_job_created_before_a_crash_is_found_by_its_tag(
             "metadata": {"fanqa_run_id": str(run_id)},
         }
     )
-    run = execute_hosted_run(
-        community.engine, run_id, make_backend(api), runs_dir=community.runs_dir
-    )
+    run = run_hosted(community.engine, run_id, make_backend(api), runs_dir=community.runs_dir)
     assert run.external_job_id == job_id
     assert api.job_creates == 1 and api.count("POST", "/v1/files") == 1
     assert run.status == RunStatus.SUCCEEDED  # its (empty) training file teaches nothing...
-    assert (run.summary or {})["promoted"] is False  # ...so the gate rejects the model
+    assert load_summary(run).promoted is False  # ...so the gate rejects the model
     assert _live(community) is None
 
 
@@ -243,7 +248,7 @@ def test_pii_never_leaves_the_machine(
         "请联系 help@fanfund.example 或拨打 +86 138 1234 5678。",
         split="holdout",
     )
-    run = execute_hosted_run(
+    run = run_hosted(
         community.engine, community.queue(), make_backend(api), runs_dir=community.runs_dir
     )
     assert run.status == RunStatus.SUCCEEDED, run.error
@@ -251,13 +256,13 @@ def test_pii_never_leaves_the_machine(
     for secret in ("13812345678", "li.wei@example.com", "support@fanfund.example", "400 800 1234"):
         assert secret not in sent
     assert "[EMAIL]" in sent and "[PHONE]" in sent
-    summary = run.summary or {}
+    summary = load_summary(run)
     # 5 English "support" answers (an e-mail and a phone each) + the pair above (2 + 2)
-    assert summary["scrubbed"] == {"secret": 0, "email": 7, "id": 0, "card": 0, "phone": 7}
-    assert summary["scrubbed_examples"] == 6
+    assert summary.scrubbed == {"secret": 0, "email": 7, "id": 0, "card": 0, "phone": 7}
+    assert summary.scrubbed_examples == 6
     with session_scope(community.engine) as session:
         snapshot = session.get(DatasetSnapshot, run.snapshot_id)
-        assert snapshot is not None and snapshot.scrubbed == summary["scrubbed"]
+        assert snapshot is not None and snapshot.scrubbed == summary.scrubbed
 
 
 def test_generic_base_model_is_not_promoted_over_a_better_live_one(
@@ -265,22 +270,18 @@ def test_generic_base_model_is_not_promoted_over_a_better_live_one(
 ) -> None:
     """The second run is gated against the first run's live model, not the base."""
     backend = make_backend(api)
-    first = execute_hosted_run(
-        community.engine, community.queue(), backend, runs_dir=community.runs_dir
-    )
-    second = execute_hosted_run(
-        community.engine, community.queue(), backend, runs_dir=community.runs_dir
-    )
+    first = run_hosted(community.engine, community.queue(), backend, runs_dir=community.runs_dir)
+    second = run_hosted(community.engine, community.queue(), backend, runs_dir=community.runs_dir)
     assert first.status == second.status == RunStatus.SUCCEEDED
-    first_model = (first.summary or {})["fine_tuned_model"]
-    assert (second.summary or {})["reference_model"] == first_model
-    assert (second.summary or {})["promoted"] is False  # same data, no 2 % chrF gain
+    first_model = load_summary(first).candidates[0].fine_tuned_model
+    assert load_summary(second).reference_model == first_model
+    assert load_summary(second).promoted is False  # same data, no 2 % chrF gain
     live = _live(community)
     assert live is not None and live.remote_model_id == first_model
     with session_scope(community.engine) as session:
         statuses = [m.status for m in list_models(session, community.cid)]
     assert statuses == [ModelStatus.REJECTED, ModelStatus.LIVE]
-    assert GENERIC_ANSWER not in (second.summary or {})["candidate_samples"]
+    assert GENERIC_ANSWER not in load_summary(second).candidates[0].samples
 
 
 def test_pii_glued_to_chinese_text_is_scrubbed(
@@ -294,7 +295,7 @@ def test_pii_glued_to_chinese_text_is_scrubbed(
         "已重置。",
         split="holdout",
     )
-    run = execute_hosted_run(
+    run = run_hosted(
         community.engine, community.queue(), make_backend(api), runs_dir=community.runs_dir
     )
     assert run.status == RunStatus.SUCCEEDED, run.error

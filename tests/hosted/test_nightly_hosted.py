@@ -18,6 +18,7 @@ from tests.helpers.openai_emulator import OpenAIEmulator
 from tests.hosted.conftest import BASE_MODEL
 from tests.hosted.test_hosted_run import FEE_EN
 from tests.trainer.test_loop_builders import make_community
+from trainer.backend import BackendOptions
 from trainer.enqueue import TrainingDefaults, maybe_queue
 from trainer.hosted import HostedBackend, openai_generator_factory, routing_generator_factory
 from trainer.registry import live_model
@@ -36,9 +37,8 @@ def _worker(engine: Engine, api: OpenAIEmulator, runs: Path, sleep_log: list[flo
             base_model=BASE_MODEL,
         )
 
-    return Worker(
-        engine, executor=default_executor(runs_dir=runs, hosted_backend=backend), name="night"
-    )
+    options = BackendOptions(hosted=backend, hosted_base_model=BASE_MODEL)
+    return Worker(engine, executor=default_executor(runs_dir=runs, options=options), name="night")
 
 
 def _tick(engine: Engine, cid: int) -> int | None:

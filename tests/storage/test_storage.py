@@ -80,12 +80,14 @@ def test_migrations_match_the_models(engine) -> None:
 
 
 def test_sqlite_uses_wal_and_foreign_keys(tmp_path) -> None:
-    """The default SQLite engine turns on WAL, foreign keys and a busy timeout."""
+    """The default SQLite engine turns on WAL, foreign keys, a 30 s busy timeout and
+    secure_delete (forgotten text is zeroed in the file)."""
     eng = make_engine(f"sqlite:///{tmp_path / 'sub' / 'x.db'}")
     with eng.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1
 
 
 def test_message_external_id_is_unique_per_chat(engine) -> None:

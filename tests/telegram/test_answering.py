@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.db import session_scope
 from tests.telegram.conftest import CAROL, FORUM, FUND, OLGA, World
 
 
@@ -60,3 +61,58 @@ async def test_answer_in_a_forum_topic_goes_to_that_topic(world: World) -> None:
     assert said["reply_to_message"]["message_id"] == asked["message_id"]
     call = next(p for m, p in world.tg.calls if m == "sendMessage" and p["chat_id"] == str(FORUM))
     assert call["message_thread_id"] == str(topic)
+
+
+async def test_answer_is_cleaned_and_capped_to_telegrams_utf16_limit(world: World) -> None:
+    """An approved answer with bidi overrides and 3,000 emoji (6,000 UTF-16 units) is posted
+    as one message of at most 4,096 units, without the controls, ending in the cut marker."""
+    from bot.core.content import CUT_MARKER, INVISIBLE, utf16_len
+
+    world.seed_approved(
+        "How do I redeem fund number 7?", "Tap\u202e Redeem\u202c\u200b now " + "😀" * 3000
+    )
+    before = len(world.tg.sent)
+    asked = await world.tg.post(FUND, CAROL, "@fanqa_bot how do I redeem fund number 7?")
+    said = await world.tg.wait_sent("Tap", after=before)
+    text = said["text"]
+    assert text.startswith("Tap Redeem now 😀")
+    assert (utf16_len(text) <= 4096, text.endswith(CUT_MARKER)) == (True, True)
+    assert not INVISIBLE & set(text)
+    await world.settle()
+    replies = [
+        m
+        for m in world.tg.sent[before:]
+        if m.get("reply_to_message", {}).get("message_id") == asked["message_id"]
+    ]
+    assert replies == [said]  # one message, not split
+
+
+async def test_review_card_is_tracked_and_quoting_a_pair_approves_nothing(world: World) -> None:
+    """The bot's review card (posted in the moderators' chat, FORUM here) is tracked by
+    its id: Olga's 👍 on it approves the pair. Her 👍 on Carol's message quoting "#N", or on
+    the bot's answer citing "Sources: #N", approves nothing."""
+    from storage.models import Community
+
+    with session_scope(world.engine) as s:
+        fund = s.get(Community, world.fund_id)
+        assert fund is not None
+        fund.moderator_platform, fund.moderator_chat_id = "telegram", str(FORUM)
+    first = world.seed_approved("How do I redeem fund number 5?", "Tap Redeem in the app.")
+    before = len(world.tg.sent)
+    await world.qa(n=2)
+    card = await world.tg.wait_sent(lambda m: m["chat"]["id"] == FORUM, after=before)
+    pending = world.pairs()[-1]
+    assert card["text"].startswith(f"📝 #{pending.id} pending · Fund club")
+
+    quoting = await world.tg.post(FUND, CAROL, f"Isn't this #{pending.id}? And #{first}?")
+    await world.tg.react(FUND, quoting["message_id"], OLGA, "👍")
+    before = len(world.tg.sent)
+    await world.tg.post(FUND, CAROL, "@fanqa_bot how do I redeem fund number 5?")
+    cited = await world.tg.wait_sent(f"#{first}", after=before)
+    await world.tg.react(FUND, cited["message_id"], OLGA, "👍")
+    await world.settle()
+    assert world.pairs()[-1].status == "pending"
+
+    await world.tg.react(FORUM, card["message_id"], OLGA, "👍")
+    await world.settle()
+    assert world.pairs()[-1].status == "approved"

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from tests.trainer.conftest import Run
-from trainer.evaluate import EvalMetrics, evaluate, mismatched
-from trainer.gate import GatePolicy, decide
+from trainer.evaluate import EvalMetrics, evaluate, question_gain
+from trainer.gate import DEFAULT_POLICY, GatePolicy, decide
+from trainer.inference import LocalGenerator
 
 pytestmark = pytest.mark.slow
 
@@ -19,12 +20,14 @@ pytestmark = pytest.mark.slow
 def evals(tiny_base: Path, qa: Any, real_run: Run, shuffled_run: Run) -> dict[str, EvalMetrics]:
     """Base (live), real-pairs and shuffled-pairs models scored on the same unseen holdout."""
     _, holdout = qa
+    models = {
+        "base": None,
+        "real": real_run.result.adapter_dir,
+        "shuffled": shuffled_run.result.adapter_dir,
+    }
     return {
-        "base": evaluate(tiny_base, None, holdout, max_new_tokens=48),
-        "real": evaluate(tiny_base, real_run.result.adapter_dir, holdout, max_new_tokens=48),
-        "shuffled": evaluate(
-            tiny_base, shuffled_run.result.adapter_dir, holdout, max_new_tokens=48
-        ),
+        name: evaluate(LocalGenerator(tiny_base, adapter, device="cpu"), holdout, max_new_tokens=48)
+        for name, adapter in models.items()
     }
 
 
@@ -38,18 +41,18 @@ def test_holdout_questions_are_unseen_paraphrases(qa: Any) -> None:
 
 
 def test_gate_promotes_real_pairs_and_rejects_shuffled_pairs(evals: dict[str, EvalMetrics]) -> None:
-    """Same live model, same holdout: real pairs pass the gate, shuffled answers do not.
+    """Same live model, same holdout: real pairs pass the default gate, shuffled answers do not.
 
     A shuffled set still teaches the answers' wording, so its loss beats a model that never
-    saw them (the default loss-only gate would promote it); what it cannot learn is which
-    answer goes with which question, and the question-gain floor is the check for that.
+    saw them (a loss-only gate would promote it); what it cannot learn is which answer goes
+    with which question, and the question-gain floor is the check for that.
     """
-    policy = GatePolicy(primary_metric="loss", margin=0.02, floors={"question_gain": 0.3})
-    real = decide(evals["real"], evals["base"], policy)
-    shuffled = decide(evals["shuffled"], evals["base"], policy)
+    real = decide(evals["real"], evals["base"], DEFAULT_POLICY)
+    shuffled = decide(evals["shuffled"], evals["base"], DEFAULT_POLICY)
     assert (real.promote, shuffled.promote) == (True, False)
-    assert [r.metric for r in shuffled.rows if r.passed is False] == ["question_gain"]
-    assert decide(evals["shuffled"], evals["base"], GatePolicy()).promote is True
+    assert "question_gain" in [r.metric for r in shuffled.rows if r.passed is False]
+    loss_only = GatePolicy(primary_metric="loss")
+    assert decide(evals["shuffled"], evals["base"], loss_only).promote is True
 
 
 def test_real_model_answers_unseen_paraphrases(evals: dict[str, EvalMetrics]) -> None:
@@ -75,17 +78,23 @@ def test_metrics_are_consistent(evals: dict[str, EvalMetrics], qa: Any, real_run
         "chrf",
         "n",
         "question_gain",
+        "exact_match",
+        "finished_rate",
+        "mean_logprob",
     }
 
 
-def test_mismatched_pairs_each_answer_with_another_answers_question(qa: Any) -> None:
-    """The control set keeps every answer but asks it under a question with a different answer."""
-    _, holdout = qa
-    swapped = mismatched(holdout)
-    answer_of = {e["messages"][1]["content"]: e["messages"][-1]["content"] for e in holdout}
-    assert [e["messages"][-1] for e in swapped] == [e["messages"][-1] for e in holdout]
-    assert (
-        all(answer_of[e["messages"][1]["content"]] != e["messages"][-1]["content"] for e in swapped)
-        is True
-    )
-    assert mismatched(holdout[:1]) == []
+def test_question_gain_is_chance_corrected_and_compares_within_a_script() -> None:
+    """Right answers → 1; the same answer for all, or answers of another question → 0;
+    an answer in the asker's language but of another topic does not count as following."""
+    refs = [
+        "Fee is 1.5% per year.",
+        "费率每年百分之一点五。",
+        "Sell any day in the app.",
+        "随时在应用里卖出。",
+    ]
+    assert question_gain(refs, refs) == 1.0
+    assert question_gain(["Fee is 1.5% per year."] * 4, refs) == 0.0
+    swapped = [refs[2], refs[3], refs[0], refs[1]]  # right language, wrong topic
+    assert question_gain(swapped, refs) == -1.0
+    assert question_gain(["x", "y"], ["same", "same"]) is None

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from harvest.errors import GateRejected
-from trainer.gate import GatePolicy, decide
+from trainer.gate import DEFAULT_POLICY, GatePolicy, choose, decide
+from trainer.summary import RunSummary
 
 LIVE = {
     "loss": 2.0,
@@ -76,12 +77,17 @@ def test_no_live_model_only_checks_floors() -> None:
     assert decide(LIVE, None, GatePolicy(floors={"chrf": 50})).promote is False
 
 
-def test_rejection_raises_gate_rejected_with_reasons() -> None:
-    """raise_if_rejected raises GateRejected carrying the model id and the reasons."""
-    decision = decide({**LIVE, "loss": 2.5}, LIVE)
-    with pytest.raises(GateRejected, match=r"loss 2\.5 vs live 2") as info:
-        decision.raise_if_rejected(model_id=7)
+def test_a_round_that_promoted_nothing_raises_gate_rejected() -> None:
+    """The run's summary names the kept candidate's failed checks and its model id."""
+    live = {"chrf": 40.0, "question_gain": 0.5}
+    decision = decide({"chrf": 40.1, "question_gain": 0.5}, live, DEFAULT_POLICY)
+    summary = RunSummary(best=0, promoted=False)
+    cand = summary.candidate(0, "tiny")
+    cand.gate, cand.model_version_id = decision.as_dict(), 7
+    with pytest.raises(GateRejected, match=r"run 3: .* best tiny: chrf 40\.1 vs live 40") as info:
+        summary.raise_if_rejected(run_id=3)
     assert info.value.model_id == 7
+    RunSummary(best=0, promoted=True).raise_if_rejected()  # promoted: nothing raised
 
 
 def test_unknown_metric_in_policy_is_refused() -> None:
@@ -101,3 +107,28 @@ def test_gate_module_does_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_one_default_policy_on_metrics_every_backend_measures() -> None:
+    """The default gate decides on chrF (0–100) and question_gain: a hosted model has both."""
+    hosted_live = {"chrf": 40.0, "question_gain": 0.5}
+    local_candidate = {"chrf": 45.0, "question_gain": 0.6, "loss": 0.3}
+    assert decide(local_candidate, hosted_live, DEFAULT_POLICY).promote is True
+    assert (
+        decide({"chrf": 45.0, "question_gain": 0.1}, hosted_live, DEFAULT_POLICY).promote is False
+    )
+
+
+def test_choose_keeps_the_best_candidate_that_passed() -> None:
+    """Best primary metric among those that passed; none passed → the best, not promoted."""
+    live = {"chrf": 40.0, "question_gain": 0.5}
+    cands = [
+        {"chrf": 44.0, "question_gain": 0.5},
+        {"chrf": 60.0, "question_gain": 0.01},  # best chrF, but ignores the question
+        {"chrf": 48.0, "question_gain": 0.6},
+    ]
+    decisions = [decide(c, live, DEFAULT_POLICY) for c in cands]
+    assert choose(cands, decisions, DEFAULT_POLICY) == (2, True)
+    rejected = [decide(c, {"chrf": 90.0}, DEFAULT_POLICY) for c in cands]
+    assert choose(cands, rejected, DEFAULT_POLICY) == (1, False)
+    assert choose([], [], DEFAULT_POLICY) == (None, False)

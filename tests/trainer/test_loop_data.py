@@ -13,8 +13,10 @@ from storage.db import session_scope
 from storage.models import ModelStatus, ModelVersion, PairStatus, TrainingRun, utcnow
 from storage.repo import get_or_create_community
 from tests.trainer.test_loop_builders import add_pair, make_community
+from trainer.backend import BackendOptions
 from trainer.registry import live_model, promote, rollback
-from trainer.runs import cancel_run, execute_run, fail_stale_runs, next_queued_run, queue_run
+from trainer.round import execute_run
+from trainer.runs import cancel_run, fail_stale_runs, next_queued_run, queue_run
 from trainer.snapshot import read_examples
 
 
@@ -180,7 +182,7 @@ def test_a_run_without_data_fails_cleanly_and_workers_find_queued_runs(
         cid = get_or_create_community(session, "bare").id or 0
         run_id = queue_run(session, cid, base_model="x", hyperparameters={}).id or 0
         assert next_queued_run(session).id == run_id  # type: ignore[union-attr]
-    run = execute_run(sqlite_engine, run_id, runs_dir=tmp_path)
+    run = execute_run(sqlite_engine, run_id, BackendOptions(), runs_dir=tmp_path)
     assert (run.status, run.pid, run.snapshot_id) == ("failed", None, None)
     assert "approve more pairs" in (run.error or "")
     with session_scope(sqlite_engine) as session:

@@ -21,12 +21,15 @@ from storage.db import session_scope
 from storage.models import ModelVersion, RunMetric
 from tests.trainer.builders import TOPICS
 from tests.trainer.test_loop_builders import make_community
+from trainer.backend import BackendOptions
 from trainer.registry import live_model
-from trainer.runs import execute_run, queue_run
+from trainer.round import execute_run
+from trainer.runs import queue_run
 
 pytestmark = pytest.mark.slow
 
 COMMUNITY = "fanfund"
+CPU = BackendOptions(device="cpu")
 
 
 @dataclass
@@ -73,16 +76,18 @@ def test_first_run_trains_in_a_child_passes_the_gate_and_goes_live(loop: Loop) -
     run = loop.first_run
     assert run["status"] == "succeeded", run["error"]
     assert run["summary"]["promoted"] is True
+    [cand] = run["summary"]["candidates"]
     assert run["hyperparameters"]["lora_r"] == 64  # the tiny model got the scratch profile
     with session_scope(loop.engine) as session:
         steps = session.exec(select(RunMetric.step).where(RunMetric.run_id == run["id"])).all()
         live = live_model(session, loop.cid)
         assert live is not None and live.id == run["summary"]["model_version_id"]
         assert live.gate["reference_model_id"] is None
-    assert sorted(steps) == list(range(1, run["summary"]["steps"] + 1))
-    assert run["step"] == run["total_steps"] == run["summary"]["steps"]
+    assert sorted(steps) == list(range(1, cand["details"]["steps"] + 1))
+    assert run["step"] == run["total_steps"] == cand["details"]["steps"]
     cand, ref = live.metrics["candidate"], live.metrics["reference"]
     assert cand["loss"] < 0.5 * ref["loss"] and cand["question_gain"] >= 0.3
+    assert cand["chrf"] > ref["chrf"]
     assert Path(live.report_path or "").read_text().startswith("# Evaluation gate: **promoted**")
     results = cli("runs", "results", str(run["id"]))
     assert [r["step"] for r in results] == sorted(steps)
@@ -118,14 +123,16 @@ def test_killed_child_fails_the_run_keeps_live_and_resume_completes(loop: Loop) 
         hp = dict(loop.first_run["hyperparameters"])
         hp |= {"epochs": 1.0, "save_steps": 5, "eval_steps": 6, "fault_kill_at_step": 7}
         run_id = queue_run(session, loop.cid, base_model=str(loop.base), hyperparameters=hp).id
-    killed = execute_run(loop.engine, run_id or 0, runs_dir=loop.runs_dir, device="cpu")
+    killed = execute_run(loop.engine, run_id or 0, CPU, runs_dir=loop.runs_dir)
     assert (killed.status, killed.step) == ("failed", 7)
     assert "SIGKILL" in (killed.error or "")
     with session_scope(loop.engine) as session:
         assert live_model(session, loop.cid).id == live_before  # type: ignore[union-attr]
         assert session.exec(select(ModelVersion).where(ModelVersion.run_id == run_id)).all() == []
     assert (Path(killed.out_dir) / "checkpoints" / "checkpoint-5").is_dir()
-    resumed = cli("train", "--community", COMMUNITY, "--resume", str(run_id))
+    result = CliRunner().invoke(app, ["train", "-c", COMMUNITY, "--resume", str(run_id), "--json"])
+    resumed = json.loads(result.stdout)
+    assert result.exit_code == (0 if resumed["summary"]["promoted"] else 1), result.output
     assert (resumed["status"], resumed["attempts"], resumed["error"]) == ("succeeded", 2, None)
     with session_scope(loop.engine) as session:
         steps = session.exec(select(RunMetric.step).where(RunMetric.run_id == run_id)).all()
@@ -133,7 +140,8 @@ def test_killed_child_fails_the_run_keeps_live_and_resume_completes(loop: Loop) 
         assert model is not None and model.gate["reference_model_id"] == live_before
         expected_live = model.id if model.status == "live" else live_before
         assert live_model(session, loop.cid).id == expected_live  # type: ignore[union-attr]
-    assert sorted(steps) == list(range(1, resumed["summary"]["steps"] + 1))
+    steps_done = resumed["summary"]["candidates"][0]["details"]["steps"]
+    assert sorted(steps) == list(range(1, steps_done + 1))
 
 
 def test_cancel_requested_mid_run_stops_the_child_with_a_checkpoint(loop: Loop) -> None:
@@ -142,7 +150,7 @@ def test_cancel_requested_mid_run_stops_the_child_with_a_checkpoint(loop: Loop) 
         live_before = live_model(session, loop.cid).id  # type: ignore[union-attr]
         hp = dict(loop.first_run["hyperparameters"]) | {"epochs": 1.0, "fault_cancel_at_step": 3}
         run_id = queue_run(session, loop.cid, base_model=str(loop.base), hyperparameters=hp).id
-    run = execute_run(loop.engine, run_id or 0, runs_dir=loop.runs_dir, device="cpu")
+    run = execute_run(loop.engine, run_id or 0, CPU, runs_dir=loop.runs_dir)
     assert run.status == "cancelled" and "cancelled at step" in (run.error or "")
     assert list((Path(run.out_dir) / "checkpoints").glob("checkpoint-*"))
     with session_scope(loop.engine) as session:

@@ -72,6 +72,7 @@ async def test_schedule_changes_the_cron_and_the_running_scheduler(world: World)
     """/schedule 30 4 * * * Asia/Shanghai is stored and rescheduled at once; junk is refused."""
     scheduler = TrainingScheduler(world.engine, TrainingDefaults())
     scheduler.start(paused=True)
+    world.commands.scheduling = scheduler  # the port the composition root injects
     try:
         reply = await _run(world, "schedule", "30", "4", "*", "*", "*", "Asia/Shanghai")
         bad = await _run(world, "schedule", "99", "4", "*", "*", "*")
@@ -115,3 +116,26 @@ async def test_models_promote_and_rollback(world: World, tmp_path: Path) -> None
     notes = _notes(world)
     assert notes[0].startswith(f"🚀 Model #{ids[1]} is now live (promoted by fake:mod)")
     assert notes[1].startswith(f"↩️ Rolled back by fake:mod: model #{ids[0]} is live again.")
+
+
+async def test_cancel_stops_the_queued_or_running_run_like_runs_cancel(world: World) -> None:
+    """/cancel cancels a queued run at once and asks a running one to stop (what `fanqa runs
+    cancel` does); with no active run it says so; members are refused."""
+    add_pair(world.engine, world.fund_id, "q?", "a")
+    await _run(world, "train")
+    refused = await _run(world, "cancel", user="carol")
+    cancelled = await _run(world, "cancel")
+    nothing = await _run(world, "cancel")
+    with session_scope(world.engine) as session:
+        session.add(TrainingRun(community_id=world.fund_id, status="running"))
+    stopping = await _run(world, "cancel")
+    with session_scope(world.engine) as session:
+        runs = session.exec(select(TrainingRun).order_by(TrainingRun.id)).all()
+    assert refused == REFUSAL
+    assert cancelled.startswith("Training run #1 cancelled.")
+    assert nothing.startswith("No training run is queued or running.")
+    assert stopping.startswith("Training run #2 will stop at its next step.")
+    assert [(r.status, r.cancel_requested) for r in runs] == [
+        ("cancelled", False),
+        ("running", True),
+    ]

@@ -30,7 +30,11 @@ def test_every_fanqa_service_runs_a_real_command() -> None:
     services = _compose()["services"]
     ours = {name: s for name, s in services.items() if s.get("image", "").startswith("fanqa")}
     commands = {name: s["command"] for name, s in ours.items()}
-    assert commands == {"bot": ["fanqa", "run"], "worker": ["fanqa", "worker", "--poll", "10"]}
+    assert commands == {
+        "bot": ["fanqa", "run"],
+        "web": ["fanqa", "web"],
+        "worker": ["fanqa", "worker", "--poll", "10"],
+    }
     assert all(cmd[0] == "fanqa" and _resolves(cmd[1:]) for cmd in commands.values())
     assert not _resolves(["wrker"]) and not _resolves(["worker", "--pol", "1"])
 
@@ -45,7 +49,11 @@ def test_compose_split_gpu_worker_and_optional_postgres() -> None:
     assert (
         postgres["profiles"] == ["postgres"] and "pg_isready" in postgres["healthcheck"]["test"][1]
     )
-    for service in (bot, worker):
+    web = services["web"]
+    assert "/healthz" in " ".join(web["healthcheck"]["test"])
+    assert web["ports"][0].startswith("127.0.0.1:") and web["ports"][0].endswith(":8080")
+    assert web["environment"]["FANQA_WEB_PORT"] == "8080"
+    for service in (bot, worker, web):
         assert service["depends_on"]["postgres"] == {
             "condition": "service_healthy",
             "required": False,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from trainer.hosted.backend import DEFAULT_HOSTED_MODEL, HostedBackend, HostedError
-from trainer.hosted.evaluate import HOSTED_POLICY, ChatEval, evaluate_chat
 from trainer.hosted.generate import (
     NO_LOGPROBS_CERTAINTY,
     ChatGeneration,
@@ -12,23 +11,20 @@ from trainer.hosted.generate import (
     routing_generator_factory,
 )
 from trainer.hosted.results import decode_result_file, event_metrics, parse_result_file
-from trainer.hosted.run import BACKEND_NAME, execute_hosted_run, job_hyperparameters
 from trainer.hosted.scrubbing import scrub_examples
+from trainer.hosted.training import BACKEND_NAME, HostedTraining, job_hyperparameters
 
 __all__ = [
     "BACKEND_NAME",
     "DEFAULT_HOSTED_MODEL",
-    "HOSTED_POLICY",
     "NO_LOGPROBS_CERTAINTY",
-    "ChatEval",
     "ChatGeneration",
     "ChatGenerator",
     "HostedBackend",
     "HostedError",
+    "HostedTraining",
     "decode_result_file",
-    "evaluate_chat",
     "event_metrics",
-    "execute_hosted_run",
     "job_hyperparameters",
     "openai_generator_factory",
     "parse_result_file",

@@ -145,8 +145,8 @@ class HostedBackend:
         except openai.OpenAIError as exc:
             raise _wrap("creating the fine-tuning job", exc) from exc
 
-    def find_job(self, run_id: int) -> FineTuningJob | None:
-        """The job an earlier attempt created for ``run_id`` (tagged in its metadata), if any."""
+    def find_job(self, run_id: int | str) -> FineTuningJob | None:
+        """The job an earlier attempt created for ``run_id`` (its metadata tag), if any."""
         wanted = {RUN_ID_METADATA: str(run_id)}
         try:
             page = self.client.fine_tuning.jobs.list(metadata=wanted, limit=100)

@@ -251,10 +251,11 @@ def train_lora(
 
     Writes ``out_dir/adapter`` (adapter + tokenizer), ``out_dir/checkpoints`` (every
     ``save_steps``), ``out_dir/results.csv`` (one row per step, appended as training goes)
-    and ``out_dir/train_config.json``. ``on_step`` receives each row. ``should_stop`` is polled
-    after every optimizer step: when it returns True a checkpoint is saved and TrainingError
-    is raised ("cancelled"); ``resume=True`` then continues from the last checkpoint.
-    ``on_start`` receives the run's total optimizer steps once packing has fixed them.
+    and ``out_dir/train_config.json``. ``on_start`` receives the number of optimizer steps
+    (packing decides it, so it is known only here); ``on_step`` receives each row.
+    ``should_stop`` is polled after every optimizer step: when it returns True a checkpoint is
+    saved and TrainingError is raised ("cancelled"); ``resume=True`` then continues from the
+    last checkpoint.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -278,7 +279,7 @@ def _train(
     on_step: Callable[[StepMetrics], None] | None,
     should_stop: Callable[[], bool] | None,
     resume: bool,
-    on_start: Callable[[int], None] | None,
+    on_start: Callable[[int], None] | None = None,
 ) -> TrainResult:
     use_cuda, bf16 = _precision(cfg)
     if not use_cuda and cfg.cpu_threads:
@@ -292,6 +293,8 @@ def _train(
     accumulate = cfg.gradient_accumulation_steps
     rows = -(-train.n_tokens // row_tokens)
     steps = max(1, int(cfg.epochs * -(-rows // accumulate)))
+    if on_start is not None:
+        on_start(steps)
     args = _arguments(
         cfg,
         out,
@@ -305,9 +308,7 @@ def _train(
     checkpoint = _last_checkpoint(out / "checkpoints") if resume else None
     hf = _hf_types()
     resume_step = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else None
-    results = hf.Results(
-        out / "results.csv", on_step=on_step, resume_step=resume_step, on_start=on_start
-    )
+    results = hf.Results(out / "results.csv", on_step=on_step, resume_step=resume_step)
     stopper = hf.Stop(should_stop)
     trainer = hf.Trainer(
         model=model,
@@ -378,9 +379,8 @@ def _hf_types() -> _HF:
             *,
             on_step: Callable[[StepMetrics], None] | None,
             resume_step: int | None,
-            on_start: Callable[[int], None] | None = None,
         ) -> None:
-            self.path, self.on_step, self.on_start = path, on_step, on_start
+            self.path, self.on_step = path, on_step
             self.pending: StepMetrics | None = None
             self.main = True
             kept = read_results_csv(path) if resume_step is not None and path.exists() else []
@@ -390,8 +390,6 @@ def _hf_types() -> _HF:
             self.main = bool(state.is_world_process_zero)
             if self.main:  # rows after the resumed checkpoint are recomputed
                 write_results_csv(self.path, self.history)
-                if self.on_start is not None:
-                    self.on_start(int(state.max_steps))
 
         def on_log(
             self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any

@@ -1,7 +1,7 @@
 """pair index versions (the retrieval index is rebuilt only when approved pairs change)
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0004"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

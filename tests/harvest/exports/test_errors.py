@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,56 @@ def test_single_chat_without_id(tmp_path: Path) -> None:
     path.write_text('{\n "name": "x",\n "type": "private_group",\n "messages": []\n}\n')
     error = _error(path)
     assert (error.line, error.field) == (1, "id")
+
+
+def _discord(path: Path, messages: object) -> Path:
+    body = {
+        "guild": {"id": "1", "name": "Fund"},
+        "channel": {"id": "2", "type": "GuildTextChat", "name": "general"},
+        "messages": messages,
+    }
+    path.write_text(json.dumps(body, indent=1), encoding="utf-8")
+    return path
+
+
+def test_discord_messages_not_a_list(tmp_path: Path) -> None:
+    """``messages`` that is an object is named with its line, not read as no messages."""
+    path = _discord(tmp_path / "c.json", {"id": "3"})
+    error = _error(path, read_discord_export)
+    assert (error.source, error.line, error.field) == (str(path), 11, "messages")
+    assert "must be a list" in str(error)
+
+
+def test_discord_reference_of_the_wrong_type(tmp_path: Path) -> None:
+    """A ``reference`` that is not an object is named with its line and field."""
+    message = {
+        "id": "3",
+        "type": "Reply",
+        "timestamp": "2024-01-01T00:00:00+00:00",
+        "author": {"id": "4", "name": "Ann"},
+        "content": "see above",
+        "reference": "5",
+    }
+    path = _discord(tmp_path / "c.json", [message])
+    error = _error(path, read_discord_export)
+    assert (error.line, error.field) == (21, "reference")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "says"), [("gbk", "not UTF-8"), ("utf-16", "UTF-16"), ("utf-32", "UTF-32")]
+)
+def test_wrong_encoding_is_named(tmp_path: Path, encoding: str, says: str) -> None:
+    """An export saved as GBK or UTF-16 says so instead of "is the export complete?"."""
+    body = {"name": "基金群", "type": "private_group", "id": 1, "messages": []}
+    path = tmp_path / "result.json"
+    path.write_bytes(json.dumps(body, ensure_ascii=False).encode(encoding))
+    error = _error(path)
+    assert says in str(error) and "complete" not in str(error)
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    """A UTF-8 export with a byte-order mark (Windows editors add one) reads normally."""
+    body = {"name": "基金群", "type": "private_group", "id": 1, "messages": []}
+    path = tmp_path / "result.json"
+    path.write_bytes(json.dumps(body, ensure_ascii=False).encode("utf-8-sig"))
+    assert [type(item).__name__ for item in read_export(path)] == ["ExportChatInfo"]

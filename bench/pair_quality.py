@@ -1,0 +1,330 @@
+"""Precision / recall / F1 of harvested pairs against hand labels (bench/labels); prints JSON.
+
+Datasets: the demo export, a Discord support channel and a Telegram forum group with
+announcement topics (fixtures written in the exporters' formats), and Ubuntu IRC dev logs
+(labels by line number here, logs read from ``--irc-data``, skipped when absent). A
+predicted pair is correct when its question and one of its answer messages form a pair
+labelled good; every labelled good pair it misses lowers recall. Fixture datasets are
+labelled completely; on IRC only predictions inside the labelled line ranges count.
+
+Three systems on the same run: ``baseline`` (the pairing rules with the precision
+predicates switched off: the harvester as it was), ``rules`` (today's rules), and
+``learned`` (a :mod:`harvest.learner` classifier fitted on the moderator decisions of one
+half of the questions, evaluated on the other half, both rule systems re-scored on that
+half too), plus a learning curve after 0, 25, 50, 100 decisions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.irc_linking import read_log
+from bot.demo import DEMO_EXPERTS, DEMO_MODERATORS
+from harvest.errors import InputError
+from harvest.exports import ExportChatInfo, read_export
+from harvest.learner import LabelledPair, PairClassifier
+from harvest.model import ChatMessage, PairedAnswer, Role
+from harvest.pairing import PairingConfig, pair_all, role_of
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "bench" / "labels"
+DEFAULT_IRC = "/work/shared/realdata/ubuntu-irc-dev"
+REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev", "irc_dev_heldout")
+
+
+@dataclass
+class Dataset:
+    """One labelled chat: its messages, roles and labels."""
+
+    name: str
+    messages: list[ChatMessage]
+    roles: Mapping[str, Role]
+    good: set[tuple[str, str]]  # (question id, answer id)
+    bad: dict[tuple[str, str], str]  # (question id, answer id) → failure class
+    scope: list[tuple[int, int]] | None  # labelled line ranges (IRC), None: everything
+
+    def in_scope(self, message_id: str) -> bool:
+        if self.scope is None:
+            return True
+        n = int(message_id)
+        return any(lo <= n <= hi for lo, hi in self.scope)
+
+
+def _labels(path: Path) -> tuple[set[tuple[str, str]], dict[tuple[str, str], str], dict[str, Any]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    good = {(p["question"], p["answer"]) for p in data["pairs"] if p["label"] == "good"}
+    bad = {(p["question"], p["answer"]): p["class"] for p in data["pairs"] if p["label"] == "bad"}
+    return good, bad, data
+
+
+def load_datasets(irc_data: Path) -> list[Dataset]:
+    """Every labelled dataset whose messages are available."""
+    out: list[Dataset] = []
+    for name in ("demo_export", "discord_support", "telegram_forum"):
+        good, bad, data = _labels(LABELS / f"{name}.json")
+        msgs = [m for m in read_export(ROOT / data["export"]) if not isinstance(m, ExportChatInfo)]
+        roles: dict[str, Role] = {m.author_id: role_of(m) for m in msgs if m.author_roles}
+        if name == "demo_export":
+            roles |= {k: Role.MODERATOR for k in DEMO_MODERATORS}
+            roles |= {k: Role.EXPERT for k in DEMO_EXPERTS}
+        out.append(Dataset(name, msgs, roles, good, bad, None))
+    irc_path = LABELS / "irc_dev.json"
+    if irc_path.exists():
+        good, bad, data = _labels(irc_path)
+        for log in data["logs"]:
+            raw = irc_data / f"{log['name']}.raw.txt"
+            if not raw.exists():
+                continue
+            prefix = log["name"] + ":"
+            msgs = read_log(raw)
+            g = {(q, a) for q, a in good if q.startswith(prefix)}
+            b = {k: v for k, v in bad.items() if k[0].startswith(prefix)}
+            strip = len(prefix)
+            group = "irc_dev_heldout" if log.get("heldout") else "irc_dev"
+            out.append(
+                Dataset(
+                    f"{group}:{log['name']}",
+                    msgs,
+                    {},
+                    {(q[strip:], a[strip:]) for q, a in g},
+                    {(q[strip:], a[strip:]): v for (q, a), v in b.items()},
+                    [tuple(r) for r in log["ranges"]],  # type: ignore[misc]
+                )
+            )
+    return out
+
+
+def half_of(dataset: str, question_id: str) -> int:
+    """0 or 1: which half a question (and every pair of it) falls in, stably."""
+    digest = hashlib.blake2b(f"{dataset}\0{question_id}".encode(), digest_size=2).digest()
+    return digest[0] & 1
+
+
+def judge(ds: Dataset, pair: PairedAnswer) -> bool:
+    """True when ``pair`` matches a pair labelled good."""
+    return any((pair.question_id, a) in ds.good for a in pair.answer_ids)
+
+
+def score(
+    ds: Dataset, pairs: Iterable[PairedAnswer], keep: int | None = None
+) -> dict[str, float | int]:
+    """Counts (and P/R/F1) of ``pairs`` against ``ds``; ``keep``: only that half."""
+    correct = predicted = 0
+    found: set[tuple[str, str]] = set()
+    for p in pairs:
+        if not ds.in_scope(p.question_id) or (
+            keep is not None and half_of(ds.name, p.question_id) != keep
+        ):
+            continue
+        predicted += 1
+        hits = {(p.question_id, a) for a in p.answer_ids} & ds.good
+        if hits:
+            correct += 1
+            found |= hits
+    gold = {g for g in ds.good if keep is None or half_of(ds.name, g[0]) == keep}
+    return prf(correct, predicted, len(found & gold), len(gold))
+
+
+def prf(correct: int, predicted: int, recalled: int, gold: int) -> dict[str, float | int]:
+    """Precision over predictions, recall over gold pairs, F1."""
+    p = correct / predicted if predicted else 0.0
+    r = recalled / gold if gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f, 4),
+        "correct": correct,
+        "predicted": predicted,
+        "recalled": recalled,
+        "gold": gold,
+    }
+
+
+def add(total: dict[str, float | int], part: dict[str, float | int]) -> dict[str, float | int]:
+    """Sum counts and recompute the ratios."""
+    keys = ("correct", "predicted", "recalled", "gold")
+    counts = [int(total.get(k, 0)) + int(part[k]) for k in keys]
+    return prf(*counts)
+
+
+def failures(ds: Dataset, pairs: Iterable[PairedAnswer]) -> dict[str, int]:
+    """How many predicted pairs hit a labelled-bad pair, by failure class."""
+    out: dict[str, int] = {}
+    for p in pairs:
+        for a in p.answer_ids:
+            cls = ds.bad.get((p.question_id, a))
+            if cls is not None and not judge(ds, p):
+                out[cls] = out.get(cls, 0) + 1
+                break
+    return out
+
+
+def systems() -> dict[str, PairingConfig]:
+    """The systems compared: the pairer without the precision rules, with them, and with
+    them plus the learned reply linker instead of the rule linker."""
+    return {
+        "baseline": PairingConfig(precision=False),
+        "rules": PairingConfig(),
+        "rules_learned_linking": PairingConfig(learned_linking=True),
+    }
+
+
+def labelled(ds: Dataset, pair: PairedAnswer, decided: bool) -> LabelledPair:
+    """``pair`` as the learner sees it; with the moderator's (the label's) decision."""
+    return LabelledPair(
+        pair.question_text,
+        pair.answer_text,
+        pair.method,
+        pair.score,
+        len(pair.answer_ids),
+        judge(ds, pair) if decided else None,
+    )
+
+
+def learned(
+    datasets: list[Dataset],
+    predictions: dict[str, list[PairedAnswer]],
+    decisions: int | None,
+    seed: int = 7,
+    community: Callable[[Dataset], str] | None = None,
+) -> tuple[dict[str, dict[str, float | int]], int]:
+    """Per community: fit on ``decisions`` moderator decisions (half 0), score half 1.
+
+    Each dataset group (or what ``community`` names) is one community with its own
+    classifier. Returns the per-group
+    counts of the pairs kept (confidence >= 0.5) on half 1 and the decisions used in all.
+    A community with fewer than two outcomes among its decisions learns nothing: all kept.
+    """
+    out: dict[str, dict[str, float | int]] = {}
+    used = 0
+    of = community or group_name
+    for name in sorted({of(ds) for ds in datasets}):
+        members = [ds for ds in datasets if of(ds) == name]
+        pool = [
+            labelled(ds, p, True)
+            for ds in members
+            for p in predictions[ds.name]
+            if ds.in_scope(p.question_id) and half_of(ds.name, p.question_id) == 0
+        ]
+        random.Random(seed).shuffle(pool)
+        train = pool if decisions is None else pool[:decisions]
+        used += len(train)
+        try:
+            clf: PairClassifier | None = PairClassifier.fit(train)
+        except InputError:
+            clf = None
+        for ds in members:
+            pairs = [p for p in predictions[ds.name] if half_of(ds.name, p.question_id) == 1]
+            if clf is not None and pairs:
+                conf = clf.confidences([labelled(ds, p, False) for p in pairs])
+                pairs = [p for p, c in zip(pairs, conf, strict=True) if c >= 0.5]
+            group = group_name(ds)
+            out[group] = add(out.get(group, {}), score(ds, pairs, keep=1))
+    return out, used
+
+
+def summed(per: dict[str, dict[str, float | int]], names: Iterable[str]) -> dict[str, float | int]:
+    """The counts of ``names`` in ``per`` added up."""
+    total: dict[str, float | int] = {}
+    for name in names:
+        if name in per:
+            total = add(total, per[name])
+    return total
+
+
+def community_of(ds: Dataset) -> str:
+    """The demo group, or the support chats taken as one community."""
+    return "demo_export" if ds.name == "demo_export" else "support_chats"
+
+
+def group_name(ds: Dataset) -> str:
+    """The dataset name a log's figures are summed under."""
+    return ds.name.split(":", 1)[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--irc-data", default=os.environ.get("FANQA_IRC_DATA", DEFAULT_IRC))
+    args = parser.parse_args(argv)
+    datasets = load_datasets(Path(args.irc_data))
+    report: dict[str, Any] = {"labels": {}, "systems": {}}
+    predictions: dict[str, dict[str, list[PairedAnswer]]] = {}
+    for system, config in systems().items():
+        per: dict[str, dict[str, float | int]] = {}
+        fails: dict[str, dict[str, int]] = {}
+        overall: dict[str, float | int] = {}
+        real: dict[str, float | int] = {}
+        for ds in datasets:
+            pairs = pair_all(ds.messages, config, ds.roles)
+            predictions.setdefault(system, {})[ds.name] = pairs
+            result = score(ds, pairs)
+            group = group_name(ds)
+            per[group] = add(per.get(group, {}), result)
+            for cls, n in failures(ds, pairs).items():
+                fails.setdefault(group, {})[cls] = fails.get(group, {}).get(cls, 0) + n
+            overall = add(overall, result)
+            if group in REAL_STYLE:
+                real = add(real, result)
+        report["systems"][system] = {
+            "overall": overall,
+            "real_style": real,
+            "per_dataset": per,
+            "labelled_failures_produced": fails,
+        }
+    for ds in datasets:
+        group = group_name(ds)
+        counts = report["labels"].setdefault(group, {"good": 0, "bad": 0})
+        counts["good"] += len(ds.good)
+        counts["bad"] += len(ds.bad)
+    report["labels"]["total"] = sum(c["good"] + c["bad"] for c in report["labels"].values())
+    # Learning from moderators: half of the questions' pairs are decided, the rest scored.
+    groups = sorted({group_name(ds) for ds in datasets})
+    halves: dict[str, Any] = {}
+    for candidates in ("rules", "baseline"):
+        per, used = learned(datasets, predictions[candidates], None)
+        rules_half = {}
+        for ds in datasets:
+            g = group_name(ds)
+            rules_half[g] = add(
+                rules_half.get(g, {}), score(ds, predictions[candidates][ds.name], keep=1)
+            )
+        halves[f"learned_on_{candidates}_candidates"] = {
+            "decisions": used,
+            "eval_half": {
+                "overall": summed(per, groups),
+                "real_style": summed(per, REAL_STYLE),
+                "per_dataset": per,
+            },
+            "candidates_alone_on_eval_half": {
+                "overall": summed(rules_half, groups),
+                "real_style": summed(rules_half, REAL_STYLE),
+            },
+        }
+    report["learning_from_half"] = halves
+    # The curve: two communities, the demo group and the support chats (Discord, Telegram
+    # forum, IRC) pooled; N decisions each, evaluated on the other half of the questions.
+    curve: dict[str, list[dict[str, Any]]] = {"demo_export": [], "support_chats": []}
+    for n in (0, 25, 50, 100):
+        for name, members in (("demo_export", ["demo_export"]), ("support_chats", REAL_STYLE)):
+            only = [ds for ds in datasets if community_of(ds) == name]
+            per, used = learned(only, predictions["rules"], n, community=community_of)
+            curve[name].append({"decisions": used, **summed(per, members)})
+    report["learning_curve"] = curve
+    print(json.dumps(report, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""The review queue and the pair page: approve, reject, edit, in bulk or one at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.web.auth import CSRF_FIELD, check_csrf, grant_for
+from bot.web.views import redirect_with_note, render
+from harvest.errors import InputError, NotFound, PermissionDenied
+from storage.db import session_scope
+from storage.models import QAPair
+from storage.repo.pairs import get_pair, list_review_events, review_pair
+from storage.repo.review import QueueFilters, filter_choices, pair_sources, review_queue
+
+__all__ = ["router"]
+
+router = APIRouter()
+Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
+ACTIONS = {"approve": "approved", "reject": "rejected", "reset": "back to pending"}
+
+
+def _int_or_none(raw: str | None, name: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise InputError(f"{name} must be a number", field=name)
+    return int(raw)
+
+
+def _own(session: Session, pid: int, cid: int) -> QAPair:
+    """The pair, or "not found" (404) when it is another community's: the desk does not
+    tell moderators what exists elsewhere."""
+    try:
+        return get_pair(session, pid, community_id=cid)
+    except PermissionDenied:
+        raise NotFound(f"no pair #{pid}", kind="pair", key=pid) from None
+
+
+@router.get("/c/{cid}/queue")
+def queue_page(
+    request: Request,
+    cid: int,
+    chat: str | None = None,
+    author: str | None = None,
+    method: str | None = None,
+    min_confidence: float | None = None,
+    done: str | None = None,
+) -> Response:
+    filters = QueueFilters(
+        chat_id=_int_or_none(chat, "chat"),
+        author_id=_int_or_none(author, "author"),
+        method=method or None,
+        min_confidence=min_confidence,
+    )
+    with session_scope(request.app.state.engine) as session:
+        desk, grant = grant_for(request, session, cid)
+        pairs = review_queue(session, cid, filters)
+        rows = [(p, pair_sources(session, p)) for p in pairs]
+        return render(
+            request,
+            "queue.html",
+            desk=desk,
+            grant=grant,
+            rows=rows,
+            filters=filters,
+            choices=filter_choices(session, cid),
+            flash=done,
+            query=request.url.query,
+        )
+
+
+@router.post("/c/{cid}/pairs/{pid}/review")
+def review_one(
+    request: Request,
+    cid: int,
+    pid: int,
+    csrf: Csrf,
+    action: Annotated[str, Form()],
+    back: Annotated[str, Form()] = "queue",
+) -> Response:
+    """One pair approved / rejected (htmx swaps the row for a one-line note)."""
+    check_csrf(request, csrf)
+    if action not in ACTIONS:
+        raise InputError(f"unknown action {action!r}", field="action")
+    with session_scope(request.app.state.engine) as session:
+        _, grant = grant_for(request, session, cid)
+        _own(session, pid, cid)
+        pair = review_pair(
+            session,
+            pid,
+            action,
+            community_id=cid,
+            actor_id=grant.member.id,
+            actor_label=grant.label,
+        )
+        note = f"#{pair.id} {ACTIONS[action]}"
+    if request.headers.get("hx-request"):
+        return render(request, "_reviewed.html", pid=pid, note=note, action=action)
+    if back == "pair":
+        return RedirectResponse(f"/c/{cid}/pairs/{pid}", status_code=303)
+    return redirect_with_note(f"/c/{cid}/queue", note)
+
+
+@router.post("/c/{cid}/queue/bulk")
+def review_many(
+    request: Request,
+    cid: int,
+    csrf: Csrf,
+    action: Annotated[str, Form()],
+    ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    """Approve or reject the selected pairs, all or none (one transaction)."""
+    check_csrf(request, csrf)
+    if action not in ("approve", "reject"):
+        raise InputError(f"unknown action {action!r}", field="action")
+    if not ids:
+        raise InputError("select at least one pair (x, or the boxes)", field="ids")
+    with session_scope(request.app.state.engine) as session:
+        _, grant = grant_for(request, session, cid)
+        for pid in ids:
+            _own(session, pid, cid)
+            review_pair(
+                session,
+                pid,
+                action,
+                community_id=cid,
+                actor_id=grant.member.id,
+                actor_label=grant.label,
+            )
+    note = f"{len(ids)} pair(s) {ACTIONS[action]}"
+    return redirect_with_note(f"/c/{cid}/queue", note)
+
+
+@router.get("/c/{cid}/pairs/{pid}")
+def pair_page(request: Request, cid: int, pid: int, edit: int = 0) -> Response:
+    with session_scope(request.app.state.engine) as session:
+        desk, grant = grant_for(request, session, cid)
+        pair = _own(session, pid, cid)
+        return render(
+            request,
+            "pair.html",
+            desk=desk,
+            grant=grant,
+            pair=pair,
+            sources=pair_sources(session, pair),
+            events=list_review_events(session, cid, pair_id=pid),
+            editing=bool(edit),
+            error=None,
+            draft=None,
+        )
+
+
+@router.post("/c/{cid}/pairs/{pid}/edit")
+def edit_pair(
+    request: Request, cid: int, pid: int, csrf: Csrf, answer: Annotated[str, Form()] = ""
+) -> Response:
+    """Replace the answer (the same ``review_pair(..., "edit")`` as /edit and the CLI)."""
+    check_csrf(request, csrf)
+    with session_scope(request.app.state.engine) as session:
+        desk, grant = grant_for(request, session, cid)
+        _own(session, pid, cid)
+        try:
+            review_pair(
+                session,
+                pid,
+                "edit",
+                community_id=cid,
+                actor_id=grant.member.id,
+                actor_label=grant.label,
+                answer_text=answer,
+            )
+        except InputError as exc:
+            session.rollback()
+            pair = get_pair(session, pid, community_id=cid)
+            return render(
+                request,
+                "pair.html",
+                422,
+                desk=desk,
+                grant=grant,
+                pair=pair,
+                sources=pair_sources(session, pair),
+                events=list_review_events(session, cid, pair_id=pid),
+                editing=True,
+                error=str(exc),
+                draft=answer,
+            )
+    return RedirectResponse(f"/c/{cid}/pairs/{pid}", status_code=303)

@@ -1,0 +1,166 @@
+"""What a reply is: an answer, an ack, a clarifying or counter-question, small talk (EN + ZH)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from harvest.questions import DEFAULT, QuestionConfig, is_question, is_small_talk
+
+__all__ = [
+    "AnswerKind",
+    "answer_kind",
+    "is_answer",
+    "is_small_talk",
+    "starts_new_topic",
+]
+
+
+class AnswerKind(StrEnum):
+    """What a message sent in reply to a question is."""
+
+    ANSWER = "answer"  # carries an answer (or part of one)
+    # "same here", "+1", "thanks", "looking into it", "pinging @x", "ask in #x", 同问, 收到
+    ACK = "ack"
+    CLARIFYING = "clarifying"  # asks the asker for details: "which URL are you using?"
+    COUNTER_QUESTION = "counter_question"  # "do you mean X or Y?", 你是说…还是…
+    SMALL_TALK = "small_talk"  # "how is everyone doing?": chit-chat, not a request
+    FOLLOW_UP_QUESTION = "follow_up_question"  # the helper's own question after answering
+
+
+# Words that carry no answer on their own: reactions, agreement, thanks, waiting.
+_REACTION_EN = re.compile(
+    r"\b(?:thanks?|thank\s+you|thx|ty|tysm|great|nice|cool|awesome|amazing|congrats|"
+    r"congratulations|finally|love|noted|wow|lol|lmao|haha+|same|me\s+too|good\s+question|"
+    r"following|bump|excellent|perfect|sweet|yay|neat|heads-up|heads\s+up)\b|"
+    r"\+1|\^",
+    re.IGNORECASE,
+)
+_REACTION_ZH = re.compile(
+    r"同问|同求|谢谢|多谢|感谢|收到|太棒|终于|厉害|赞|辛苦|哈哈|好的|坐等|蹲|顶|学习了|"
+    r"插眼|mark|牛|恭喜|期待|好耶|棒|666"
+)
+# The helper is on it but has not answered yet.
+_PENDING = re.compile(
+    r"^(?:(?:i'?m\s+|we'?re\s+)?looking\s+into\s+(?:it|this)|(?:let\s+me|i'?ll|will)\s+"
+    r"(?:check|look|have\s+a\s+look|ask|find\s+out)|checking|on\s+it|give\s+me\s+(?:a|one)\s+(?:sec|"
+    r"minute|moment)|stand\s*by|pinging\b|ping(?:ed)?\s+@|cc\s+@|稍等|等一下|我看看|我查一?下|"
+    r"我问问|我去问|excuse\s+me\b|(?:hi|hello|hey)\s*[!.]*$|!\w+)",
+    re.IGNORECASE,
+)
+# Sends the asker elsewhere without answering.
+_DEFLECT = re.compile(
+    r"(?:might|would)\s+be\s+a\s+better\s+place|(?:try\s+)?ask(?:ing)?\s+(?:in|on)\s+#|"
+    r"wrong\s+(?:channel|place|group)|please\s+join\s+#|not\s+familiar\s+with|"
+    r"(?:can't|cannot)\s+help\s+(?:you\s+)?(?:with|there)|去.{0,6}群(?:里)?问",
+    re.IGNORECASE,
+)
+# Asks the asker for details without a question mark ("pastebin the output").
+_REQUEST_INFO = re.compile(
+    r"^(?:please\s+|pls\s+|can\s+you\s+)?(?:clarify|elaborate|be\s+more\s+specific|pastebin|"
+    r"paste\s+(?:the|your)|post\s+(?:the|your)|show\s+(?:us|me)\s+(?:the|your)|tell\s+us\s+"
+    r"(?:more|what|exactly))\b|^请?(?:详细|具体)(?:说|讲)|^(?:发|截)(?:个|一下)?(?:截)?图",
+    re.IGNORECASE,
+)
+# A hedge that defers to someone else; only in short messages (a long one may still answer).
+_HEDGE = re.compile(
+    r"\bnot\s+(?:100%\s+)?sure\b|\bno\s+idea\b|\bdunno\b|\bidk\b|\bi\s+(?:want|wanna|would\s+"
+    r"like)\s+to\s+know\s+too|不太确定|不确定|我也想知道|等.{0,4}确认|等大佬",
+    re.IGNORECASE,
+)
+_COUNTER = re.compile(
+    r"^(?:(?:so\s+)?(?:do|did)\s+you\s+mean|you\s+mean|meaning|are\s+you\s+(?:talking|asking)\s+"
+    r"about|which\s+one\s+do\s+you\s+mean)\b|你是说|你是指|你指的是|你说的是|是指",
+    re.IGNORECASE,
+)
+_CLARIFY = re.compile(
+    r"\b(?:you|your|u|ur|elaborate|details?|screenshot|logs?|version|which\s+\w+\s+(?:are|do|"
+    r"did|is)|what\s+(?:do|did|does)\s+(?:it|you)|did\s+you\s+try|have\s+you\s+tried)\b|"
+    r"你|您|截图|日志|版本|具体",
+    re.IGNORECASE,
+)
+_NEW_TOPIC = re.compile(
+    r"^(?:btw|by\s+the\s+way|fyi|psa|anyway|unrelated|off[\s-]topic|news:|"
+    r"顺便|对了|另外|题外话|公告)",
+    re.IGNORECASE,
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[?？!！。.;；])\s*|\n+")
+_SPACE_RUN = re.compile(r"\s+")
+_MENTION = re.compile(r"@[\w.]+")
+_INFORMATIVE = re.compile(r"https?://|\d{2,}|→|`|/\w")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+# A leading addressee: one word (no spaces) and ":" or ",", as IRC and Telegram users write.
+_ADDRESS = re.compile(r"^[^\s:：,，]{1,32}[:：,，]\s*")
+_TWO_ALNUM = re.compile(r"[^\W_].*?[^\W_]", re.S)
+
+
+def starts_new_topic(text: str) -> bool:
+    """True when a message opens with a topic-shift marker ("btw", "fyi", 顺便, 对了)."""
+    return _NEW_TOPIC.match(text.strip()) is not None
+
+
+def _is_reaction(text: str) -> bool:
+    """A short message made of reactions / thanks / agreement only."""
+    if _INFORMATIVE.search(text):
+        return False
+    if _HAN.search(text):
+        return len(_SPACE_RUN.sub("", text)) <= 12 and _REACTION_ZH.search(text) is not None
+    words = text.split()
+    return len(words) <= 6 and _REACTION_EN.search(text) is not None
+
+
+def _questions_only(text: str, config: QuestionConfig) -> bool:
+    """True when every sentence of ``text`` with words in it is a question."""
+    parts = [p for p in _SENTENCE_SPLIT.split(text) if p and any(c.isalnum() for c in p)]
+    if len(parts) > 1:  # "how did you remove them? rm": a one-word tail adds nothing
+        parts = [p for p in parts if len(p.split()) > 1 or _HAN.search(p)] or parts
+    return bool(parts) and all(is_question(p, config) for p in parts)
+
+
+def answer_kind(
+    text: str, *, follows_answer: bool = False, config: QuestionConfig = DEFAULT
+) -> AnswerKind:
+    """What ``text``, sent after a question by someone else, is.
+
+    ``follows_answer``: the same author already answered in this exchange, so a question
+    from them is their own follow-up ("which Pi model do you have?"), not an answer.
+    Questions are told apart: "do you mean …" is a counter-question, one about the asker's
+    setup ("you", "version", "screenshot") clarifying, chit-chat small talk.
+    """
+    stripped = (_MENTION.sub("", text) if "@" in text else text).strip()
+    kind = _kind(stripped, follows_answer, config)
+    if kind is AnswerKind.ANSWER:  # "nick: give me a sec" is what follows the addressee
+        rest = _ADDRESS.sub("", stripped, count=1)
+        if rest and rest != stripped:
+            return _kind(rest, follows_answer, config)
+    return kind
+
+
+def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> AnswerKind:
+    """:func:`answer_kind` of a text without its mentions."""
+    if _TWO_ALNUM.search(stripped) is None:
+        return AnswerKind.ACK  # emoji, stickers' text, bare mentions, "e"
+    size = len(stripped)
+    if _PENDING.search(stripped) or (size <= 120 and _is_reaction(stripped)):
+        return AnswerKind.ACK
+    if size <= 120 and ((size <= 60 and _HEDGE.search(stripped)) or _DEFLECT.search(stripped)):
+        return AnswerKind.ACK
+    if _REQUEST_INFO.search(stripped):
+        return AnswerKind.CLARIFYING
+    if size <= 200 and is_small_talk(stripped):
+        return AnswerKind.SMALL_TALK
+    # Cheap first: a text that is no question as a whole has no sentence that only asks.
+    if not is_question(stripped, config) or not _questions_only(stripped, config):
+        return AnswerKind.ANSWER
+    if follows_answer:
+        return AnswerKind.FOLLOW_UP_QUESTION
+    if _COUNTER.search(stripped):
+        return AnswerKind.COUNTER_QUESTION
+    if _CLARIFY.search(stripped):
+        return AnswerKind.CLARIFYING
+    return AnswerKind.CLARIFYING if len(stripped) <= 80 else AnswerKind.ANSWER
+
+
+def is_answer(text: str, config: QuestionConfig = DEFAULT) -> bool:
+    """True when ``text`` could answer a question: ``answer_kind`` says ANSWER."""
+    return answer_kind(text, config=config) is AnswerKind.ANSWER

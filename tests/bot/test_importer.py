@@ -1,0 +1,158 @@
+"""Imports commit in short chunks that live writers get between, and are all or nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+import bot.importer as importer
+from bot.core import Harvester
+from harvest.errors import InputError
+from harvest.exports.limits import TRUNCATION_MARKER, truncate_text
+from storage.db import session_scope
+from storage.models import Chat, ImportRun, Member, Message, QAPair, ReviewEvent, utcnow
+from storage.repo.communities import get_or_create_community, upsert_chat
+from tests.bot.conftest import message
+
+T0 = 1_704_067_200
+
+
+def export(path: Path, n: int, *, long_text: str | None = None) -> Path:
+    """A Telegram Desktop export of ``n`` messages: a question and its reply every 4."""
+    messages = []
+    for i in range(1, n + 1):
+        msg: dict[str, object] = {
+            "id": i,
+            "type": "message",
+            "date": "2024-01-01T00:00:00",
+            "date_unixtime": str(T0 + 60 * i),
+            "from": f"user {i % 7}",
+            "from_id": f"user{i % 7}",
+            "text": f"How do I redeem fund number {i}?" if i % 4 == 1 else f"chat line {i}",
+        }
+        if i % 4 == 2:
+            msg["reply_to_message_id"] = i - 1
+            msg["text"] = f"Open the app and redeem fund {i - 1}; it settles T+2."
+        messages.append(msg)
+    if long_text is not None:
+        messages[-1]["text"] = long_text
+    body = {"name": "Big club", "type": "private_supergroup", "id": 777, "messages": messages}
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with session_scope(engine) as s:
+        return {
+            model.__name__: s.execute(select(func.count()).select_from(model)).scalar_one()
+            for model in (Message, QAPair, Member, Chat, ImportRun, ReviewEvent)
+        }
+
+
+@pytest.fixture
+def live(sqlite_engine: Engine) -> Engine:
+    """A database with community "fund" whose chat g1 the live bot harvests."""
+    with session_scope(sqlite_engine) as s:
+        fund = get_or_create_community(s, "fund")
+        upsert_chat(s, fund.id or 0, "fake", "g1", "Fund chat")
+    return sqlite_engine
+
+
+def test_live_messages_are_harvested_during_an_import(
+    live: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between chunks the import holds no lock: a live question and answer sent while it
+    runs are stored and paired at once (a single-transaction import would block them)."""
+    monkeypatch.setattr(importer, "CHUNK", 400)
+    harvester = Harvester(live)
+    outcomes = []
+
+    def live_traffic(read: int) -> None:
+        if read == 1000:
+            outcomes.append(harvester.handle_message(message("q1", "alice", "Fee of fund 3?")))
+            reply = message("a1", "bob", "0.5% a year, from the NAV.", reply_to="q1", at=20)
+            outcomes.append(harvester.handle_message(reply))
+
+    summary = importer.import_export(
+        live, export(tmp_path / "result.json", 3000), community="fund", progress=live_traffic
+    )
+    assert [o.kind for o in outcomes] == ["stored", "paired"]
+    assert (summary.messages_added, summary.chunks) == (3000, 8)
+    assert summary.pairs_added >= 750
+
+
+@pytest.mark.parametrize("stop", ["malformed", "interrupted"])
+def test_a_failed_import_leaves_nothing_behind(
+    live: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    """A file that breaks after several committed chunks, or an import interrupted (Ctrl-C)
+    after them, removes every row it wrote; the live chat's data stays."""
+    monkeypatch.setattr(importer, "CHUNK", 300)
+    harvester = Harvester(live)
+    harvester.handle_message(message("q1", "alice", "Fee of fund 3?"))
+    harvester.handle_message(message("a1", "bob", "0.5% a year.", reply_to="q1", at=20))
+    before = counts(live)
+    path = export(tmp_path / "result.json", 3000)
+    progress = None
+    if stop == "malformed":
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text[: int(len(text) * 0.8)], encoding="utf-8")
+    else:
+
+        def progress(read: int) -> None:
+            if read == 2000:
+                raise KeyboardInterrupt
+
+    with pytest.raises(InputError if stop == "malformed" else KeyboardInterrupt):
+        importer.import_export(live, path, community="fund", progress=progress)
+    assert counts(live) == before
+
+
+def test_an_abandoned_import_is_removed_by_the_next(live: Engine, tmp_path: Path) -> None:
+    """Rows of an import whose process died (no heartbeat for long) go at the next import."""
+    with session_scope(live) as s:
+        fund = get_or_create_community(s, "fund")
+        old = utcnow() - timedelta(hours=1)
+        run = ImportRun(community_id=fund.id or 0, heartbeat_at=old, started_at=old)
+        s.add(run)
+        s.flush()
+        chat = upsert_chat(s, fund.id or 0, "telegram", "999", "dead import")
+        s.add(
+            Message(
+                chat_id=chat.id or 0,
+                platform="telegram",
+                external_id="1",
+                text="half-imported",
+                sent_at=old,
+                import_id=run.id,
+            )
+        )
+    importer.import_export(live, export(tmp_path / "result.json", 8), community="fund")
+    with session_scope(live) as s:
+        texts = set(s.execute(select(Message.text)).scalars())
+        runs = s.execute(select(ImportRun.status)).scalars().all()
+    assert ("half-imported" in texts, runs) == (False, ["done"])
+
+
+def test_an_overlong_message_is_truncated_and_counted(engine: Engine, tmp_path: Path) -> None:
+    """A multi-megabyte message is cut to the limit with a marker and counted."""
+    huge = "定投" * 600_000
+    path = export(tmp_path / "result.json", 4, long_text=huge)
+    summary = importer.import_export(engine, path, community="fund", max_message_bytes=4096)
+    with session_scope(engine) as s:
+        longest = max(s.execute(select(Message.text)).scalars(), key=len)
+    assert summary.messages_truncated == 1
+    assert len(longest.encode("utf-8")) <= 4096 and longest.endswith(TRUNCATION_MARKER)
+
+
+def test_truncate_text_keeps_whole_characters() -> None:
+    """Cutting Chinese text never leaves half a character; short text is untouched."""
+    assert truncate_text("short", 1024) == ("short", False)
+    cut, done = truncate_text("汉" * 1000, 100)
+    assert done and len(cut.encode("utf-8")) <= 100 and cut.endswith(TRUNCATION_MARKER)
+    assert set(cut.removesuffix(TRUNCATION_MARKER)) == {"汉"}

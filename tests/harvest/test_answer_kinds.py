@@ -1,0 +1,109 @@
+"""Replies are told apart: answers, acks, clarifying and counter-questions, small talk."""
+
+from __future__ import annotations
+
+import pytest
+
+from harvest.answer_kinds import AnswerKind, answer_kind, is_answer, starts_new_topic
+from harvest.questions import is_question, is_small_talk
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "same here",
+        "same question here",
+        "^same question",
+        "+1",
+        "+1 this works for me too",
+        "looking into it",
+        "pinging @dev_tom",
+        "good question",
+        "following, I want to know too",
+        "同问",
+        "同问+1",
+        "谢谢",
+        "收到",
+        "坐等大佬回答",
+        "不太确定，我之前好像看过类似的",
+        "great news, congrats team!",
+        "👀",
+    ],
+)
+def test_acknowledgements_are_acks(text: str) -> None:
+    """Agreement, thanks, waiting and hedges carry no answer."""
+    assert answer_kind(text) == AnswerKind.ACK
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("which URL are you using?", AnswerKind.CLARIFYING),
+        ("mind to elaborate? what do you type and what happens?", AnswerKind.CLARIFYING),
+        ("are you on desktop or mobile?", AnswerKind.CLARIFYING),
+        ("do you mean office hours?", AnswerKind.COUNTER_QUESTION),
+        ("do you mean the whole vault or a single notebook?", AnswerKind.COUNTER_QUESTION),
+        ("你是说同步配置还是外观配置？", AnswerKind.COUNTER_QUESTION),
+        ("how is everyone doing?", AnswerKind.SMALL_TALK),
+    ],
+)
+def test_questions_back_are_not_answers(text: str, kind: AnswerKind) -> None:
+    """A reply that only asks back is classified by what it asks."""
+    assert answer_kind(text) == kind
+    assert is_answer(text) is False
+
+
+def test_a_helpers_own_question_after_answering_is_a_follow_up() -> None:
+    """The same question is a follow-up when its author already answered."""
+    text = "which Pi model do you have?"
+    assert answer_kind(text, follows_answer=True) == AnswerKind.FOLLOW_UP_QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes",
+        "works for me",
+        "Ctrl+N, or Cmd+N on macOS",
+        "yes, View → Theme → Dark",
+        "Yes, install it from addons.mozilla.org. Did you try it already?",
+        "谢谢提问！QDII受外汇额度限制，所以会限购。",
+        "可以，移动端默认把最近 30 天的笔记缓存在本地。",
+    ],
+)
+def test_answers_stay_answers(text: str) -> None:
+    """Short, polite or mixed answers are answers."""
+    assert answer_kind(text) == AnswerKind.ANSWER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was looking for the link but can't find it",
+        "I can't find the 2.0 release notes anywhere",
+        "求一个导入印象笔记的方法",
+        "有人知道怎么把字体调大",
+    ],
+)
+def test_questions_without_a_question_mark(text: str) -> None:
+    """Requests worded as statements are questions."""
+    assert is_question(text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how is everyone doing today?", "what's up everyone?", "周末有人去爬山吗", "大家最近怎么样"],
+)
+def test_small_talk_is_not_a_question(text: str) -> None:
+    """Chit-chat asks for nothing worth learning, even with a question mark."""
+    assert is_small_talk(text) is True
+    assert is_question(text) is False
+
+
+def test_topic_shift_markers() -> None:
+    """ "btw" / 顺便 open a new topic; a plain sentence does not."""
+    assert [starts_new_topic(t) for t in ("btw the build is live", "顺便说一下", "yes")] == [
+        True,
+        True,
+        False,
+    ]
