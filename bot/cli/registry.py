@@ -36,7 +36,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "train": Entry(
         "bot.cli.train_cmd",
-        "Queue a fine-tuning run on the approved pairs; with --wait run it and gate the result.",
+        "Queue a training round on the approved pairs; with --wait claim it, run it, gate it.",
     ),
     "runs": Entry("bot.cli.train_cmd", "Follow, inspect and cancel training runs."),
     "models": Entry(
