@@ -60,7 +60,12 @@ def run_job(job: dict[str, Any], parent: int | None) -> dict[str, Any]:
 
     out, data = Path(job["out_dir"]), Path(job["data_dir"])
     kill_at = job.get("kill_at_step")
-    total = int(job.get("total_steps") or 0)
+    total = int(job.get("total_steps") or 0)  # an estimate until the trainer has packed
+
+    def on_start(steps: int) -> None:
+        nonlocal total
+        total = steps
+
     cfg = LocalTrainConfig.from_dict(
         {**job["hyperparameters"], "base_model": job["base_model"], "device": job.get("device")}
     )
@@ -83,6 +88,7 @@ def run_job(job: dict[str, Any], parent: int | None) -> dict[str, Any]:
         on_step=on_step,
         should_stop=should_stop,
         resume=bool(job.get("resume")),
+        on_start=on_start,
     )
     return {
         "adapter_dir": str(result.adapter_dir),

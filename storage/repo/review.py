@@ -48,8 +48,8 @@ class SourceMessage:
 
 
 def _order(query: Any) -> Any:
-    """Most likely good first: the harvest engine's confidence when the column exists
-    (migration 0005), else newest first."""
+    """Most likely good first: the harvest engine's confidence (migration 0005), newest
+    first among equals (and for a schema without the column)."""
     confidence = getattr(QAPair, "confidence", None)
     if confidence is not None:
         return query.order_by(col(confidence).desc(), col(QAPair.id).desc())

@@ -90,3 +90,9 @@ def test_models_list_json_shows_the_hosted_model_id(
     ]
     table = runner.invoke(app, ["models", "list", "-c", "fund"])
     assert "ft:gpt-4o-mini" in table.stdout
+
+
+def test_every_command_module_is_in_the_registry() -> None:
+    """A new ``bot/cli/*_cmd.py`` must be listed in COMMANDS, or its commands never load."""
+    modules = {f"bot.cli.{p.stem}" for p in (ROOT / "bot" / "cli").glob("*_cmd.py")}
+    assert modules == {entry.module for entry in COMMANDS.values()}

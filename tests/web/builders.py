@@ -24,6 +24,8 @@ from storage.models import (
 )
 from storage.repo.logins import create_login_link
 
+# The harvest engine's confidence per pair: the queue shows the likeliest good first.
+CONFIDENCE = [0.62, 0.91, 0.55, 0.78]
 PAIRS = [
     ("基金赎回要几天到账？", "一般 T+1 到账，节假日顺延。"),
     ("How do I reset my password?", "Use the 'Forgot password' link on the login page."),
@@ -42,6 +44,7 @@ class Seed:
     member: int = 0
     games_moderator: int = 0
     pairs: list[int] = field(default_factory=list)
+    queue_order: list[int] = field(default_factory=list)  # pairs by confidence, best first
     games_pair: int = 0
     models: list[int] = field(default_factory=list)
     games_model: int = 0
@@ -94,6 +97,7 @@ def _pair(
         score=0.5 + n / 100,
         content_hash=digest,
         created_at=now,
+        confidence=CONFIDENCE[n] if n < len(CONFIDENCE) else 0.5,
     )
     session.add(pair)
     session.flush()
@@ -216,6 +220,8 @@ def seed(engine: Engine, reports: Path | None = None) -> Seed:
         out.moderator, out.member, out.games_moderator = mod.id or 0, member.id or 0, gmod.id or 0
         for n, (question, answer) in enumerate(PAIRS):
             out.pairs.append(_pair(session, out.fund, chat, member, mod, question, answer, n))
+        ranked = sorted(range(len(out.pairs)), key=lambda n: -CONFIDENCE[n])
+        out.queue_order = [out.pairs[n] for n in ranked]
         out.games_pair = _pair(session, out.games, gchat, gmod, gmod, "Q?", "A.", 50)
         for status, remote in (
             ("live", "ft:gpt-4o-mini:org:fund:v1"),

@@ -97,21 +97,21 @@ def test_approve_by_keyboard(live: tuple[str, Engine, Seed], page: Any) -> None:
     """j moves to the second pair, a approves it (htmx), and the row says so."""
     url, engine, ids = live
     _log_in(page, url, engine, ids.moderator)
-    newest_first = list(reversed(ids.pairs))
+    in_queue = ids.queue_order
     page.keyboard.press("j")
-    assert page.get_attribute("li.pair.current", "data-id") == str(newest_first[1])
+    assert page.get_attribute("li.pair.current", "data-id") == str(in_queue[1])
     page.keyboard.press("a")
-    page.wait_for_selector(f"#pair-{newest_first[1]}.reviewed")
-    assert f"#{newest_first[1]} approved" in page.text_content(f"#pair-{newest_first[1]}")
-    assert _status(engine, newest_first[1]) == "approved"
-    assert _status(engine, newest_first[0]) == "pending"
+    page.wait_for_selector(f"#pair-{in_queue[1]}.reviewed")
+    assert f"#{in_queue[1]} approved" in page.text_content(f"#pair-{in_queue[1]}")
+    assert _status(engine, in_queue[1]) == "approved"
+    assert _status(engine, in_queue[0]) == "pending"
 
 
 def test_bulk_reject(live: tuple[str, Engine, Seed], page: Any) -> None:
     """x selects the current pair, j x the next; Reject selected rejects exactly those."""
     url, engine, ids = live
     _log_in(page, url, engine, ids.moderator)
-    newest_first = list(reversed(ids.pairs))
+    in_queue = ids.queue_order
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
@@ -119,7 +119,7 @@ def test_bulk_reject(live: tuple[str, Engine, Seed], page: Any) -> None:
     page.click("#bulk-reject")
     page.wait_for_selector(".flash")
     assert "2 pair(s) rejected" in page.text_content(".flash")
-    actual = [_status(engine, pid) for pid in newest_first]
+    actual = [_status(engine, pid) for pid in in_queue]
     assert actual == ["rejected", "rejected", "pending", "pending"]
 
 
@@ -127,7 +127,7 @@ def test_edit_with_validation(live: tuple[str, Engine, Seed], page: Any) -> None
     """e opens the editor; a blank answer is refused (nothing changed), a Chinese one saved."""
     url, engine, ids = live
     _log_in(page, url, engine, ids.moderator)
-    pid = ids.pairs[-1]
+    pid = ids.queue_order[0]
     page.keyboard.press("e")
     page.wait_for_selector("#answer")
     page.fill("#answer", "   ")

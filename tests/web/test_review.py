@@ -17,13 +17,13 @@ def _statuses(engine: Engine, ids: list[int]) -> list[str]:
         return [session.get(QAPair, pid).status for pid in ids]  # type: ignore[union-attr]
 
 
-async def test_queue_lists_pending_newest_first_with_sources(
+async def test_queue_lists_pending_most_confident_first_with_sources(
     client: httpx.AsyncClient, desk_engine: Engine, seeded: Seed
 ) -> None:
-    """Pending pairs newest first (no confidence column yet), Chinese intact, sources shown."""
+    """Pending pairs by the harvest engine's confidence, Chinese intact, sources shown."""
     await log_in(client, desk_engine, seeded.moderator)
     page = (await client.get(f"/c/{seeded.fund}/queue")).text
-    order = [page.index(f'id="pair-{pid}"') for pid in reversed(seeded.pairs)]
+    order = [page.index(f'id="pair-{pid}"') for pid in seeded.queue_order]
     assert order == sorted(order)
     assert "首年免年费，之后每年 100 元。" in page and "Alice" in page
     assert "https://t.me/c/1234567890/" in page  # jump link to the chat
@@ -38,6 +38,9 @@ async def test_queue_filters_by_method(
     page = (await client.get(f"/c/{seeded.fund}/queue?method=thread")).text
     shown = [pid for pid in seeded.pairs if f'id="pair-{pid}"' in page]
     assert shown == seeded.pairs[0::2]
+    confident = (await client.get(f"/c/{seeded.fund}/queue?min_confidence=0.7")).text
+    shown = [pid for pid in seeded.queue_order if f'id="pair-{pid}"' in confident]
+    assert shown == seeded.queue_order[:2]
 
 
 async def test_approve_with_htmx_is_audited_via_web(

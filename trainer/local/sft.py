@@ -245,21 +245,26 @@ def train_lora(
     on_step: Callable[[StepMetrics], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     resume: bool = False,
+    on_start: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Fine-tune ``cfg.base_model`` with LoRA on chat examples; answer-only loss, packed batches.
 
     Writes ``out_dir/adapter`` (adapter + tokenizer), ``out_dir/checkpoints`` (every
     ``save_steps``), ``out_dir/results.csv`` (one row per step, appended as training goes)
-    and ``out_dir/train_config.json``. ``on_step`` receives each row. ``should_stop`` is polled
-    after every optimizer step: when it returns True a checkpoint is saved and TrainingError
-    is raised ("cancelled"); ``resume=True`` then continues from the last checkpoint.
+    and ``out_dir/train_config.json``. ``on_start`` receives the number of optimizer steps
+    (packing decides it, so it is known only here); ``on_step`` receives each row.
+    ``should_stop`` is polled after every optimizer step: when it returns True a checkpoint is
+    saved and TrainingError is raised ("cancelled"); ``resume=True`` then continues from the
+    last checkpoint.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if not train_examples:
         raise TrainingError("no training examples")
     try:
-        return _train(cfg, train_examples, valid_examples, out, on_step, should_stop, resume)
+        return _train(
+            cfg, train_examples, valid_examples, out, on_step, should_stop, resume, on_start
+        )
     except FanqaError:
         raise
     except Exception as exc:  # any library failure becomes one error the worker can report
@@ -274,6 +279,7 @@ def _train(
     on_step: Callable[[StepMetrics], None] | None,
     should_stop: Callable[[], bool] | None,
     resume: bool,
+    on_start: Callable[[int], None] | None = None,
 ) -> TrainResult:
     use_cuda, bf16 = _precision(cfg)
     if not use_cuda and cfg.cpu_threads:
@@ -287,6 +293,8 @@ def _train(
     accumulate = cfg.gradient_accumulation_steps
     rows = -(-train.n_tokens // row_tokens)
     steps = max(1, int(cfg.epochs * -(-rows // accumulate)))
+    if on_start is not None:
+        on_start(steps)
     args = _arguments(
         cfg,
         out,
