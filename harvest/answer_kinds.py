@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
+from harvest.memo import MEMO_MAX_CHARS, MEMO_SIZE
 from harvest.questions import DEFAULT, QuestionConfig, is_question, is_small_talk
 
 __all__ = [
@@ -127,6 +129,13 @@ def answer_kind(
     Questions are told apart: "do you mean …" is a counter-question, one about the asker's
     setup ("you", "version", "screenshot") clarifying, chit-chat small talk.
     """
+    if len(text) <= MEMO_MAX_CHARS:  # the engine and its scorer ask about the same text
+        return _answer_kind_memo(text, follows_answer, config)
+    return _answer_kind(text, follows_answer, config)
+
+
+def _answer_kind(text: str, follows_answer: bool, config: QuestionConfig) -> AnswerKind:
+    """:func:`answer_kind`, computed."""
     stripped = (_MENTION.sub("", text) if "@" in text else text).strip()
     kind = _kind(stripped, follows_answer, config)
     if kind is AnswerKind.ANSWER:  # "nick: give me a sec" is what follows the addressee
@@ -134,6 +143,9 @@ def answer_kind(
         if rest and rest != stripped:
             return _kind(rest, follows_answer, config)
     return kind
+
+
+_answer_kind_memo = lru_cache(maxsize=MEMO_SIZE)(_answer_kind)
 
 
 def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> AnswerKind:

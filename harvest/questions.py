@@ -9,6 +9,7 @@ from typing import Literal
 
 from harvest.errors import InputError
 from harvest.linear_regex import compile_linear
+from harvest.memo import memo_text
 
 __all__ = [
     "DEFAULT",
@@ -275,7 +276,7 @@ class QuestionConfig:
             )
         if self.min_length < 0:
             raise InputError("min_length must be >= 0", field="min_length")
-        object.__setattr__(self, "_detect", _build_detector(self))
+        object.__setattr__(self, "_detect", memo_text(_build_detector(self)))
 
     def __reduce__(self) -> tuple[type[QuestionConfig], tuple[object, ...]]:
         # Pickle the settings, not the compiled detector (rebuilt on load).

@@ -17,10 +17,11 @@ from sqlmodel import Session
 
 from storage.models import PairIndexVersion, PairStatus, QAPair
 
-__all__ = ["bump_index_version", "index_version"]
+__all__ = ["BUMPED", "bump_index_version", "index_version"]
 
 _WATCHED = ("status", "question_text", "answer_text", "deleted_at", "community_id")
 _PENDING = "fanqa_index_bumps"
+BUMPED = "fanqa_index_bumped"  # session.info key: communities bumped in this transaction
 _UPSERT = text(
     "INSERT INTO pair_index_versions (community_id, version) VALUES (:cid, 1) "
     "ON CONFLICT (community_id) DO UPDATE SET version = pair_index_versions.version + 1"
@@ -36,6 +37,7 @@ def index_version(session: Session, community_id: int) -> int:
 def bump_index_version(session: Session | OrmSession, community_id: int) -> None:
     """Mark the community's approved pairs as changed (call after bulk SQL updates)."""
     session.connection().execute(_UPSERT, {"cid": community_id})
+    session.info.setdefault(BUMPED, set()).add(community_id)
     for obj in session.identity_map.values():
         if isinstance(obj, PairIndexVersion) and obj.community_id == community_id:
             session.expire(obj)
@@ -76,5 +78,10 @@ def _bump(session: OrmSession, _context: Any) -> None:
         bump_index_version(session, cid)
 
 
+def _forget_bumps(session: OrmSession) -> None:
+    session.info.pop(BUMPED, None)
+
+
 event.listen(OrmSession, "before_flush", _collect)
 event.listen(OrmSession, "after_flush", _bump)
+event.listen(OrmSession, "after_rollback", _forget_bumps)

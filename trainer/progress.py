@@ -52,6 +52,8 @@ class RunProgress:
             for key, value in fields.items():
                 if key == "details":
                     cand.details = cand.details | dict(value)
+                    if isinstance(value.get("steps"), int):  # the real count beats the estimate
+                        run.step = run.total_steps = value["steps"]
                 else:
                     setattr(cand, key, value)
             if fields.get("job_id"):

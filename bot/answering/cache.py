@@ -19,14 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from bot.answering.calibrate import calibrate
 from bot.answering.confidence import Calibration
 from bot.answering.dense import encoder_for
 from bot.answering.index import PairIndex
-from storage.index_version import index_version
+from storage.index_version import BUMPED, index_version
 from storage.models import PairStatus, QAPair
 
 __all__ = ["Retriever", "approved_triples", "default_retriever"]
@@ -68,6 +70,8 @@ class Retriever:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
+        if index_dir is not None:
+            _PERSISTING.add(self)
 
     def index_for(self, session: Session, community_id: int) -> PairIndex:
         """The community's index at its current version (built or loaded when needed)."""
@@ -85,6 +89,16 @@ class Retriever:
                 self._save(engine, community_id, version, index)
             self._memory.setdefault(engine, {})[community_id] = _Built(version, index)
             return index
+
+    def drop(self, community_id: int) -> None:
+        """Forget the community's index, in memory and on disk (after ``/forget``: the files
+        hold the pairs' text); the next question rebuilds it from the database."""
+        with self._lock:
+            for built in self._memory.values():
+                built.pop(community_id, None)
+            folder = self._folder(community_id)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _encoder(self) -> Any:
         return encoder_for(self.dense_model, self.device) if self.dense_model else None
@@ -145,6 +159,22 @@ class Retriever:
             log.warning("could not write the index to %s: %s", folder, exc)
             shutil.rmtree(staging, ignore_errors=True)
 
+
+_PERSISTING: weakref.WeakSet[Retriever] = weakref.WeakSet()
+
+
+def _drop_stale_files(session: OrmSession) -> None:
+    """Once a transaction that changed approved pairs commits, the persisted indexes of those
+    communities are stale and may hold text that was just forgotten: remove them (the next
+    question rebuilds and writes them again)."""
+    for community_id in session.info.pop(BUMPED, set()):
+        for retriever in list(_PERSISTING):
+            folder = retriever._folder(community_id)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+event.listen(OrmSession, "after_commit", _drop_stale_files)
 
 _DEFAULT = Retriever()
 

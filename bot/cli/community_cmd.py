@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.app import app, console, emit_json, handle_errors
-from bot.runtime import open_engine
+from bot.runtime import answer_retriever, open_engine
 from harvest.errors import ConflictError, InputError
 from storage.db import session_scope
 from storage.models import Community
@@ -235,5 +235,6 @@ def forget_cmd(
         cid = get_community(session, community).id or 0
         member = find_member(session, cid, user, platform)
         report = forget_member(session, cid, member, "cli")
+    answer_retriever().drop(cid)  # the persisted index holds the forgotten pairs' text
     purge_free_pages(engine)
     emit_json(report.as_dict()) if as_json else console.print(report.summary(), highlight=False)

@@ -172,10 +172,23 @@ class Harvester:
     def handle_messages(self, events: Sequence[MessageEvent]) -> list[HarvestOutcome | Exception]:
         """``handle_message`` for many, in order, in one transaction (what a busy chat needs).
 
-        Each message runs in its own savepoint: one that fails (its exception is returned in
-        its place) leaves the others stored, and its chat's window is rebuilt from the
-        database at its next message.
+        The batch first runs as one plain transaction (no savepoint per message). Should any
+        message fail, that transaction is rolled back, what the windows learned from it is
+        dropped, and the batch runs again with each message in its own savepoint: the one
+        that fails (its exception is returned in its place) leaves the others stored, and its
+        chat's window is rebuilt from the database at its next message.
         """
+        done: list[HarvestOutcome | Exception] = []
+        try:
+            with session_scope(self.engine) as session:
+                for event in events:
+                    done.append(self._handle(session, event))
+            return done
+        except Exception:  # retried message by message below, where it is reported
+            self._forget_windows(events)
+        except BaseException:
+            self._forget_windows(events)
+            raise
         out: list[HarvestOutcome | Exception] = []
         try:
             with session_scope(self.engine) as session:
@@ -188,11 +201,15 @@ class Harvester:
                         self._members.clear()  # it may have cached a member rolled back
                         out.append(exc)
         except BaseException:  # the transaction is lost: so is what the windows learned
-            for event in events:
-                self._windows.pop((event.message.platform, event.message.chat_id), None)
-            self._members.clear()
+            self._forget_windows(events)
             raise
         return out
+
+    def _forget_windows(self, events: Sequence[MessageEvent]) -> None:
+        """Drop the windows and members a rolled-back transaction taught (rebuilt later)."""
+        for event in events:
+            self._windows.pop((event.message.platform, event.message.chat_id), None)
+        self._members.clear()
 
     def _handle(self, session: Session, event: MessageEvent) -> HarvestOutcome:
         msg = event.message

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from harvest.answer_kinds import AnswerKind
 from harvest.answer_kinds import answer_kind as classify_answer
+from harvest.memo import memo_text
 from harvest.model import Confidence, PairMethod, Role
 from harvest.quality import is_answer_like
 
@@ -45,6 +46,7 @@ class PairFeatures:
 Scorer = Callable[[PairFeatures, str, str], Confidence]
 
 
+@memo_text
 def answer_kind(text: str) -> str:
     """An answer's class for scoring: a kind of non-answer from ``harvest.answer_kinds`` (ack,
     clarifying, counter_question, small_talk, follow_up_question), filler, or the form of a

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -168,22 +169,12 @@ def _message_ids(
 
 
 def _link_answers(
-    session: Session,
-    row: QAPair,
-    pair: PairedAnswer,
-    chat_pk: int,
-    known: _Known = _NOTHING_KNOWN,
-    *,
-    new: bool = False,
+    session: Session, row: QAPair, pair: PairedAnswer, chat_pk: int, known: _Known = _NOTHING_KNOWN
 ) -> None:
     """Tie the pair to its answer messages (the ones not tied yet, in order)."""
     ids = _message_ids(session, chat_pk, pair.answer_ids, known)
-    have = (
-        set()
-        if new
-        else set(
-            session.exec(select(PairMessage.message_id).where(PairMessage.pair_id == row.id)).all()
-        )
+    have = set(
+        session.exec(select(PairMessage.message_id).where(PairMessage.pair_id == row.id)).all()
     )
     for position, external in enumerate(pair.answer_ids):
         mid = ids.get(external)
@@ -222,21 +213,40 @@ def _insert(
             )
         ).all()
         members = {ext: mid for ext, mid in authors if mid is not None}
-    row = QAPair(
-        community_id=community_id,
-        chat_id=chat_pk,
-        source_key=key,
-        question_message_id=ids.get(pair.question_id),
-        asker_id=members.get(pair.asker_id),
-        answerer_id=members.get(pair.answerer_id),
-        content_hash=chash,
-        split=split_for_hash(chash),
-        **pair_row_values(pair),  # type: ignore[arg-type]
-    )
-    session.add(row)
-    session.flush()
-    _link_answers(session, row, pair, chat_pk, known, new=True)
-    return row.id
+    now = utcnow()
+    values = {
+        "community_id": community_id,
+        "chat_id": chat_pk,
+        "source_key": key,
+        "question_message_id": ids.get(pair.question_id),
+        "asker_id": members.get(pair.asker_id),
+        "answerer_id": members.get(pair.answerer_id),
+        "status": str(PairStatus.PENDING),
+        "content_hash": chash,
+        "split": split_for_hash(chash),
+        "golden": False,
+        "created_at": now,
+        "updated_at": now,
+        **pair_row_values(pair),
+    }
+    # Core, not an ORM object: a new pair is pending (no index bump), and the unit of work
+    # cost more than the insert. Its answer messages go in one executemany.
+    connection = session.connection()
+    pair_id = int(connection.execute(_PAIR_INSERT, values).scalar_one())
+    answers = _message_ids(session, chat_pk, pair.answer_ids, known)
+    links = [
+        {"pair_id": pair_id, "message_id": mid, "position": position}
+        for position, external in enumerate(pair.answer_ids)
+        if (mid := answers.get(external)) is not None
+    ]
+    if links:
+        connection.execute(_LINK_INSERT, links)
+    return pair_id
+
+
+_PAIR_TABLE: Any = QAPair.__table__  # type: ignore[attr-defined]
+_PAIR_INSERT = _PAIR_TABLE.insert().returning(_PAIR_TABLE.c.id)
+_LINK_INSERT: Any = PairMessage.__table__.insert()  # type: ignore[attr-defined]
 
 
 def _grow(

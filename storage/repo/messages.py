@@ -55,7 +55,8 @@ def insert_message(session: Session, values: dict[str, Any]) -> int | None:
         session.add(row)
         session.flush()
         return row.id
-    found = session.execute(_insert_statement(dialect), values).scalar()
+    # On the session's connection (same transaction), without the ORM's execute layer.
+    found = session.connection().execute(_insert_statement(dialect), values).scalar()
     return None if found is None else int(found)
 
 

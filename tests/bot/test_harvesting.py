@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.core import DeleteEvent, EditEvent
 from storage.db import session_scope
@@ -210,3 +212,37 @@ def test_live_harvest_on_every_backend(engine) -> None:
     kinds = [harvester.handle_message(answer).kind, harvester.handle_message(answer).kind]
     grown = harvester.handle_message(message("a2", "bob", "Then check your mail.", at=60))
     assert (*kinds, grown.kind) == ("paired", "duplicate", "merged")
+
+
+def test_a_failing_message_in_a_batch_leaves_the_others_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One message that fails in a batch is reported in its place; the rest are stored."""
+    import bot.core.harvesting as harvesting
+
+    real = harvesting.insert_message
+
+    def flaky(session: Session, values: dict[str, Any]) -> int | None:
+        if values["external_id"] == "bad":
+            raise RuntimeError("disk on fire")
+        return real(session, values)
+
+    monkeypatch.setattr(harvesting, "insert_message", flaky)
+    events = [
+        message("q1", "alice", "How do I reset my password?"),
+        message("bad", "eve", "this one fails", at=5),
+        message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30),
+    ]
+    outcomes = world.harvester.handle_messages(events)
+    kinds = [o.kind if not isinstance(o, Exception) else type(o).__name__ for o in outcomes]
+    actual = (
+        kinds,
+        _message_count(world),
+        [(p.question_text, p.answer_text) for p in world.pairs()],
+    )
+    expected = (
+        ["stored", "RuntimeError", "paired"],
+        2,
+        [("How do I reset my password?", "Open settings and tap reset.")],
+    )
+    assert actual == expected

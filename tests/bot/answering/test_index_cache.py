@@ -115,3 +115,14 @@ def test_dense_retrieval_fuses_with_bm25(sqlite_engine: Engine, tiny_encoder: Pa
     assert hits[0].question == "What is the management fee?"
     assert all(h.dense is not None and -1.0 <= h.dense <= 1.0001 for h in hits)
     assert hits[0].dense == pytest.approx(1.0, abs=1e-4)
+
+
+def test_drop_removes_the_persisted_index(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """After /forget the index files (which hold the pairs' text) are gone until rebuilt."""
+    cid = make_community(sqlite_engine)
+    retriever = Retriever(index_dir=tmp_path)
+    first = _ids(sqlite_engine, retriever, cid, "管理费是多少？")
+    assert (tmp_path / f"community-{cid}" / "pairs.json").exists()
+    retriever.drop(cid)
+    assert not (tmp_path / f"community-{cid}").exists()
+    assert _ids(sqlite_engine, retriever, cid, "管理费是多少？") == first
