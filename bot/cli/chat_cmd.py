@@ -7,8 +7,6 @@ import sys
 import typer
 
 from bot.cli.app import app, handle_errors
-from bot.console import HINT, ConsoleSession
-from bot.runtime import build_root
 
 
 @app.command("chat")
@@ -19,6 +17,9 @@ def chat_cmd(
     moderator: bool = typer.Option(False, "--moderator", help="Speak as a moderator."),
 ) -> None:
     """Chat with the bot from stdin: messages, >ID replies, +ID ✅ reactions, /commands."""
+    from bot.console import HINT, ConsoleSession  # the bot core: only when a chat starts
+    from bot.runtime import build_root
+
     root = build_root()
     session = ConsoleSession(
         root.engine,
