@@ -51,9 +51,14 @@ lint: install
 
 bench: install
 	$(PY) bench/irc_linking.py
+	$(PY) bench/pair_quality.py
 	$(PY) bench/import_throughput.py
+	$(PY) bench/live_harvest.py
+	$(PY) bench/retrieval.py
+	$(PY) bench/abstention.py
 	$(PY) bench/train_throughput.py
 	$(PY) bench/answer_latency.py
+	$(PY) bench/cli_startup.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache
