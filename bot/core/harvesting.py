@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.core.events import DeleteEvent, EditEvent, MessageEvent
+from bot.core.outcomes import HarvestOutcome
 from harvest.engine import (
     DecisionKind,
     HarvestEngine,
@@ -29,7 +29,7 @@ from harvest.linear_regex import usable_patterns
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig, is_question
 from storage.db import session_scope
-from storage.models import Chat, Community, Member, Message
+from storage.models import Community, Member
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.harvested import (
     apply_change,
@@ -46,27 +46,10 @@ from storage.repo.messages import (
     get_message,
     insert_message,
     pairs_of_message,
+    stored_message,
 )
 
 __all__ = ["HarvestOutcome", "Harvester", "source_key"]
-
-
-@dataclass(frozen=True, slots=True)
-class HarvestOutcome:
-    """What one event did: ``kind`` is ignored | duplicate | stored | paired | merged |
-    edited | reopened | deleted; ``pair_ids`` the pairs it created or touched.
-
-    ``reopened``: an approved pair's message was edited; the pair is pending again with
-    the new text and moderators need a new review card: ``review`` names those pairs,
-    ``review_note`` says why ("edited after approval").
-    """
-
-    kind: str
-    message_id: int | None = None
-    is_question: bool = False
-    pair_ids: tuple[int, ...] = ()
-    review: tuple[int, ...] = ()
-    review_note: str = ""
 
 
 def source_key(platform: str, pair: PairedAnswer) -> str:
@@ -345,7 +328,7 @@ class Harvester:
     def handle_edit(self, event: EditEvent) -> HarvestOutcome:
         """Store a message's new text; the engine decides what it does to its pairs."""
         with session_scope(self.engine) as session:
-            found = _stored(session, event.platform, event.chat_id, event.message_id)
+            found = stored_message(session, event.platform, event.chat_id, event.message_id)
             if found is None:
                 return HarvestOutcome("ignored")
             chat, row = found
@@ -382,7 +365,7 @@ class Harvester:
     def handle_delete(self, event: DeleteEvent) -> HarvestOutcome:
         """Mark a stored message deleted; its pairs leave every future dataset."""
         with session_scope(self.engine) as session:
-            found = _stored(session, event.platform, event.chat_id, event.message_id)
+            found = stored_message(session, event.platform, event.chat_id, event.message_id)
             if found is None:
                 return HarvestOutcome("ignored")
             chat, row = found
@@ -397,14 +380,3 @@ class Harvester:
             return HarvestOutcome(
                 "deleted", row.id, row.is_question, tuple(p.id or 0 for p in pairs)
             )
-
-
-def _stored(
-    session: Session, platform: str, chat_external_id: str, message_external_id: str
-) -> tuple[Chat, Message] | None:
-    """The chat and stored message an edit or delete refers to, if fanqa has both."""
-    chat = find_chat(session, platform, chat_external_id)
-    if chat is None:
-        return None
-    row = get_message(session, chat.id or 0, message_external_id)
-    return None if row is None else (chat, row)

@@ -9,7 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Message, PairMessage, QAPair
+from storage.models import Chat, Message, PairMessage, QAPair
+from storage.repo.communities import find_chat
 
 __all__ = [
     "delete_message",
@@ -18,6 +19,7 @@ __all__ = [
     "insert_message",
     "pairs_of_message",
     "store_message",
+    "stored_message",
 ]
 
 
@@ -120,3 +122,14 @@ def delete_message(session: Session, chat_id: int, external_id: str) -> Message 
     session.add(message)
     session.flush()
     return message
+
+
+def stored_message(
+    session: Session, platform: str, chat_external_id: str, message_external_id: str
+) -> tuple[Chat, Message] | None:
+    """The chat and stored message an edit or delete refers to, if fanqa has both."""
+    chat = find_chat(session, platform, chat_external_id)
+    if chat is None:
+        return None
+    row = get_message(session, chat.id or 0, message_external_id)
+    return None if row is None else (chat, row)
