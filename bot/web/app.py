@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Form
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -25,7 +27,7 @@ from harvest.errors import (
     PermissionDenied,
 )
 from storage.db import session_scope
-from storage.models import Community, Member
+from storage.models import Community, LoginLink, Member
 from storage.repo.logins import LinkGone, TooManyLinks, peek_login_link, redeem_login_link
 
 __all__ = ["SESSION_MAX_AGE_S", "create_app"]
@@ -119,16 +121,25 @@ def _auth_routes(app: FastAPI) -> None:
                 return RedirectResponse(f"/c/{cid}/queue", status_code=303)
             return render(request, "home.html", desk=desk)
 
+    def _link(
+        request: Request,
+        find: Callable[[Session, str], LoginLink],
+        session: Session,
+        token: str,
+    ) -> LoginLink:
+        """``find(session, token)``; an unknown link counts against the caller's address."""
+        try:
+            return find(session, token)
+        except NotFound:
+            client = request.client.host if request.client else "?"
+            if not request.app.state.failed_logins.allow(client):
+                raise TooManyLinks("too many invalid login links from your address") from None
+            raise
+
     def _peek(request: Request, token: str) -> tuple[str, str]:
         """Who a still-usable link is for; refuses unknown, used or expired links."""
-        client = request.client.host if request.client else "?"
         with session_scope(request.app.state.engine) as session:
-            try:
-                link = peek_login_link(session, token)
-            except NotFound:
-                if not request.app.state.failed_logins.allow(client):
-                    raise TooManyLinks("too many invalid login links from your address") from None
-                raise
+            link = _link(request, peek_login_link, session, token)
             member = session.get(Member, link.member_id)
             community = session.get(Community, link.community_id)
             assert member is not None and community is not None
@@ -150,14 +161,8 @@ def _auth_routes(app: FastAPI) -> None:
     @app.post("/login/{token}")
     def login(request: Request, token: str, csrf: str = Form("", alias=CSRF_FIELD)) -> Response:
         check_csrf(request, csrf)
-        client = request.client.host if request.client else "?"
         with session_scope(request.app.state.engine) as session:
-            try:
-                link = redeem_login_link(session, token)
-            except NotFound:
-                if not request.app.state.failed_logins.allow(client):
-                    raise TooManyLinks("too many invalid login links from your address") from None
-                raise
+            link = _link(request, redeem_login_link, session, token)
             member = session.get(Member, link.member_id)
             assert member is not None
             if link.granted_by == "role" and member.role != "moderator":

@@ -71,6 +71,15 @@ def _as_chat_message(row: Message, author: Member | None, platform: str, chat: s
     )
 
 
+def _live(chat_pk: int, *where: Any) -> Any:
+    """Live (not deleted) messages of a chat with their authors, filtered by ``where``."""
+    return (
+        select(Message, Member)
+        .join(Member, col(Member.id) == col(Message.author_id), isouter=True)
+        .where(Message.chat_id == chat_pk, col(Message.deleted).is_(False), *where)
+    )
+
+
 def _messages(session: Session, query: object, platform: str, chat: str) -> list[ChatMessage]:
     rows = session.exec(query).all()  # type: ignore[call-overload]
     return [_as_chat_message(m, a, platform, chat) for m, a in rows]
@@ -81,11 +90,7 @@ def recent_messages(
 ) -> list[ChatMessage]:
     """The chat's latest ``limit`` live messages, oldest first (a restarted engine's window)."""
     query = (
-        select(Message, Member)
-        .join(Member, col(Member.id) == col(Message.author_id), isouter=True)
-        .where(Message.chat_id == chat_pk, col(Message.deleted).is_(False))
-        .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
-        .limit(limit)
+        _live(chat_pk).order_by(col(Message.sent_at).desc(), col(Message.id).desc()).limit(limit)
     )
     return _messages(session, query, platform, chat)[::-1]
 
@@ -94,15 +99,7 @@ def stored_chat_message(
     session: Session, chat_pk: int, platform: str, chat: str, external_id: str
 ) -> ChatMessage | None:
     """A stored live message by its external id, as the engine sees messages."""
-    query = (
-        select(Message, Member)
-        .join(Member, col(Member.id) == col(Message.author_id), isouter=True)
-        .where(
-            Message.chat_id == chat_pk,
-            Message.external_id == external_id,
-            col(Message.deleted).is_(False),
-        )
-    )
+    query = _live(chat_pk, Message.external_id == external_id)
     found = _messages(session, query, platform, chat)
     return found[0] if found else None
 
@@ -115,13 +112,7 @@ def thread_starter(
     if found is not None:
         return found
     query = (
-        select(Message, Member)
-        .join(Member, col(Member.id) == col(Message.author_id), isouter=True)
-        .where(
-            Message.chat_id == chat_pk,
-            Message.thread_external_id == thread,
-            col(Message.deleted).is_(False),
-        )
+        _live(chat_pk, Message.thread_external_id == thread)
         .order_by(col(Message.sent_at), col(Message.id))
         .limit(1)
     )
