@@ -26,10 +26,9 @@ class _RedactTokens(logging.Filter):
     """Access-log lines never carry a login token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TOKEN.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
-            )
+        # The message as formatted: the CLI's log sanitizer may already have folded the
+        # arguments into ``msg`` (harvest.sanitize), so redacting ``args`` alone is not enough.
+        record.msg, record.args = _TOKEN.sub(r"\1…", record.getMessage()), ()
         return True
 
 

@@ -75,3 +75,21 @@ def test_access_log_lines_never_carry_a_login_token() -> None:
     )
     assert _RedactTokens().filter(record)
     assert "s3cr3t" not in record.getMessage() and "/login/…" in record.getMessage()
+
+
+def test_access_log_token_is_elided_after_the_cli_sanitizer_formatted_the_line() -> None:
+    """Under `fanqa web` the log sanitizer has already folded the arguments into the message
+    (no args left); the token is elided all the same."""
+    from bot.web.server import _RedactTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '127.0.0.1:5000 - "POST /login/s3cr3t-Token_x HTTP/1.1" 303',
+        None,
+        None,
+    )
+    assert _RedactTokens().filter(record)
+    assert "s3cr3t" not in record.getMessage() and "/login/…" in record.getMessage()
