@@ -79,21 +79,56 @@ def test_a_batch_is_one_row_without_padding_and_answer_only_labels(
         assert answer and answer[-1] == eos  # the end-of-turn token is trained on
 
 
-def test_packed_logits_equal_each_example_alone(batch: Any, tiny_base: Path) -> None:
-    """transformers turns restarting positions into a block-diagonal mask: nothing leaks."""
+@pytest.mark.parametrize("attn", ["sdpa", "sdpa_packed"])
+@pytest.mark.parametrize("boundaries", ["cu_seq_lens", "positions only"])
+def test_packed_logits_equal_each_example_alone(
+    batch: Any, tiny_base: Path, attn: str, boundaries: str
+) -> None:
+    """Nothing leaks across packed examples: transformers' SDPA builds a block-diagonal mask
+    from the restarting positions, fanqa's ``sdpa_packed`` (the training default) attends
+    within each example from TRL's ``cu_seq_lens_q`` (or from the positions alone)."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(tiny_base, attn_implementation="sdpa").eval()
+    from trainer.local.packed_attention import register
+
+    register()
+    model = AutoModelForCausalLM.from_pretrained(tiny_base, attn_implementation=attn).eval()
     torch.manual_seed(1)
+    extra = {}
+    if boundaries == "cu_seq_lens":
+        extra = {k: batch[k] for k in ("cu_seq_lens_q", "cu_seq_lens_k", "max_length_q")}
+        extra["max_length_k"] = batch["max_length_k"]
     with torch.no_grad():  # random-init weights are small; make the attention pattern matter
         for p in model.parameters():
             p.mul_(4.0)
         ids, positions = batch["input_ids"], batch["position_ids"]
-        packed = model(input_ids=ids, position_ids=positions, use_cache=False).logits[0]
+        packed = model(input_ids=ids, position_ids=positions, use_cache=False, **extra).logits[0]
         for lo, hi in _segments(batch):
             alone = model(input_ids=ids[:, lo:hi], use_cache=False).logits[0]
             torch.testing.assert_close(packed[lo:hi], alone)
         leaky = model(input_ids=ids, use_cache=False).logits[0]
         lo, hi = _segments(batch)[1]
         assert not torch.allclose(leaky[lo:hi], packed[lo:hi])
+
+
+def test_packed_attention_trains_like_the_block_diagonal_mask(batch: Any, tiny_base: Path) -> None:
+    """Same loss and same LoRA-relevant gradients as transformers' dense block-diagonal mask."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from trainer.local.packed_attention import register
+
+    register()
+    grads = {}
+    losses = {}
+    for attn in ("sdpa", "sdpa_packed"):
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_pretrained(tiny_base, attn_implementation=attn)
+        inputs = {k: v for k, v in batch.items() if k != "seq_idx"}
+        loss = model(**inputs, use_cache=False).loss
+        loss.backward()
+        losses[attn] = loss.item()
+        grads[attn] = model.model.layers[0].self_attn.q_proj.weight.grad.clone()
+    assert losses["sdpa_packed"] == pytest.approx(losses["sdpa"], rel=1e-5)
+    torch.testing.assert_close(grads["sdpa_packed"], grads["sdpa"], rtol=1e-4, atol=1e-6)

@@ -21,6 +21,8 @@ from typing import Any
 
 from harvest.errors import FanqaError, TrainingError
 from trainer.chat_format import IGNORE_INDEX, TokenizedExample, tokenize_examples
+from trainer.local.packed_attention import PACKED_SDPA
+from trainer.local.packed_attention import register as register_packed_sdpa
 from trainer.metrics import (
     StepMetrics,
     append_results_csv,
@@ -63,7 +65,7 @@ class LocalTrainConfig:
     seed: int = 0
     gradient_checkpointing: bool | None = None
     bf16: bool | None = None
-    attn_implementation: str = "sdpa"
+    attn_implementation: str = "sdpa_packed"  # SDPA per packed example (packed_attention.py)
     save_steps: int = 50
     save_total_limit: int = 2
     eval_steps: int | None = None
@@ -118,6 +120,8 @@ def _load(cfg: LocalTrainConfig, use_cuda: bool, bf16: bool) -> tuple[Any, Any]:
     tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if cfg.attn_implementation == PACKED_SDPA:
+        register_packed_sdpa()
     model = AutoModelForCausalLM.from_pretrained(
         cfg.base_model,
         dtype=torch.bfloat16 if bf16 else torch.float32,
