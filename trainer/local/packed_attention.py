@@ -18,6 +18,7 @@ path unchanged.
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import Any
 
 __all__ = ["PACKED_SDPA", "register"]
@@ -77,7 +78,7 @@ def packed_sdpa(
             scale=scaling,
             is_causal=True,
         )
-        for lo, hi in zip(bounds, bounds[1:], strict=False)
+        for lo, hi in itertools.pairwise(bounds)
         if hi > lo
     ]
     out = torch.cat(pieces, dim=2)
