@@ -63,7 +63,7 @@ def packed_sdpa(
     if attention_mask is None and query.shape[0] == 1 and key.shape[2] == length:
         bounds = _bounds(kwargs, length)
     if bounds is None:
-        return sdpa_attention_forward(  # type: ignore[no-any-return]
+        return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
         )
     groups = getattr(module, "num_key_value_groups", 1)
@@ -85,13 +85,13 @@ def packed_sdpa(
     return out.transpose(1, 2).contiguous(), None
 
 
-def _mask(*args: Any, attention_mask: Any = None, **kwargs: Any) -> Any:
+def _mask(*, attention_mask: Any = None, **kwargs: Any) -> Any:
     """No mask for unpadded rows (the attention finds the examples itself); SDPA's otherwise."""
     from transformers.masking_utils import sdpa_mask
 
     if attention_mask is None or bool(attention_mask.all()):
         return None
-    return sdpa_mask(*args, attention_mask=attention_mask, **kwargs)
+    return sdpa_mask(attention_mask=attention_mask, **kwargs)
 
 
 @functools.cache
