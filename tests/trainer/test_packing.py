@@ -132,3 +132,26 @@ def test_packed_attention_trains_like_the_block_diagonal_mask(batch: Any, tiny_b
         grads[attn] = model.model.layers[0].self_attn.q_proj.weight.grad.clone()
     assert losses["sdpa_packed"] == pytest.approx(losses["sdpa"], rel=1e-5)
     torch.testing.assert_close(grads["sdpa_packed"], grads["sdpa"], rtol=1e-4, atol=1e-6)
+
+
+def test_packed_attention_with_a_padded_batch_is_plain_sdpa(tiny_base: Path) -> None:
+    """A padded batch (a 2D attention mask, as in batched generation) takes SDPA's own path."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from trainer.local.packed_attention import register
+
+    register()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base)
+    tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    enc = tokenizer(["分红什么时候发？", "How do I change the password on the app?"], padding=True)
+    inputs = {k: torch.tensor(v) for k, v in enc.items()}
+    assert not bool(inputs["attention_mask"].all())
+    logits = {}
+    for attn in ("sdpa", "sdpa_packed"):
+        model = AutoModelForCausalLM.from_pretrained(tiny_base, attn_implementation=attn).eval()
+        with torch.no_grad():
+            logits[attn] = model(**inputs, use_cache=False).logits
+    real = inputs["attention_mask"].bool()
+    torch.testing.assert_close(logits["sdpa_packed"][real], logits["sdpa"][real])
