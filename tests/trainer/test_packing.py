@@ -32,7 +32,8 @@ def batch(examples: list[Any], tiny_base: Path, tmp_path_factory: pytest.TempPat
     """The first training batch TRL's SFTTrainer builds, configured as ``train_lora`` does."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from trainer.local.sft import LocalTrainConfig, _arguments, _dataset, _hf_types, _row_tokens
+    from trainer.local.callbacks import hf_types
+    from trainer.local.sft import LocalTrainConfig, _arguments, _dataset, _row_tokens
 
     cfg = LocalTrainConfig(base_model=str(tiny_base), batch_size=len(examples), device="cpu")
     args = _arguments(
@@ -45,7 +46,7 @@ def batch(examples: list[Any], tiny_base: Path, tmp_path_factory: pytest.TempPat
         row_tokens=_row_tokens(examples, cfg.batch_size),
         accumulate=1,
     )
-    trainer = _hf_types().Trainer(
+    trainer = hf_types().Trainer(
         model=AutoModelForCausalLM.from_pretrained(tiny_base),
         args=args,
         train_dataset=_dataset(examples),

@@ -11,7 +11,6 @@ boundaries from ``cu_seq_lens``). TRL logs the answer-token accuracy and the rea
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,15 +20,13 @@ from typing import Any
 
 from harvest.errors import FanqaError, TrainingError
 from trainer.chat_format import IGNORE_INDEX, TokenizedExample, tokenize_examples
+from trainer.local.callbacks import hf_types
 from trainer.local.packed_attention import PACKED_SDPA
 from trainer.local.packed_attention import register as register_packed_sdpa
 from trainer.metrics import (
     StepMetrics,
-    append_results_csv,
     eval_prediction_metrics,
-    read_results_csv,
     shifted_predictions,
-    write_results_csv,
 )
 
 __all__ = ["LocalTrainConfig", "TrainResult", "train_lora"]
@@ -310,7 +307,7 @@ def _train(
         accumulate=accumulate,
     )
     checkpoint = _last_checkpoint(out / "checkpoints") if resume else None
-    hf = _hf_types()
+    hf = hf_types()
     resume_step = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else None
     results = hf.Results(out / "results.csv", on_step=on_step, resume_step=resume_step)
     stopper = hf.Stop(should_stop)
@@ -357,86 +354,3 @@ def _train(
         final=results.last_with_valid(),
         history=results.history,
     )
-
-
-@dataclass(frozen=True)
-class _HF:
-    Trainer: Any
-    Results: Any
-    Stop: Any
-    Printer: Any
-
-
-@functools.cache
-def _hf_types() -> _HF:
-    """TRL's trainer and our callbacks, imported on first use so importing this stays light."""
-    from transformers import TrainerCallback
-    from transformers.trainer_callback import PrinterCallback
-    from trl.trainer.sft_trainer import SFTTrainer
-
-    class Results(TrainerCallback):
-        """Merges the train and eval logs of a step into one StepMetrics row."""
-
-        def __init__(
-            self,
-            path: Path,
-            *,
-            on_step: Callable[[StepMetrics], None] | None,
-            resume_step: int | None,
-        ) -> None:
-            self.path, self.on_step = path, on_step
-            self.pending: StepMetrics | None = None
-            self.main = True
-            kept = read_results_csv(path) if resume_step is not None and path.exists() else []
-            self.history = [r for r in kept if resume_step is not None and r.step <= resume_step]
-
-        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            self.main = bool(state.is_world_process_zero)
-            if self.main:  # rows after the resumed checkpoint are recomputed
-                write_results_csv(self.path, self.history)
-
-        def on_log(
-            self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any
-        ) -> None:
-            logs = logs or {}
-            if "loss" in logs:
-                logs = {**logs, "tokens_seen": logs.get("num_tokens")}
-                self.flush()
-                self.pending = StepMetrics.from_train_log(state.global_step, logs)
-                if not control.should_evaluate:
-                    self.flush()
-            elif "eval_token_loss" in logs:
-                same = self.pending is not None and self.pending.step == state.global_step
-                row = self.pending if same else StepMetrics(step=state.global_step)
-                self.pending = row.with_eval_log(logs)  # type: ignore[union-attr]
-                self.flush()
-
-        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            self.flush()
-
-        def flush(self) -> None:
-            row, self.pending = self.pending, None
-            if row is None:
-                return
-            self.history.append(row)
-            if self.main:
-                append_results_csv(self.path, row)
-                if self.on_step is not None:
-                    self.on_step(row)
-
-        def last_with_valid(self) -> StepMetrics | None:
-            return next((r for r in reversed(self.history) if r.valid_loss is not None), None)
-
-    class Stop(TrainerCallback):
-        """Polls ``should_stop`` after each optimizer step; stops with a checkpoint."""
-
-        def __init__(self, should_stop: Callable[[], bool] | None) -> None:
-            self.should_stop, self.stopped = should_stop, False
-
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if self.should_stop is not None and self.should_stop():
-                self.stopped = True
-                control.should_training_stop = True
-                control.should_save = True
-
-    return _HF(SFTTrainer, Results, Stop, PrinterCallback)
