@@ -40,7 +40,9 @@ def web_cmd(
 @handle_errors
 def login_link_cmd(
     member: str = typer.Option(
-        ..., "--member", help="Member id (`fanqa members list`) or PLATFORM:USER_ID."
+        ...,
+        "--member",
+        help="Member id (`fanqa members list`), platform user id, PLATFORM:USER_ID or @name.",
     ),
     community: str = typer.Option(..., "--community", "-c"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),

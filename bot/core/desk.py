@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from harvest.errors import NotFound
+from harvest.errors import InputError, NotFound
 from storage.models import Member
 from storage.repo.communities import find_member, get_community
 from storage.repo.logins import LINK_TTL, create_login_link, peek_login_link
@@ -34,15 +34,31 @@ def desk_link(
 
 
 def desk_link_for(session: Session, community: str, member: str, *, base_url: str) -> DeskLink:
-    """The operator's way: ``member`` is a Member id or ``PLATFORM:USER_ID`` in ``community``;
-    the member must hold the moderator role there."""
+    """The operator's way: ``member`` is a member id (``fanqa members list``), a platform user
+    id (as ``fanqa members role`` takes it), ``PLATFORM:USER_ID`` or ``@name`` in
+    ``community``; the member must hold the moderator role there. A bare number that is both
+    one member's id and another's platform id is refused as ambiguous."""
     cid = get_community(session, community).id or 0
-    if member.isdigit():
-        row = session.get(Member, int(member))
-        if row is None or row.community_id != cid:
-            raise NotFound(f"no member {member} in {community!r}", kind="member", key=member)
-    else:
+    by_id = session.get(Member, int(member)) if member.strip().isdigit() else None
+    if by_id is not None and by_id.community_id != cid:
+        by_id = None
+    try:
         row = find_member(session, cid, member)
+    except NotFound:
+        if by_id is None:
+            raise NotFound(
+                f"no member {member} in {community!r} (give a member id, a platform user id, "
+                "PLATFORM:USER_ID or @name)",
+                kind="member",
+                key=member,
+            ) from None
+        row = by_id
+    if by_id is not None and by_id.id != row.id:
+        raise InputError(
+            f"{member} is member {by_id.id} ({by_id.platform}:{by_id.external_id}) and the "
+            f"platform id of member {row.id}; use {row.platform}:{member} or another id",
+            field="member",
+        )
     return desk_link(session, row.id or 0, base_url=base_url)
 
 

@@ -33,6 +33,10 @@ def test_login_link_for_a_moderator(cli: CliRunner) -> None:
     assert json.loads(by_id.stdout)["url"].startswith("https://desk.example.org/login/")
     by_user = cli.invoke(app, ["web", "login-link", "--member", "telegram:42", "-c", "fund"])
     assert by_user.exit_code == 0 and "https://desk.example.org/login/" in by_user.stdout
+    # the bare platform id, as `fanqa members role 42 moderator` took it
+    bare = cli.invoke(app, ["web", "login-link", "--member", "42", "-c", "fund", "--json"])
+    assert bare.exit_code == 0, bare.output
+    assert json.loads(bare.stdout)["member_id"] == json.loads(by_id.stdout)["member_id"]
 
 
 def test_login_link_refused_for_members_and_strangers(cli: CliRunner) -> None:
