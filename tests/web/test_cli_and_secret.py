@@ -97,3 +97,15 @@ def test_access_log_token_is_elided_after_the_cli_sanitizer_formatted_the_line()
     )
     assert _RedactTokens().filter(record)
     assert "s3cr3t" not in record.getMessage() and "/login/…" in record.getMessage()
+
+
+def test_login_link_refuses_a_number_that_names_two_members(cli: CliRunner) -> None:
+    """Member 1's id is also the Discord user id of another member: say so, exit 2."""
+    made = cli.invoke(
+        app, ["members", "role", "1", "moderator", "-c", "fund", "--platform", "discord"]
+    )
+    assert made.exit_code == 0, made.output
+    both = cli.invoke(app, ["web", "login-link", "--member", "1", "-c", "fund"])
+    assert both.exit_code == 2 and "discord:1" in both.output, both.output
+    exact = cli.invoke(app, ["web", "login-link", "--member", "discord:1", "-c", "fund"])
+    assert exact.exit_code == 0, exact.output
