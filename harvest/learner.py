@@ -24,7 +24,15 @@ from harvest.errors import InputError
 from harvest.model import Confidence, PairMethod
 from harvest.questions import detect_language, is_question, is_small_talk
 
-__all__ = ["FORMAT_VERSION", "LabelledPair", "PairClassifier", "learned_scorer", "pair_signals"]
+__all__ = [
+    "CLASSIFIED",
+    "FORMAT_VERSION",
+    "LabelledPair",
+    "PairClassifier",
+    "learned_scorer",
+    "pair_signals",
+    "with_classifier",
+]
 
 FORMAT_VERSION = 1
 _HASH_BITS = 15  # per text field: 32,768 buckets for the question, as many for the answer
@@ -188,16 +196,40 @@ class PairClassifier:
             raise InputError(f"cannot read classifier: {exc}", field="classifier") from exc
 
 
-def learned_scorer(classifier: PairClassifier, base: Scorer = score_pair) -> Scorer:
+_OWN_SIGNALS = ("rules_confidence", "classifier_decisions", "classifier_version")
+CLASSIFIED = "+classifier"  # the end of the rule of a pair the classifier scored
+
+
+def with_classifier(
+    rules: Confidence, value: float, decisions: int, version: int | None = None
+) -> Confidence:
+    """``rules`` (a pair's confidence, rule and signals) with the classifier's ``value`` in
+    its place; the rules' own value is kept as ``rules_confidence``. ``rules`` may already be
+    a classifier's (a pending pair re-scored by a newer fit): its rules' value stays."""
+    kept = tuple((k, v) for k, v in rules.signals if k not in _OWN_SIGNALS)
+    own = dict(rules.signals).get("rules_confidence", rules.value)
+    extra: tuple[tuple[str, str | float | bool], ...] = (
+        ("rules_confidence", own),
+        ("classifier_decisions", decisions),
+    )
+    if version is not None:
+        extra += (("classifier_version", version),)
+    rule = rules.rule.removesuffix(CLASSIFIED) + CLASSIFIED
+    return Confidence(round(value, 4), rule, (*kept, *extra))
+
+
+def learned_scorer(
+    classifier: PairClassifier, base: Scorer = score_pair, *, version: int | None = None
+) -> Scorer:
     """An engine :data:`~harvest.engine.scoring.Scorer`: ``base``'s confidence replaced by
-    the community classifier's, the rule and signals kept (and the rules' own value)."""
+    the community classifier's (``version``: its stored version), the rule and signals kept
+    (and the rules' own value)."""
 
     def score(features: PairFeatures, question: str, answer: str) -> Confidence:
         rules = base(features, question, answer)
         rank = score_answer(features.answerer_role, features.method, features.position)
         pair = LabelledPair(question, answer, features.method, rank, features.answer_parts)
-        value = round(classifier.confidence(pair), 4)
-        extra = (("rules_confidence", rules.value), ("classifier_decisions", classifier.decisions))
-        return Confidence(value, f"{rules.rule}+classifier", (*rules.signals, *extra))
+        value = classifier.confidence(pair)
+        return with_classifier(rules, value, classifier.decisions, version)
 
     return score

@@ -1,4 +1,4 @@
-"""``fanqa pairs list|show|approve|reject|edit|pin``: review harvested pairs from a terminal."""
+"""``fanqa pairs list|show|approve|reject|reset|edit|pin``: review harvested pairs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.app import app, console, emit_json, handle_errors
+from bot.learning import Learner
 from bot.runtime import open_engine
 from bot.settings import get_settings
 from storage.db import session_scope
@@ -122,11 +123,16 @@ def _review(
             )
             for pid in pair_ids
         ]
+    refit = None
+    if action in ("approve", "reject"):  # moderators' decisions teach the pair classifier
+        refit = Learner(open_engine()).maybe_refit(cid)
     if as_json:
         emit_json(done)
     else:
         for item in done:
             console.print(f"#{item['id']} → {item['status']}")
+        if refit is not None:
+            console.print(f"pair classifier: {refit.reason}", highlight=False)
 
 
 @pairs_app.command("approve")
@@ -141,6 +147,14 @@ def approve_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool 
 def reject_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
     """Reject pairs."""
     _review(pair_ids, "reject", community, as_json)
+
+
+@pairs_app.command("reset")
+@handle_errors
+def reset_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
+    """Put pairs back to pending: undo an approval (a moderator's or the classifier's) or a
+    rejection."""
+    _review(pair_ids, "reset", community, as_json)
 
 
 @pairs_app.command("edit")
