@@ -10,6 +10,7 @@ stored per community and loaded without refitting.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -107,6 +108,26 @@ def _hasher(bits: int) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _analyzer(bits: int) -> Any:
+    return _hasher(bits).build_analyzer()
+
+
+def _hashed(text: str, bits: int) -> dict[int, float]:
+    """One text's row of :func:`_hasher` (bucket → l2-normalised count), computed without
+    sklearn's per-call validation: scoring one pair as it is harvested costs a tenth."""
+    from sklearn.utils import murmurhash3_32
+
+    size = 2**bits
+    counts: dict[int, float] = {}
+    for gram in _analyzer(bits)(text):
+        h = int(murmurhash3_32(gram, seed=0))
+        index = (2147483647 - (size - 1)) % size if h == -2147483648 else abs(h) % size
+        counts[index] = counts.get(index, 0.0) + 1.0
+    norm = math.sqrt(sum(v * v for v in counts.values()))
+    return {i: v / norm for i, v in counts.items()} if norm else {}
+
+
 def _matrix(pairs: Sequence[LabelledPair], bits: int) -> Any:
     """Sparse rows: question n-grams, answer n-grams, then the signals."""
     from scipy.sparse import csr_matrix, hstack
@@ -164,8 +185,17 @@ class PairClassifier:
         return out
 
     def confidence(self, pair: LabelledPair) -> float:
-        """P(approved) of one pair."""
-        return self.confidences([pair])[0]
+        """P(approved) of one pair (the same value as :meth:`confidences`, computed per pair
+        without building a sparse matrix: what the harvest engine calls for each new pair)."""
+        weights, size = self.weights, 2**self.bits
+        z = self.bias
+        for offset, text in ((0, pair.question), (size, pair.answer)):
+            for index, value in _hashed(text, self.bits).items():
+                z += weights.get(offset + index, 0.0) * value
+        for k, value in enumerate(pair_signals(pair)):
+            if value:
+                z += weights.get(2 * size + k, 0.0) * value
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
     def to_bytes(self) -> bytes:
         """Versioned JSON: what a community's stored classifier is."""
