@@ -245,8 +245,9 @@ class Learner:
             after = latest.last_event_id if latest is not None else 0
             fresh = new_decisions(session, community_id, after)
         every = community.classifier_refit_every
-        if latest is None:
-            return fresh - self._failed_at.get(community_id, 0) >= every, fresh
+        if latest is None:  # not before a fit can succeed; after a one-sided one, N more
+            since = fresh - self._failed_at.get(community_id, 0)
+            return fresh >= MIN_DECISIONS and since >= every, fresh
         return fresh >= every, fresh
 
     def maybe_refit(self, community_id: int) -> FitResult | None:

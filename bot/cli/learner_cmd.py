@@ -13,7 +13,14 @@ from bot.runtime import open_engine
 from storage.db import session_scope
 from storage.models import PairStatus, QAPair
 from storage.repo import get_community
-from storage.repo.classifiers import list_classifiers, new_decisions, read_labels
+from storage.repo.classifiers import (
+    AUTO_MIN_DECISIONS,
+    AUTO_MIN_REJECTED,
+    list_classifiers,
+    may_auto_approve,
+    new_decisions,
+    read_labels,
+)
 
 learner_app = typer.Typer(help="The pair classifier each community learns from its moderators.")
 app.add_typer(learner_app, name="learner")
@@ -66,6 +73,7 @@ def _status(community: str) -> dict[str, Any]:
             "new_decisions": fresh,
             "refit_every": row.classifier_refit_every,
             "auto_approve_above": row.auto_approve_above,
+            "may_auto_approve": latest is not None and may_auto_approve(latest),
             "pending_scored_by_it": scored,
             "versions": [
                 {"version": v.version, "decisions": v.decisions, "fitted_at": v.created_at}
@@ -84,6 +92,11 @@ def status_cmd(community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
         return
     auto = data["auto_approve_above"]
     auto_line = f"auto-approve above {auto}" if auto is not None else "auto-approve off"
+    if auto is not None and not data["may_auto_approve"]:
+        auto_line += (
+            f" (waiting for a classifier fitted on {AUTO_MIN_DECISIONS} decisions, "
+            f"{AUTO_MIN_REJECTED} of them rejections)"
+        )
     if data["version"] is None:
         console.print(
             f"{community}: no classifier yet; it needs {MIN_DECISIONS} moderator decisions with "

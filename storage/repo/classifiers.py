@@ -32,6 +32,8 @@ from storage.models import (
 from storage.repo.pairs import review_pair
 
 __all__ = [
+    "AUTO_MIN_DECISIONS",
+    "AUTO_MIN_REJECTED",
     "CLASSIFIER_ACTOR",
     "Labels",
     "auto_approve",
@@ -41,6 +43,7 @@ __all__ = [
     "latest_classifier",
     "latest_versions",
     "list_classifiers",
+    "may_auto_approve",
     "new_decisions",
     "pending_pairs",
     "read_labels",
@@ -53,6 +56,10 @@ DECISIONS = ("approve", "reject")
 # Review actions that set a pair's status: the latest one per pair is its label (or none).
 _STATUS_ACTIONS = (*DECISIONS, "reset", "reopened", "write")
 _METHODS = frozenset(m.value for m in PairMethod)
+# A classifier approves on its own only once it learned from this many decisions, this many
+# of them rejections: one that has seen almost only approvals finds every pair good.
+AUTO_MIN_DECISIONS = 30
+AUTO_MIN_REJECTED = 5
 _CHUNK = 500
 
 
@@ -265,13 +272,20 @@ def set_confidences(session: Session, values: Sequence[tuple[int, Confidence]]) 
     return done
 
 
+def may_auto_approve(row: PairClassifierVersion) -> bool:
+    """Whether a classifier learned from enough decisions (and rejections) to approve alone."""
+    rejected = row.decisions - row.approved
+    return row.decisions >= AUTO_MIN_DECISIONS and rejected >= AUTO_MIN_REJECTED
+
+
 def auto_approve(
     session: Session, community_id: int, pair_ids: Sequence[int] | None = None
 ) -> list[tuple[int, float]]:
     """Approve the community's pending pairs above its ``auto_approve_above`` (off: nothing),
     each audited as the classifier's decision; ``pair_ids`` narrows the pass to those.
 
-    Only pairs the classifier scored and nobody ever reviewed qualify: a pair a moderator
+    The classifier must have learned from ``AUTO_MIN_DECISIONS`` decisions, ``AUTO_MIN_REJECTED``
+    of them rejections. Only pairs it scored and nobody ever reviewed qualify: a pair a moderator
     sent back to pending (an undone auto-approval, an edit after approval) stays in front
     of the moderators.
     Returns (pair id, confidence) of each pair approved.
@@ -281,7 +295,7 @@ def auto_approve(
     if threshold is None:
         return []
     latest = latest_classifier(session, community_id)
-    if latest is None:
+    if latest is None or not may_auto_approve(latest):
         return []
     reviewed = select(ReviewEvent.pair_id).where(col(ReviewEvent.pair_id) == col(QAPair.id))
     query = select(QAPair.id, QAPair.confidence, QAPair.confidence_reason).where(

@@ -136,32 +136,38 @@ async def test_decisions_fit_a_version_that_scores_new_pairs_live_and_on_import(
 async def test_auto_approval_is_audited_as_the_classifier_and_undone_for_good(
     world: World, service: BotService
 ) -> None:
-    """Above auto_approve_above a new pair is approved by "classifier v1 (0.9x)"; a
+    """Above auto_approve_above a new pair is approved by "classifier v2 (0.9x)"; a
     moderator's undo (removing ✅) puts it back to pending, and no later pass re-approves it."""
-    await harvest(service, world, range(24))
-    await decide(service, world, range(20))
     with session_scope(world.engine) as s:
-        update_community(s, world.fund_id, auto_approve_above=0.8)
+        update_community(s, world.fund_id, classifier_refit_every=10, auto_approve_above=0.8)
     service.learner.refresh(force=True)
+    await harvest(service, world, range(34))
+    await decide(service, world, range(20))  # none before 20 (the least a fit needs): v1
+    assert versions(world.engine, world.fund_id) == [(1, 20)]
+    await harvest(service, world, range(96, 98))  # 96: chit-chat, 97: an answer
+    assert [pair_of(world, m).status for m in ("a96", "a97")] == ["pending", "pending"]  # v1
+    # has learned from too few decisions to approve alone
 
+    await decide(service, world, range(20, 30))
+    assert versions(world.engine, world.fund_id) == [(1, 20), (2, 30)]
     await harvest(service, world, range(99, 101))  # 99: chit-chat, 100: an answer
     chit_chat, answer = pair_of(world, "a99"), pair_of(world, "a100")
     assert (chit_chat.status, answer.status) == ("pending", "approved")
     events = [e for e in world.events() if e.pair_id == answer.id]
     assert [(e.action, e.actor_label) for e in events] == [
-        ("approve", f"classifier v1 ({answer.confidence:.2f})")
+        ("approve", f"classifier v2 ({answer.confidence:.2f})")
     ]
 
     undo = await service.on_reaction(reaction("a100", "mod", "✅", added=False), world.platform)
     assert (undo.action, undo.status) == ("reset", "pending")
     await service.drain()
     result = service.learner.fit(world.fund_id)  # re-scores and runs an approval pass
-    assert result.version == 2
+    assert result.version == 3
     assert answer.id not in result.auto_approved
     assert pair_of(world, "a100").status == "pending"
     assert service.learner.nightly(world.fund_id) is None  # nothing new: one more pass
     assert pair_of(world, "a100").status == "pending"
-    assert result.decisions == 20  # the undone auto-approval taught nothing
+    assert result.decisions == 30  # the undone auto-approval taught nothing
 
 
 async def test_one_sided_decisions_fit_nothing(world: World, service: BotService) -> None:

@@ -81,3 +81,4 @@ def test_fit_without_enough_decisions_says_why(tmp_path: Path) -> None:
     done = fanqa("learner", "fit", "-c", "fund", env=env)
     assert done.code == 1
     assert "no classifier fitted: needs at least 20 moderator decisions, has 0" in done.stdout
+    assert done.stderr == ""

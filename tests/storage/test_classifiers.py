@@ -22,9 +22,9 @@ from storage.repo.pairs import review_pair
 def _classifier() -> PairClassifier:
     good = [
         LabelledPair(f"q{i}?", f"do step {i} then save", PairMethod.REPLY, 2, 1, True)
-        for i in range(3)
+        for i in range(25)
     ]
-    bad = [LabelledPair(f"q{i}?", "lol", PairMethod.IMPLICIT, 1, 1, False) for i in range(3)]
+    bad = [LabelledPair(f"q{i}?", "lol", PairMethod.IMPLICIT, 1, 1, False) for i in range(5)]
     return PairClassifier.fit(good + bad)
 
 
@@ -53,8 +53,10 @@ def test_versions_count_up_and_round_trip(engine: Engine) -> None:
     cid, _ = _pairs(engine, 0)
     clf = _classifier()
     with session_scope(engine) as s:
-        first = store_classifier(s, cid, clf, approved=3, last_event_id=0).version
-        second = store_classifier(s, cid, clf, approved=3, last_event_id=5, metrics={"recall": 1.0})
+        first = store_classifier(s, cid, clf, approved=25, last_event_id=0).version
+        second = store_classifier(
+            s, cid, clf, approved=25, last_event_id=5, metrics={"recall": 1.0}
+        )
         assert (first, second.version) == (1, 2)
     with session_scope(engine) as s:
         latest = latest_classifier(s, cid)
@@ -82,7 +84,8 @@ def test_labels_are_the_latest_moderator_decision_never_the_classifiers(engine: 
         ]
         assert new_decisions(s, cid) == 4
         assert new_decisions(s, cid, labels.last_event_id) == 0
-        store_classifier(s, cid, _classifier(), approved=1, last_event_id=labels.last_event_id)
+        clf = _classifier()  # as if from 30 decisions: enough to approve alone
+        store_classifier(s, cid, clf, approved=25, last_event_id=labels.last_event_id)
         update_community(s, cid, auto_approve_above=0.8)
     with session_scope(engine) as s:
         assert [pid for pid, _ in auto_approve(s, cid)] == [ids[4]]  # ids[1] was reset: stays

@@ -47,35 +47,35 @@ def _pending_pairs(engine: Engine, community_id: int, n: int) -> list[int]:
 async def test_desk_decision_refits_and_back_to_pending_undoes_an_auto_approval(
     client: httpx.AsyncClient, desk_engine: Engine, seeded: Seed
 ) -> None:
-    ids = _pending_pairs(desk_engine, seeded.fund, 26)
+    ids = _pending_pairs(desk_engine, seeded.fund, 36)
     with session_scope(desk_engine) as s:
-        update_community(s, seeded.fund, classifier_refit_every=20, auto_approve_above=0.8)
-        for i, pid in enumerate(ids[:19]):
+        update_community(s, seeded.fund, classifier_refit_every=30, auto_approve_above=0.8)
+        for i, pid in enumerate(ids[:29]):
             review_pair(s, pid, "reject" if i % 3 == 0 else "approve", community_id=seeded.fund)
     csrf = await log_in(client, desk_engine, seeded.moderator)
     reply = await client.post(
         f"/c/{seeded.fund}/queue/bulk",
-        data={"csrf": csrf, "action": "reject", "ids": [str(ids[21])]},
+        data={"csrf": csrf, "action": "reject", "ids": [str(ids[30])]},
     )
     assert reply.status_code == 303
     with session_scope(desk_engine) as s:
         latest = latest_classifier(s, seeded.fund)
-        assert latest is not None and (latest.version, latest.decisions) == (1, 20)
+        assert latest is not None and (latest.version, latest.decisions) == (1, 30)
         auto = s.exec(
             select(ReviewEvent)
             .where(col(ReviewEvent.actor_label).startswith("classifier v1 ("))
             .order_by(col(ReviewEvent.id))
         ).all()
         approved = [e.pair_id for e in auto]
-        assert ids[22] in approved and ids[24] not in approved  # an answer; chit-chat stays
-        label = next(e.actor_label for e in auto if e.pair_id == ids[22])
+        assert ids[31] in approved and ids[33] not in approved  # an answer; chit-chat stays
+        label = next(e.actor_label for e in auto if e.pair_id == ids[31])
 
-    page = (await client.get(f"/c/{seeded.fund}/pairs/{ids[22]}")).text
+    page = (await client.get(f"/c/{seeded.fund}/pairs/{ids[31]}")).text
     assert label in page
     undo = await client.post(
-        f"/c/{seeded.fund}/pairs/{ids[22]}/review", data={"csrf": csrf, "action": "reset"}
+        f"/c/{seeded.fund}/pairs/{ids[31]}/review", data={"csrf": csrf, "action": "reset"}
     )
     assert undo.status_code == 303
     Learner(desk_engine).fit(seeded.fund)  # a new version, another approval pass
     with session_scope(desk_engine) as s:
-        assert s.get(QAPair, ids[22]).status == "pending"  # type: ignore[union-attr]
+        assert s.get(QAPair, ids[31]).status == "pending"  # type: ignore[union-attr]
