@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.app import app, console, emit_json, handle_errors
@@ -89,7 +90,9 @@ def show_cmd(pair_id: int, community: str = _COMMUNITY, as_json: bool = _JSON) -
     if as_json:
         emit_json(data)
         return
-    console.print(f"[bold]#{pair.id}[/] [{pair.status}] via {pair.method}, split {pair.split}")
+    console.print(
+        f"[bold]#{pair.id}[/] {escape(f'[{pair.status}]')} via {pair.method}, split {pair.split}"
+    )
     console.print(f"[bold]Q:[/] {pair.question_text}", highlight=False)
     console.print(f"[bold]A:[/] {pair.answer_text}", highlight=False)
     reason = pair.confidence_reason or {}

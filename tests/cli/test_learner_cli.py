@@ -46,9 +46,10 @@ def harvested(tmp_path: Path, n: int) -> list[int]:
 def test_pairs_reviewed_from_the_cli_fit_a_classifier_status_and_fit_show_it(
     tmp_path: Path,
 ) -> None:
-    """20 decisions with ``fanqa pairs`` → v1 (said on the way); ``learner fit`` → v2."""
+    """20 decisions with ``fanqa pairs`` → v1 (said on the way); 10 more and ``learner fit``
+    → v2; turning auto-approval on approves the pending answers it is sure of, at once."""
     env = fanqa_env(tmp_path)
-    ids = harvested(tmp_path, 24)
+    ids = harvested(tmp_path, 34)
     before = fanqa("learner", "status", "-c", "fund", env=env)
     assert before.code == 0, before.output
     assert "no classifier yet" in before.stdout
@@ -61,17 +62,33 @@ def test_pairs_reviewed_from_the_cli_fit_a_classifier_status_and_fit_show_it(
 
     status = json.loads(fanqa("learner", "status", "-c", "fund", "--json", env=env).stdout)
     assert (status["version"], status["decisions"], status["approved"]) == (1, 20, 13)
-    assert status["pending_scored_by_it"] == 4
+    assert status["pending_scored_by_it"] == 14
     assert status["auto_approve_above"] is None
     text = fanqa("learner", "status", "-c", "fund", env=env).stdout
     assert "classifier v1" in text and "13 approved, 7 rejected" in text
 
+    good = [str(p) for i, p in enumerate(ids[20:30], start=20) if i % 3]
+    bad = [str(p) for i, p in enumerate(ids[20:30], start=20) if i % 3 == 0]
+    assert fanqa("pairs", "approve", *good, "-c", "fund", env=env).code == 0
+    assert fanqa("pairs", "reject", *bad, "-c", "fund", env=env).code == 0
     refit = fanqa("learner", "fit", "-c", "fund", "--json", env=env)
     assert refit.code == 0, refit.output
     result = json.loads(refit.stdout)
-    assert (result["version"], result["decisions"], result["rescored"]) == (2, 20, 4)
-    shown = json.loads(fanqa("pairs", "show", str(ids[21]), "-c", "fund", "--json", env=env).stdout)
+    assert (result["version"], result["decisions"], result["rescored"]) == (2, 30, 4)
+    shown = json.loads(fanqa("pairs", "show", str(ids[31]), "-c", "fund", "--json", env=env).stdout)
     assert shown["confidence_reason"]["signals"]["classifier_version"] == 2
+
+    on = fanqa("community", "set", "fund", "auto_approve_above=0.8", env=env)
+    assert on.code == 0, on.output
+    assert "pending pair(s) approved by the classifier" in on.stdout
+    answer = json.loads(
+        fanqa("pairs", "show", str(ids[31]), "-c", "fund", "--json", env=env).stdout
+    )
+    chit_chat = json.loads(
+        fanqa("pairs", "show", str(ids[33]), "-c", "fund", "--json", env=env).stdout
+    )
+    assert (answer["status"], chit_chat["status"]) == ("approved", "pending")
+    assert answer["history"][-1]["by"] == f"classifier v2 ({answer['confidence']:.2f})"
 
 
 def test_fit_without_enough_decisions_says_why(tmp_path: Path) -> None:
