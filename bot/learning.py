@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 MIN_DECISIONS = 20  # fewer moderator decisions teach too little to re-score anything by
 MIN_EACH = 2  # approvals and rejections each, at least
+_WRITE_CHUNK = 1000  # re-scored pairs written per transaction (a short write lock on SQLite)
 _HOLD_OUT = 5  # every 5th decided pair (by id) is held out for the precision / recall shown
 
 
@@ -92,9 +93,9 @@ def _too_few(labels: Labels) -> str | None:
 def held_out_metrics(labels: Labels) -> dict[str, Any] | None:
     """Precision and recall (approved = positive, confidence ≥ 0.5) of a classifier fitted on
     four fifths of the decisions, on the fifth held out; None when too few to say."""
-    held = [i for i, pid in enumerate(labels.pair_ids) if pid % _HOLD_OUT == 0]
-    train = [p for i, p in enumerate(labels.pairs) if i not in set(held)]
-    test = [labels.pairs[i] for i in held]
+    held = [pid % _HOLD_OUT == 0 for pid in labels.pair_ids]
+    train = [p for p, out in zip(labels.pairs, held, strict=True) if not out]
+    test = [p for p, out in zip(labels.pairs, held, strict=True) if out]
     yes = sum(1 for p in train if p.approved)
     if len(test) < 5 or not any(p.approved for p in test) or min(yes, len(train) - yes) < 1:
         return None
@@ -150,6 +151,12 @@ class Learner:
         if not force and now - self._checked < self.refresh_s:
             return
         self._checked = now
+        try:
+            self._reload()
+        except Exception:  # the harvest goes on with the versions it has
+            log.exception("looking for new pair classifiers failed")
+
+    def _reload(self) -> None:
         with session_scope(self.engine) as session:
             self._auto = frozenset(
                 cid or 0
@@ -230,10 +237,11 @@ class Learner:
             (pid, with_classifier(rules, value, clf.decisions, version))
             for (pid, _, rules), value in zip(pending, values, strict=True)
         ]
-        with session_scope(self.engine) as session:
-            written = set_confidences(session, scored)
-            approved = auto_approve(session, community_id)
-        return written, [pid for pid, _ in approved]
+        written = 0
+        for start in range(0, len(scored), _WRITE_CHUNK):  # short write transactions
+            with session_scope(self.engine) as session:
+                written += set_confidences(session, scored[start : start + _WRITE_CHUNK])
+        return written, self.auto_approve(community_id)
 
     def _due(self, community_id: int) -> tuple[bool, int]:
         """(refit now?, new decisions) after moderators decided."""
@@ -283,6 +291,13 @@ class Learner:
         last :meth:`refresh`)."""
         if not pair_ids or not self._auto.intersection(self._scorers):
             return []
+        try:
+            return self._approve_new(pair_ids)
+        except Exception:  # the pairs are stored; the next pass (a fit, nightly) approves them
+            log.exception("auto-approving pairs %s failed", list(pair_ids))
+            return []
+
+    def _approve_new(self, pair_ids: Sequence[int]) -> list[int]:
         with session_scope(self.engine) as session:
             communities: dict[int, list[int]] = {}
             for pid, cid in session.exec(

@@ -209,16 +209,14 @@ class BotService:
     def _auto_approve(self, outcomes: list[HarvestOutcome | Exception]) -> None:
         """Approve the new pairs a community's classifier is sure of (``auto_approve_above``),
         before their review cards are made (a card then says who approved)."""
-        new = [
-            pid
-            for o in outcomes
-            if not isinstance(o, Exception) and o.kind in ("paired", "merged")
-            for pid in o.pair_ids
-        ]
-        try:
-            self.learner.after_pairs(new)
-        except Exception:  # the messages are stored; the nightly pass approves them later
-            log.exception("auto-approving pairs %s failed", new)
+        self.learner.after_pairs(
+            [
+                pid
+                for o in outcomes
+                if not isinstance(o, Exception) and o.kind in ("paired", "merged")
+                for pid in o.pair_ids
+            ]
+        )
 
     def _learn_after(
         self, *, pair_id: int | None = None, chat: tuple[str, str] | None = None

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -259,17 +259,21 @@ def pending_pairs(
 
 
 def set_confidences(session: Session, values: Sequence[tuple[int, Confidence]]) -> int:
-    """Write new confidences of pairs that are still pending; how many were written."""
+    """Write new confidences of pairs that are still pending (one executemany); how many."""
+    if not values:
+        return 0
     table: Any = QAPair.__table__  # type: ignore[attr-defined]
-    done = 0
-    for pair_id, confidence in values:
-        result = session.connection().execute(
-            update(table)
-            .where(table.c.id == pair_id, table.c.status == PairStatus.PENDING.value)
-            .values(confidence=confidence.value, confidence_reason=confidence.as_json())
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.status == PairStatus.PENDING.value)
+        .values(
+            confidence=bindparam("b_value"),
+            confidence_reason=bindparam("b_reason", type_=table.c.confidence_reason.type),
         )
-        done += int(getattr(result, "rowcount", 0) or 0)
-    return done
+    )
+    rows = [{"b_id": pid, "b_value": c.value, "b_reason": c.as_json()} for pid, c in values]
+    result = session.connection().execute(stmt, rows)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def may_auto_approve(row: PairClassifierVersion) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from harvest.learner import LabelledPair, PairClassifier
-from harvest.model import PairMethod
+from harvest.model import Confidence, PairMethod
 from storage.db import session_scope
 from storage.models import QAPair
 from storage.repo.classifiers import (
@@ -13,6 +13,7 @@ from storage.repo.classifiers import (
     latest_classifier,
     new_decisions,
     read_labels,
+    set_confidences,
     store_classifier,
 )
 from storage.repo.communities import get_or_create_community, update_community
@@ -89,3 +90,18 @@ def test_labels_are_the_latest_moderator_decision_never_the_classifiers(engine: 
         update_community(s, cid, auto_approve_above=0.8)
     with session_scope(engine) as s:
         assert [pid for pid, _ in auto_approve(s, cid)] == [ids[4]]  # ids[1] was reset: stays
+
+
+def test_new_confidences_are_written_to_pending_pairs_only(engine: Engine) -> None:
+    """A pair a moderator reviewed meanwhile keeps its confidence."""
+    cid, ids = _pairs(engine, 2)
+    with session_scope(engine) as s:
+        review_pair(s, ids[1], "approve", community_id=cid, actor_label="cli")
+    value = Confidence(0.42, "reply+classifier", (("classifier_version", 3),))
+    with session_scope(engine) as s:
+        assert set_confidences(s, [(ids[0], value), (ids[1], value)]) == 1
+    with session_scope(engine) as s:
+        first, second = (s.get(QAPair, pid) for pid in ids)
+        assert first is not None and second is not None
+        assert (first.confidence, first.confidence_reason) == (0.42, value.as_json())
+        assert second.confidence == 0.9
