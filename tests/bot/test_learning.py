@@ -17,8 +17,8 @@ from harvest.model import ChatMessage
 from storage.db import session_scope
 from storage.models import PairClassifierVersion, QAPair
 from storage.repo.classifiers import latest_classifier
-from storage.repo.communities import update_community
-from tests.bot.conftest import T0, World, message, reaction
+from storage.repo.communities import update_community, upsert_chat
+from tests.bot.conftest import PLATFORM, T0, World, message, reaction
 from trainer.enqueue import TrainingDefaults
 
 HOBBIES = ("hiking with my dog", "baking bread", "watching football", "painting the kitchen")
@@ -139,7 +139,15 @@ async def test_auto_approval_is_audited_as_the_classifier_and_undone_for_good(
     """Above auto_approve_above a new pair is approved by "classifier v2 (0.9x)"; a
     moderator's undo (removing ✅) puts it back to pending, and no later pass re-approves it."""
     with session_scope(world.engine) as s:
-        update_community(s, world.fund_id, classifier_refit_every=10, auto_approve_above=0.8)
+        upsert_chat(s, world.fund_id, PLATFORM, "mods", "Moderators")
+        update_community(
+            s,
+            world.fund_id,
+            classifier_refit_every=10,
+            auto_approve_above=0.8,
+            moderator_platform=PLATFORM,
+            moderator_chat_id="mods",
+        )
     service.learner.refresh(force=True)
     await harvest(service, world, range(34))
     await decide(service, world, range(20))  # none before 20 (the least a fit needs): v1
@@ -154,9 +162,11 @@ async def test_auto_approval_is_audited_as_the_classifier_and_undone_for_good(
     chit_chat, answer = pair_of(world, "a99"), pair_of(world, "a100")
     assert (chit_chat.status, answer.status) == ("pending", "approved")
     events = [e for e in world.events() if e.pair_id == answer.id]
-    assert [(e.action, e.actor_label) for e in events] == [
-        ("approve", f"classifier v2 ({answer.confidence:.2f})")
-    ]
+    label = f"classifier v2 ({answer.confidence:.2f})"
+    assert [(e.action, e.actor_label) for e in events] == [("approve", label)]
+    cards = [text for chat, _, text in world.platform.sent if chat == "mods"]
+    assert f"📝 #{answer.id} approved by {label}" in cards[-1]
+    assert f"📝 #{chit_chat.id} pending" in cards[-2]
 
     undo = await service.on_reaction(reaction("a100", "mod", "✅", added=False), world.platform)
     assert (undo.action, undo.status) == ("reset", "pending")
