@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from harvest.dedup import content_hash
-from harvest.engine import DecisionKind, HarvestEngine, PairingConfig
+from harvest.engine import DecisionKind, HarvestEngine, PairingConfig, Scorer
 from harvest.errors import ConflictError, InputError
 from harvest.exports import ExportChatInfo, read_export, sniff_export
 from harvest.exports.limits import DEFAULT_MAX_MESSAGE_BYTES, truncate_text
@@ -34,6 +34,7 @@ from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig
 from storage.db import session_scope
 from storage.models import Member, Message, PairMessage, QAPair, utcnow
+from storage.repo.classifiers import auto_approve, classifier_scorer
 from storage.repo.communities import find_chat, upsert_chat
 from storage.repo.harvested import pair_row_values, source_key
 from storage.repo.import_runs import RunInfo, begin_run, finish_run, undo_run
@@ -61,6 +62,7 @@ class ImportSummary:
     pairs_found: int = 0
     pairs_added: int = 0
     pairs_duplicate: int = 0
+    pairs_auto_approved: int = 0  # by the community's classifier (auto_approve_above)
     chunks: int = 0
     median_chunk_seconds: float = 0.0
     max_chunk_seconds: float = 0.0
@@ -89,7 +91,9 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]], index: lis
 class _Importer:
     """The state of one import between chunks (no session is held between them)."""
 
-    def __init__(self, engine: Engine, run: RunInfo, pairing: PairingConfig, limit: int) -> None:
+    def __init__(
+        self, engine: Engine, run: RunInfo, pairing: PairingConfig, limit: int, scorer: Scorer
+    ) -> None:
         self.db = engine
         self.info = run
         self.run = run.run_id
@@ -112,7 +116,7 @@ class _Importer:
                     select(col(QAPair.content_hash)).where(col(QAPair.community_id) == community_id)
                 ).scalars()
             )
-        self.engine = HarvestEngine(pairing, self.roles, incremental=False)
+        self.engine = HarvestEngine(pairing, self.roles, scorer=scorer, incremental=False)
         self.rows: list[tuple[ChatMessage, bool]] = []
         self.pairs: list[tuple[str, PairedAnswer]] = []
         self.platform_of: dict[str, str] = {}
@@ -357,11 +361,13 @@ def import_messages(
     progress: Callable[[int], None] | None = None,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     stale_after: timedelta = timedelta(minutes=10),
+    scorer: Scorer | None = None,
 ) -> ImportSummary:
     """Store a stream of export items for ``community``: all of it, or nothing.
 
     The community's question patterns apply (as they do live) unless ``pairing`` names
-    its own question config.
+    its own question config; its pair classifier scores the pairs (as it does live) unless
+    ``scorer`` is given, and approves those above its ``auto_approve_above`` at the end.
     """
     started = utcnow()
     summary = ImportSummary(source=source, platform=platform, community=community)
@@ -370,7 +376,10 @@ def import_messages(
         pairing = pairing or PairingConfig()
         if pairing.question == PairingConfig().question and run.patterns:
             pairing = _with_patterns(pairing, run.patterns)
-        state = _Importer(engine, run, pairing, max_message_bytes)
+        if scorer is None:
+            with session_scope(engine) as session:
+                scorer = classifier_scorer(session, run.community_id)
+        state = _Importer(engine, run, pairing, max_message_bytes, scorer)
         for item in items:
             if isinstance(item, ExportChatInfo):
                 if (item.platform, item.chat_id) not in state.chats:
@@ -389,6 +398,8 @@ def import_messages(
     except BaseException:
         undo_run(engine, run)
         raise
+    with session_scope(engine) as session:
+        summary.pairs_auto_approved = len(auto_approve(session, run.community_id))
     summary.duplicates_skipped = summary.messages_read - summary.messages_added
     summary.chats = len(state.chats)
     if state.chunk_times:

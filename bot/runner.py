@@ -208,6 +208,7 @@ class Runner:
             self.service.db,
             TrainingDefaults.from_settings(self.settings),
             on_queued=lambda _: wake(),
+            learner=self.service.learner,
         )
         self.scheduler.start()
         self.service.attach_scheduling(self.scheduler)

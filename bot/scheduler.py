@@ -4,8 +4,10 @@ The jobs live in an ``apscheduler_jobs`` table of the bot's own database (APSche
 ``SQLAlchemyJobStore``), so a restarted bot knows when each job last ran. Every job has
 ``coalesce=True``, ``max_instances=1`` and a week of ``misfire_grace_time``: a bot that was
 down over 03:00 (for an hour or for days) runs the job once when it is back, not once per
-missed night. The job, ``training_tick``, asks ``trainer.policy`` whether to train and queues a
-run when it says so; a worker picks the run up.
+missed night. The job, ``training_tick``, first refits the community's pair classifier when
+moderators decided anything since its last fit (``bot.learning``, off the loop), then
+asks ``trainer.policy`` whether to train and queues a run when it says so; a worker picks the
+run up.
 
 A community's ``train_cron`` (default ``0 3 * * *``) runs in its ``timezone``; ``off`` means
 no scheduled training. ``/schedule`` changes it at once through the ``Scheduling`` port the
@@ -27,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.learning import Learner
 from harvest.errors import ConflictError, InputError, NotFound
 from storage.database import Database
 from storage.db import session_scope
@@ -59,6 +62,7 @@ class _Context:
     defaults: TrainingDefaults
     clock: Callable[[], datetime]
     on_queued: Callable[[int], None] | None
+    learner: Learner | None
 
 
 # APScheduler's persistent job store can only keep a job's function by name (not a bound
@@ -121,6 +125,8 @@ async def training_tick(community_id: int) -> str:
         log.warning("training tick for community %s with no scheduler running", community_id)
         return "no scheduler"
     ctx = running.context
+    if ctx.learner is not None:
+        await _refit(ctx.db, ctx.learner, community_id)
     try:
         decision, run_id = await ctx.db.run(_tick, community_id, ctx.defaults, ctx.clock())
     except NotFound:
@@ -131,6 +137,18 @@ async def training_tick(community_id: int) -> str:
     if run_id is not None and ctx.on_queued is not None:
         ctx.on_queued(run_id)
     return decision.reason
+
+
+async def _refit(db: Database, learner: Learner, community_id: int) -> None:
+    """The nightly refit of the community's pair classifier (before training: what it
+    approves on its own is trained on tonight); a failure never stops the training tick."""
+    try:
+        result = await db.offload(learner.nightly, community_id)
+    except Exception:
+        log.exception("community %s: nightly classifier refit failed", community_id)
+        return
+    if result is not None:
+        log.info("nightly classifier, community %s: %s", community_id, result.reason)
 
 
 class TrainingScheduler:
@@ -144,10 +162,11 @@ class TrainingScheduler:
         clock: Callable[[], datetime] = utcnow,
         on_queued: Callable[[int], None] | None = None,
         misfire_grace: timedelta = MISFIRE_GRACE,
+        learner: Learner | None = None,
     ) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
         engine = self.engine = self.db.engine
-        self.context = _Context(self.db, defaults, clock, on_queued)
+        self.context = _Context(self.db, defaults, clock, on_queued, learner)
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine)},
             job_defaults={

@@ -10,6 +10,7 @@ stored per community and loaded without refitting.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -24,7 +25,15 @@ from harvest.errors import InputError
 from harvest.model import Confidence, PairMethod
 from harvest.questions import detect_language, is_question, is_small_talk
 
-__all__ = ["FORMAT_VERSION", "LabelledPair", "PairClassifier", "learned_scorer", "pair_signals"]
+__all__ = [
+    "CLASSIFIED",
+    "FORMAT_VERSION",
+    "LabelledPair",
+    "PairClassifier",
+    "learned_scorer",
+    "pair_signals",
+    "with_classifier",
+]
 
 FORMAT_VERSION = 1
 _HASH_BITS = 15  # per text field: 32,768 buckets for the question, as many for the answer
@@ -99,6 +108,26 @@ def _hasher(bits: int) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _analyzer(bits: int) -> Any:
+    return _hasher(bits).build_analyzer()
+
+
+def _hashed(text: str, bits: int) -> dict[int, float]:
+    """One text's row of :func:`_hasher` (bucket → l2-normalised count), computed without
+    sklearn's per-call validation: scoring one pair as it is harvested costs a tenth."""
+    from sklearn.utils import murmurhash3_32
+
+    size = 2**bits
+    counts: dict[int, float] = {}
+    for gram in _analyzer(bits)(text):
+        h = int(murmurhash3_32(gram, seed=0))
+        index = (2147483647 - (size - 1)) % size if h == -2147483648 else abs(h) % size
+        counts[index] = counts.get(index, 0.0) + 1.0
+    norm = math.sqrt(sum(v * v for v in counts.values()))
+    return {i: v / norm for i, v in counts.items()} if norm else {}
+
+
 def _matrix(pairs: Sequence[LabelledPair], bits: int) -> Any:
     """Sparse rows: question n-grams, answer n-grams, then the signals."""
     from scipy.sparse import csr_matrix, hstack
@@ -156,8 +185,17 @@ class PairClassifier:
         return out
 
     def confidence(self, pair: LabelledPair) -> float:
-        """P(approved) of one pair."""
-        return self.confidences([pair])[0]
+        """P(approved) of one pair (the same value as :meth:`confidences`, computed per pair
+        without building a sparse matrix: what the harvest engine calls for each new pair)."""
+        weights, size = self.weights, 2**self.bits
+        z = self.bias
+        for offset, text in ((0, pair.question), (size, pair.answer)):
+            for index, value in _hashed(text, self.bits).items():
+                z += weights.get(offset + index, 0.0) * value
+        for k, value in enumerate(pair_signals(pair)):
+            if value:
+                z += weights.get(2 * size + k, 0.0) * value
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
     def to_bytes(self) -> bytes:
         """Versioned JSON: what a community's stored classifier is."""
@@ -188,16 +226,40 @@ class PairClassifier:
             raise InputError(f"cannot read classifier: {exc}", field="classifier") from exc
 
 
-def learned_scorer(classifier: PairClassifier, base: Scorer = score_pair) -> Scorer:
+_OWN_SIGNALS = ("rules_confidence", "classifier_decisions", "classifier_version")
+CLASSIFIED = "+classifier"  # the end of the rule of a pair the classifier scored
+
+
+def with_classifier(
+    rules: Confidence, value: float, decisions: int, version: int | None = None
+) -> Confidence:
+    """``rules`` (a pair's confidence, rule and signals) with the classifier's ``value`` in
+    its place; the rules' own value is kept as ``rules_confidence``. ``rules`` may already be
+    a classifier's (a pending pair re-scored by a newer fit): its rules' value stays."""
+    kept = tuple((k, v) for k, v in rules.signals if k not in _OWN_SIGNALS)
+    own = dict(rules.signals).get("rules_confidence", rules.value)
+    extra: tuple[tuple[str, str | float | bool], ...] = (
+        ("rules_confidence", own),
+        ("classifier_decisions", decisions),
+    )
+    if version is not None:
+        extra += (("classifier_version", version),)
+    rule = rules.rule.removesuffix(CLASSIFIED) + CLASSIFIED
+    return Confidence(round(value, 4), rule, (*kept, *extra))
+
+
+def learned_scorer(
+    classifier: PairClassifier, base: Scorer = score_pair, *, version: int | None = None
+) -> Scorer:
     """An engine :data:`~harvest.engine.scoring.Scorer`: ``base``'s confidence replaced by
-    the community classifier's, the rule and signals kept (and the rules' own value)."""
+    the community classifier's (``version``: its stored version), the rule and signals kept
+    (and the rules' own value)."""
 
     def score(features: PairFeatures, question: str, answer: str) -> Confidence:
         rules = base(features, question, answer)
         rank = score_answer(features.answerer_role, features.method, features.position)
         pair = LabelledPair(question, answer, features.method, rank, features.answer_parts)
-        value = round(classifier.confidence(pair), 4)
-        extra = (("rules_confidence", rules.value), ("classifier_decisions", classifier.decisions))
-        return Confidence(value, f"{rules.rule}+classifier", (*rules.signals, *extra))
+        value = classifier.confidence(pair)
+        return with_classifier(rules, value, classifier.decisions, version)
 
     return score

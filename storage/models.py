@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import SanitizedText
@@ -29,6 +38,7 @@ __all__ = [
     "ModelVersion",
     "Notification",
     "NotificationStatus",
+    "PairClassifierVersion",
     "PairIndexVersion",
     "PairMessage",
     "PairStatus",
@@ -95,6 +105,11 @@ class Community(SQLModel, table=True):
     moderator_chat_id: str | None = Field(default=None, max_length=64)
     # Candidate base models a training round compares (empty: the configured default).
     base_models: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    # The pair classifier learned from moderators (storage.repo.classifiers): refitted after
+    # this many new decisions; pending pairs above ``auto_approve_above`` approved by it
+    # (None: never, the default).
+    classifier_refit_every: int = Field(default=25, sa_column_kwargs={"server_default": "25"})
+    auto_approve_above: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -246,6 +261,28 @@ class ReviewEvent(SQLModel, table=True):
     action: str = Field(max_length=32)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PairClassifierVersion(SQLModel, table=True):
+    """One fit of a community's pair classifier (``harvest.learner``), versioned 1, 2, …
+
+    ``decisions``: the moderator decisions it was fitted on; ``last_event_id``: the newest
+    review event among them (decisions after it are new); ``metrics``: held-out precision and
+    recall when enough decisions were there to hold some out.
+    """
+
+    __tablename__ = "pair_classifiers"
+    __table_args__ = (UniqueConstraint("community_id", "version", name="uq_classifier_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    version: int
+    decisions: int = 0
+    approved: int = 0
+    last_event_id: int = 0
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    metrics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 

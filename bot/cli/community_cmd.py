@@ -158,10 +158,21 @@ def set_cmd(
             )
         values[key] = value
     values = validate_community_settings(values)  # typed; the first bad one names its field
-    with session_scope(open_engine()) as session:
+    engine = open_engine()
+    with session_scope(engine) as session:
         row = update_community(session, get_community(session, name).id or 0, **values)
         data = _as_dict(row)
-    emit_json(data) if as_json else console.print(f"updated {', '.join(values)}")
+    approved: list[int] = []
+    if values.get("auto_approve_above") is not None:  # applies to the pending queue at once
+        from bot.learning import Learner
+
+        approved = Learner(engine).auto_approve(int(str(data["id"])))
+    if as_json:
+        emit_json(data | ({"auto_approved": approved} if approved else {}))
+        return
+    console.print(f"updated {', '.join(values)}")
+    if approved:
+        console.print(f"{len(approved)} pending pair(s) approved by the classifier")
 
 
 @members_app.command("role")

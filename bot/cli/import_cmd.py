@@ -59,6 +59,7 @@ def _run(
         ("pairs found", summary.pairs_found),
         ("pairs added (pending review)", summary.pairs_added),
         ("pairs already known", summary.pairs_duplicate),
+        ("pairs approved by the classifier", summary.pairs_auto_approved),
         ("seconds", f"{summary.seconds:.2f}"),
     ]:
         table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))

@@ -1,11 +1,13 @@
-"""``fanqa pairs list|show|approve|reject|edit|pin``: review harvested pairs from a terminal."""
+"""``fanqa pairs list|show|approve|reject|reset|edit|pin``: review harvested pairs."""
 
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.app import app, console, emit_json, handle_errors
+from bot.learning import Learner
 from bot.runtime import open_engine
 from bot.settings import get_settings
 from storage.db import session_scope
@@ -88,7 +90,9 @@ def show_cmd(pair_id: int, community: str = _COMMUNITY, as_json: bool = _JSON) -
     if as_json:
         emit_json(data)
         return
-    console.print(f"[bold]#{pair.id}[/] [{pair.status}] via {pair.method}, split {pair.split}")
+    console.print(
+        f"[bold]#{pair.id}[/] {escape(f'[{pair.status}]')} via {pair.method}, split {pair.split}"
+    )
     console.print(f"[bold]Q:[/] {pair.question_text}", highlight=False)
     console.print(f"[bold]A:[/] {pair.answer_text}", highlight=False)
     reason = pair.confidence_reason or {}
@@ -122,11 +126,16 @@ def _review(
             )
             for pid in pair_ids
         ]
+    refit = None
+    if action in ("approve", "reject"):  # moderators' decisions teach the pair classifier
+        refit = Learner(open_engine()).maybe_refit(cid)
     if as_json:
         emit_json(done)
     else:
         for item in done:
             console.print(f"#{item['id']} → {item['status']}")
+        if refit is not None:
+            console.print(f"pair classifier: {refit.reason}", highlight=False)
 
 
 @pairs_app.command("approve")
@@ -141,6 +150,14 @@ def approve_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool 
 def reject_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
     """Reject pairs."""
     _review(pair_ids, "reject", community, as_json)
+
+
+@pairs_app.command("reset")
+@handle_errors
+def reset_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
+    """Put pairs back to pending: undo an approval (a moderator's or the classifier's) or a
+    rejection."""
+    _review(pair_ids, "reset", community, as_json)
 
 
 @pairs_app.command("edit")

@@ -24,6 +24,9 @@ COMMANDS: dict[str, Entry] = {
         "bot.cli.import_cmd", "Import a chat export (streamed; re-importing adds nothing)."
     ),
     "pairs": Entry("bot.cli.pairs_cmd", "List and review harvested question → answer pairs."),
+    "learner": Entry(
+        "bot.cli.learner_cmd", "The pair classifier each community learns from its moderators."
+    ),
     "community": Entry("bot.cli.community_cmd", "Create communities and change their settings."),
     "members": Entry("bot.cli.community_cmd", "Give members the moderator or expert role."),
     "chat": Entry(

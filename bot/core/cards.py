@@ -23,16 +23,18 @@ def review_card(
     chat_title: str = "",
     answerer: str = "",
     confidence: str = "",
+    status: str = "pending",
 ) -> str:
     """The card of pair ``pair_id``; a reaction on it counts because its id is tracked.
 
-    ``confidence``: the harvest engine's confidence and rule, e.g. ``0.82 · reply``.
+    ``confidence``: the harvest engine's confidence and rule, e.g. ``0.82 · reply``;
+    ``status``: e.g. ``approved by classifier v3 (0.97)`` for a pair approved on its own.
     """
     where = f" · {chat_title}" if chat_title else ""
     who = f" — {answerer}" if answerer else ""
     sure = f"confidence {confidence}\n" if confidence else ""
     return (
-        f"📝 #{pair_id} pending{where}\n"
+        f"📝 #{pair_id} {status}{where}\n"
         f"Q: {_snippet(question, _CARD_Q)}\n"
         f"A: {_snippet(answer, _CARD_A)}{who}\n"
         f"{sure}"

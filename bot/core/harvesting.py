@@ -86,6 +86,8 @@ class Harvester:
     ``window_messages``: messages each chat's engine keeps; ``restore_messages``: how many
     of a chat's latest stored messages rebuild its window after a restart; ``max_chats``:
     chat windows kept in memory (the least recently active is restored again if needed).
+    ``scorers``: a community's pair scorer (its classifier's, ``bot.learning``), else
+    ``scorer`` for every community.
     """
 
     def __init__(
@@ -98,6 +100,7 @@ class Harvester:
         restore_messages: int = 500,
         max_chats: int = 1_000,
         scorer: Scorer = score_pair,
+        scorers: Callable[[int], Scorer] | None = None,
     ) -> None:
         self.engine = engine
         self.merge_window = merge_window
@@ -106,6 +109,7 @@ class Harvester:
         self.restore_messages = restore_messages
         self.max_chats = max_chats
         self.scorer = scorer
+        self.scorers = scorers
         # (platform, chat) → (expires, chat id, community id, question config): a linked chat
         # and its community's question patterns, so a message costs no look-up of either.
         self._chats: dict[tuple[str, str], tuple[float, int, int, QuestionConfig]] = {}
@@ -294,7 +298,8 @@ class Harvester:
         pairing = PairingConfig(
             merge_window=self.merge_window, max_tracked=self.window_messages, question=config
         )
-        engine = HarvestEngine(pairing, roles, scorer=self.scorer)
+        scorer = self.scorers(community_id) if self.scorers is not None else self.scorer
+        engine = HarvestEngine(pairing, roles, scorer=scorer)
         for old in recent_messages(
             session, chat_pk, msg.platform, msg.chat_id, self.restore_messages
         ):

@@ -46,6 +46,7 @@ from bot.core.units.answers import (
     store_correction,
 )
 from bot.core.units.reactions import track_card
+from bot.learning import Learner
 from harvest.model import ChatMessage
 from harvest.sanitize import sanitize
 from storage.database import Database
@@ -111,7 +112,8 @@ class BotService:
         retriever: Retriever | None = None,
     ) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
-        self.harvester = Harvester(self.db.engine)
+        self.learner = Learner(self.db.engine)
+        self.harvester = Harvester(self.db.engine, scorers=self.learner.scorer_for)
         self.moderation = ReactionModerator(self.db)
         self.commands = CommandHandler(self.db, training_defaults, scheduling, desk_url=desk_url)
         self.asker = Asker(
@@ -121,6 +123,7 @@ class BotService:
         self.platforms: dict[str, ChatPlatform] = {}
         self._queue: HarvestQueue[_Harvested] = HarvestQueue(self._harvest, max_batch)
         self._background: set[asyncio.Task[MessageOutcome]] = set()
+        self._learning: set[asyncio.Task[object]] = set()
 
     @property
     def engine(self) -> Engine:
@@ -169,9 +172,10 @@ class BotService:
         return self._queue.backlog
 
     async def drain(self) -> None:
-        """Wait for every posted message to be harvested and answered (clean shutdown)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        """Wait for every posted message to be harvested and answered, and for the refits
+        moderators' decisions started (clean shutdown)."""
+        while self._background or self._learning:
+            await asyncio.gather(*self._background, *self._learning, return_exceptions=True)
 
     async def _harvest(self, events: list[MessageEvent]) -> list[_Harvested | Exception]:
         return await self.db.offload(self._harvest_batch, events)
@@ -179,7 +183,9 @@ class BotService:
     def _harvest_batch(self, events: list[MessageEvent]) -> list[_Harvested | Exception]:
         """On a database thread: harvest ``events`` in one transaction, then look up in one
         more what follows from them: review cards, the bot answers replied to."""
+        self.learner.refresh()  # a classifier fitted elsewhere scores the next pairs
         outcomes = self.harvester.handle_messages(events)
+        self._auto_approve(outcomes)
         follow = [
             i
             for i, (event, outcome) in enumerate(zip(events, outcomes, strict=True))
@@ -199,6 +205,34 @@ class BotService:
             outcome if isinstance(outcome, Exception) else (outcome, *found.get(i, ([], None)))
             for i, outcome in enumerate(outcomes)
         ]
+
+    def _auto_approve(self, outcomes: list[HarvestOutcome | Exception]) -> None:
+        """Approve the new pairs a community's classifier is sure of (``auto_approve_above``),
+        before their review cards are made (a card then says who approved)."""
+        self.learner.after_pairs(
+            [
+                pid
+                for o in outcomes
+                if not isinstance(o, Exception) and o.kind in ("paired", "merged")
+                for pid in o.pair_ids
+            ]
+        )
+
+    def _learn_after(
+        self, *, pair_id: int | None = None, chat: tuple[str, str] | None = None
+    ) -> None:
+        """Refit the community's classifier in the background when enough decisions came."""
+
+        async def learn() -> object:
+            try:
+                return await self.db.offload(self.learner.after_review, pair_id=pair_id, chat=chat)
+            except Exception:  # a failed refit leaves the last version in place
+                log.exception("refitting the pair classifier (pair %s) failed", pair_id)
+                return None
+
+        task = asyncio.get_running_loop().create_task(learn())
+        self._learning.add(task)
+        task.add_done_callback(self._learning.discard)
 
     async def _after_harvest(
         self,
@@ -249,12 +283,18 @@ class BotService:
     async def on_reaction(self, event: ReactionEvent, platform: ChatPlatform) -> ReactionOutcome:
         """Feedback on a bot answer, or a moderator's verdict on a harvested pair."""
         await self._queue.barrier()
-        return await self.moderation.handle_reaction(event, platform)
+        outcome = await self.moderation.handle_reaction(event, platform)
+        if outcome.action in ("approve", "reject"):
+            self._learn_after(pair_id=outcome.pair_id)
+        return outcome
 
     async def on_command(self, event: CommandEvent, platform: ChatPlatform) -> str:
         """The reply text for a command (never raises); empty for a re-delivered one."""
         await self._queue.barrier()
-        return await self.commands.handle(event, platform)
+        reply = await self.commands.handle(event, platform)
+        if event.name in ("approve", "reject"):
+            self._learn_after(chat=(event.platform, event.chat_id))
+        return reply
 
     # -- answering ----------------------------------------------------------------------
 

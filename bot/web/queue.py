@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, BackgroundTasks, Form
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.learning import Learner
 from bot.web.auth import CSRF_FIELD, check_csrf, grant_for
 from bot.web.views import redirect_with_note, render
 from harvest.errors import InputError, NotFound, PermissionDenied
@@ -31,6 +32,13 @@ def _int_or_none(raw: str | None, name: str) -> int | None:
     if not raw.isdigit():
         raise InputError(f"{name} must be a number", field=name)
     return int(raw)
+
+
+def _learn(tasks: BackgroundTasks, request: Request, cid: int, action: str) -> None:
+    """After the response: refit the community's pair classifier when enough moderator
+    decisions came (``bot.learning``; the same check as chat and CLI reviews)."""
+    if action in ("approve", "reject"):
+        tasks.add_task(Learner(request.app.state.engine).maybe_refit, cid)
 
 
 def _own(session: Session, pid: int, cid: int) -> QAPair:
@@ -82,6 +90,7 @@ def review_one(
     pid: int,
     csrf: Csrf,
     action: Annotated[str, Form()],
+    tasks: BackgroundTasks,
     back: Annotated[str, Form()] = "queue",
 ) -> Response:
     """One pair approved / rejected (htmx swaps the row for a one-line note)."""
@@ -100,6 +109,7 @@ def review_one(
             actor_label=grant.label,
         )
         note = f"#{pair.id} {ACTIONS[action]}"
+    _learn(tasks, request, cid, action)
     if request.headers.get("hx-request"):
         return render(request, "_reviewed.html", pid=pid, note=note, action=action)
     if back == "pair":
@@ -113,6 +123,7 @@ def review_many(
     cid: int,
     csrf: Csrf,
     action: Annotated[str, Form()],
+    tasks: BackgroundTasks,
     ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     """Approve or reject the selected pairs, all or none (one transaction)."""
@@ -134,6 +145,7 @@ def review_many(
                 actor_label=grant.label,
             )
     note = f"{len(ids)} pair(s) {ACTIONS[action]}"
+    _learn(tasks, request, cid, action)
     return redirect_with_note(f"/c/{cid}/queue", note)
 
 

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.learning import Learner
 from bot.web.auth import CSRF_FIELD, check_csrf, grant_for
 from bot.web.views import redirect_with_note, render
 from harvest.errors import InputError
@@ -88,4 +89,7 @@ def _save_sync(request: Request, cid: int, submitted: dict[str, str]) -> Respons
                 error=f"{exc} Nothing was changed.",
             )
     note = f"saved: {', '.join(values)}" if values else "nothing to change"
+    if values.get("auto_approve_above") is not None:  # applies to the pending queue at once
+        approved = Learner(request.app.state.engine).auto_approve(cid)
+        note += f"; {len(approved)} pending pair(s) approved by the classifier" if approved else ""
     return redirect_with_note(f"/c/{cid}/settings", note)

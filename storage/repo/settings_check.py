@@ -76,6 +76,23 @@ def _fraction(field: str, value: Any) -> float:
     return float(number)
 
 
+def _auto_approve(field: str, value: Any) -> float | None:
+    """A threshold in (0.5, 1.0] above which the community's classifier approves pairs on
+    its own; "", "none" or "off" turn auto-approval off (None)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "off")):
+        return None
+    problem = f"a number above 0.5 and at most 1.0, or off; got {value!r}"
+    if isinstance(value, bool):
+        raise InputError(problem, field=field)
+    try:
+        number = float(str(value).strip()) if not isinstance(value, int | float) else value
+    except ValueError:
+        raise InputError(problem, field=field) from None
+    if math.isnan(number) or not 0.5 < number <= 1.0:
+        raise InputError(problem, field=field)
+    return float(number)
+
+
 def _text(limit: int) -> Callable[[str, Any], str]:
     def check(field: str, value: Any) -> str:
         text = str(value)
@@ -205,6 +222,8 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "moderator_platform": _optional(_choice(_PLATFORMS)),
     "moderator_chat_id": _optional(_chat_id),
     "base_models": _base_models,
+    "classifier_refit_every": _integer(1, 100_000),
+    "auto_approve_above": _auto_approve,
 }
 COMMUNITY_SETTINGS = tuple(_CHECKS)
 

@@ -37,6 +37,9 @@ BAD = [
     (["language=klingon"], "language"),
     (["answer_policy=auto", "timezone=Nowhere/Land"], "timezone"),  # the good one not kept
     (["colour=blue"], "colour"),
+    (["auto_approve_above=abc"], "auto_approve_above"),
+    (["auto_approve_above=0.5"], "auto_approve_above"),  # a coin toss is not "sure"
+    (["classifier_refit_every=0"], "classifier_refit_every"),
 ]
 
 

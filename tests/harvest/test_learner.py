@@ -96,3 +96,17 @@ def test_the_engine_scores_with_a_communitys_classifier() -> None:
     )
     assert confidence.value == round(expected, 4)
     assert confidence.rule == "reply+classifier"
+
+
+def test_one_pair_scores_exactly_as_in_a_batch() -> None:
+    """The per-pair path the engine uses gives the batch's value, Chinese and emoji too."""
+    clf = PairClassifier.fit(decisions())
+    texts = ["How do I export to PDF?", "基金赎回几天到账？", "ok 💯 Ünïcode", "", "File → Export"]
+    probe = [
+        LabelledPair(q, a, method, 2.5)
+        for q in texts
+        for a in texts
+        for method in (PairMethod.REPLY, PairMethod.IMPLICIT)
+    ]
+    batch = clf.confidences(probe)
+    assert [round(clf.confidence(p), 12) for p in probe] == [round(c, 12) for c in batch]

@@ -11,7 +11,16 @@ from bot.core.cards import review_card
 from bot.core.policy import AnswerPolicy, effective_policy
 from harvest.dedup import content_hash
 from harvest.model import ChatMessage
-from storage.models import AnswerLog, Chat, Community, Member, Message, QAPair
+from storage.models import (
+    AnswerLog,
+    Chat,
+    Community,
+    Member,
+    Message,
+    PairStatus,
+    QAPair,
+    ReviewEvent,
+)
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.messages import get_message
 from storage.repo.pairs import split_for_hash
@@ -87,6 +96,14 @@ def card_for(session: Session, pair_id: int) -> Card | None:
         return None  # unlinked, or the pair was found in the moderator chat itself
     source = session.get(Chat, pair.chat_id) if pair.chat_id is not None else None
     answerer = session.get(Member, pair.answerer_id) if pair.answerer_id else None
+    status = str(pair.status)
+    if pair.status != PairStatus.PENDING:  # approved on its own by the community's classifier
+        last = session.exec(
+            select(ReviewEvent.actor_label)
+            .where(ReviewEvent.pair_id == pair_id)
+            .order_by(col(ReviewEvent.id).desc())
+        ).first()
+        status += f" by {last}" if last else ""
     text = review_card(
         pair_id,
         pair.question_text,
@@ -94,6 +111,7 @@ def card_for(session: Session, pair_id: int) -> Card | None:
         source.title if source else "",
         answerer.display_name if answerer else "",
         f"{pair.confidence:.2f} · {(pair.confidence_reason or {}).get('rule', pair.method)}",
+        status,
     )
     return Card(pair_id, community.moderator_platform, community.moderator_chat_id, text)
 
