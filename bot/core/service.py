@@ -30,6 +30,7 @@ from bot.core.content import outgoing
 from bot.core.events import CommandEvent, DeleteEvent, EditEvent, MessageEvent, ReactionEvent
 from bot.core.harvest_queue import HarvestQueue
 from bot.core.harvesting import Harvester, HarvestOutcome
+from bot.core.learning_hooks import LearningHooks
 from bot.core.moderation import ReactionOutcome
 from bot.core.policy import AnswerPolicy, format_answer, should_answer
 from bot.core.port import ChatPlatform
@@ -46,7 +47,6 @@ from bot.core.units.answers import (
     store_correction,
 )
 from bot.core.units.reactions import track_card
-from bot.learning import Learner
 from harvest.model import ChatMessage
 from harvest.sanitize import sanitize
 from storage.database import Database
@@ -112,7 +112,8 @@ class BotService:
         retriever: Retriever | None = None,
     ) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
-        self.learner = Learner(self.db.engine)
+        self.learning = LearningHooks(self.db)
+        self.learner = self.learning.learner
         self.harvester = Harvester(self.db.engine, scorers=self.learner.scorer_for)
         self.moderation = ReactionModerator(self.db)
         self.commands = CommandHandler(self.db, training_defaults, scheduling, desk_url=desk_url)
@@ -123,7 +124,6 @@ class BotService:
         self.platforms: dict[str, ChatPlatform] = {}
         self._queue: HarvestQueue[_Harvested] = HarvestQueue(self._harvest, max_batch)
         self._background: set[asyncio.Task[MessageOutcome]] = set()
-        self._learning: set[asyncio.Task[object]] = set()
 
     @property
     def engine(self) -> Engine:
@@ -174,8 +174,8 @@ class BotService:
     async def drain(self) -> None:
         """Wait for every posted message to be harvested and answered, and for the refits
         moderators' decisions started (clean shutdown)."""
-        while self._background or self._learning:
-            await asyncio.gather(*self._background, *self._learning, return_exceptions=True)
+        while self._background or self.learning.pending:
+            await asyncio.gather(*self._background, *self.learning.pending, return_exceptions=True)
 
     async def _harvest(self, events: list[MessageEvent]) -> list[_Harvested | Exception]:
         return await self.db.offload(self._harvest_batch, events)
@@ -183,9 +183,9 @@ class BotService:
     def _harvest_batch(self, events: list[MessageEvent]) -> list[_Harvested | Exception]:
         """On a database thread: harvest ``events`` in one transaction, then look up in one
         more what follows from them: review cards, the bot answers replied to."""
-        self.learner.refresh()  # a classifier fitted elsewhere scores the next pairs
+        self.learning.before_batch()
         outcomes = self.harvester.handle_messages(events)
-        self._auto_approve(outcomes)
+        self.learning.after_batch(outcomes)
         follow = [
             i
             for i, (event, outcome) in enumerate(zip(events, outcomes, strict=True))
@@ -205,34 +205,6 @@ class BotService:
             outcome if isinstance(outcome, Exception) else (outcome, *found.get(i, ([], None)))
             for i, outcome in enumerate(outcomes)
         ]
-
-    def _auto_approve(self, outcomes: list[HarvestOutcome | Exception]) -> None:
-        """Approve the new pairs a community's classifier is sure of (``auto_approve_above``),
-        before their review cards are made (a card then says who approved)."""
-        self.learner.after_pairs(
-            [
-                pid
-                for o in outcomes
-                if not isinstance(o, Exception) and o.kind in ("paired", "merged")
-                for pid in o.pair_ids
-            ]
-        )
-
-    def _learn_after(
-        self, *, pair_id: int | None = None, chat: tuple[str, str] | None = None
-    ) -> None:
-        """Refit the community's classifier in the background when enough decisions came."""
-
-        async def learn() -> object:
-            try:
-                return await self.db.offload(self.learner.after_review, pair_id=pair_id, chat=chat)
-            except Exception:  # a failed refit leaves the last version in place
-                log.exception("refitting the pair classifier (pair %s) failed", pair_id)
-                return None
-
-        task = asyncio.get_running_loop().create_task(learn())
-        self._learning.add(task)
-        task.add_done_callback(self._learning.discard)
 
     async def _after_harvest(
         self,
@@ -285,7 +257,7 @@ class BotService:
         await self._queue.barrier()
         outcome = await self.moderation.handle_reaction(event, platform)
         if outcome.action in ("approve", "reject"):
-            self._learn_after(pair_id=outcome.pair_id)
+            self.learning.refit_after(pair_id=outcome.pair_id)
         return outcome
 
     async def on_command(self, event: CommandEvent, platform: ChatPlatform) -> str:
@@ -293,7 +265,7 @@ class BotService:
         await self._queue.barrier()
         reply = await self.commands.handle(event, platform)
         if event.name in ("approve", "reject"):
-            self._learn_after(chat=(event.platform, event.chat_id))
+            self.learning.refit_after(chat=(event.platform, event.chat_id))
         return reply
 
     # -- answering ----------------------------------------------------------------------
