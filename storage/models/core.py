@@ -1,8 +1,5 @@
-"""SQLModel tables: communities, chats, members, messages, pairs, reviews, learning loop.
-
-Every datetime is timezone-aware UTC (sqlmodel stores it as UTC on every backend).
-Every external id is unique-constrained so a re-delivered update or a re-imported
-export never duplicates anything.
+"""Tables of the harvest: communities, chats, members, imports, messages, pairs, reviews and
+the pair classifiers; the enums and the UTC clock every table uses.
 """
 
 from __future__ import annotations
@@ -14,40 +11,28 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
-    ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
-from storage.types import SanitizedText
-
 __all__ = [
-    "AnswerLog",
     "Chat",
     "Community",
-    "DatasetSnapshot",
     "ImportRun",
-    "LoginLink",
     "Member",
     "Message",
     "ModelStatus",
-    "ModelVersion",
-    "Notification",
     "NotificationStatus",
     "PairClassifierVersion",
     "PairIndexVersion",
     "PairMessage",
     "PairStatus",
     "QAPair",
-    "ReviewCard",
     "ReviewEvent",
-    "RunMetric",
     "RunStatus",
-    "TrainingRun",
     "utcnow",
 ]
 
@@ -284,196 +269,3 @@ class PairClassifierVersion(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     metrics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class DatasetSnapshot(SQLModel, table=True):
-    """The exact approved pairs a training run learned from and was judged on."""
-
-    __tablename__ = "dataset_snapshots"
-
-    id: int | None = Field(default=None, primary_key=True)
-    community_id: int = Field(foreign_key="communities.id", index=True)
-    content_hash: str = Field(max_length=64)
-    n_train: int = 0
-    n_holdout: int = 0
-    n_golden: int = 0
-    train_pair_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
-    eval_pair_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
-    scrubbed: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
-    path: str = Field(default="", max_length=1024)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class TrainingRun(SQLModel, table=True):
-    """One fine-tuning run: queued, claimed by a worker, followed to its end."""
-
-    __tablename__ = "training_runs"
-    __table_args__ = (Index("ix_runs_status", "status", "created_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    community_id: int = Field(foreign_key="communities.id", index=True)
-    snapshot_id: int | None = Field(default=None, foreign_key="dataset_snapshots.id")
-    backend: str = Field(default="local", max_length=32)
-    base_model: str = Field(default="", max_length=1024)  # the first candidate
-    base_models: list[str] | None = Field(default=None, sa_column=Column(JSON))  # all candidates
-    status: str = Field(default=RunStatus.QUEUED, max_length=16)
-    trigger: str = Field(default="manual", max_length=32)  # manual | schedule | command
-    hyperparameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    step: int = 0
-    total_steps: int = 0
-    last_loss: float | None = None
-    heartbeat_at: datetime | None = None
-    worker: str | None = Field(default=None, max_length=255)
-    pid: int | None = None
-    external_job_id: str | None = Field(default=None, max_length=255)
-    out_dir: str = Field(default="", max_length=1024)
-    error: str | None = Field(default=None, sa_column=Column(SanitizedText))
-    cancel_requested: bool = False
-    attempts: int = 0
-    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    created_at: datetime = Field(default_factory=utcnow)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-
-class RunMetric(SQLModel, table=True):
-    """Per-step metrics in the shape of OpenAI's fine-tuning results file."""
-
-    __tablename__ = "run_metrics"
-    __table_args__ = (UniqueConstraint("run_id", "candidate", "step", name="uq_metric_step"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: int = Field(foreign_key="training_runs.id", index=True)
-    candidate: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    step: int
-    train_loss: float | None = None
-    train_mean_token_accuracy: float | None = None
-    valid_loss: float | None = None
-    valid_mean_token_accuracy: float | None = None
-    valid_sequence_accuracy: float | None = None
-
-
-class ModelVersion(SQLModel, table=True):
-    """A trained model with its lineage, metrics and gate decision."""
-
-    __tablename__ = "model_versions"
-
-    id: int | None = Field(default=None, primary_key=True)
-    community_id: int = Field(foreign_key="communities.id", index=True)
-    run_id: int | None = Field(default=None, foreign_key="training_runs.id")
-    backend: str = Field(default="local", max_length=32)
-    base_model: str = Field(default="", max_length=1024)
-    adapter_path: str | None = Field(default=None, max_length=1024)
-    remote_model_id: str | None = Field(default=None, max_length=255)
-    dataset_hash: str = Field(default="", max_length=64)
-    status: str = Field(default=ModelStatus.CANDIDATE, max_length=16)
-    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    gate: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    report_path: str | None = Field(default=None, max_length=1024)
-    created_at: datetime = Field(default_factory=utcnow)
-    promoted_at: datetime | None = None
-
-
-class AnswerLog(SQLModel, table=True):
-    """Every answer the bot gave (or withheld), and the feedback it got."""
-
-    __tablename__ = "answer_log"
-
-    id: int | None = Field(default=None, primary_key=True)
-    community_id: int = Field(foreign_key="communities.id", index=True)
-    chat_id: int | None = Field(default=None, foreign_key="chats.id")
-    platform: str = Field(default="cli", max_length=16)
-    question_external_id: str | None = Field(default=None, max_length=64)
-    answer_external_id: str | None = Field(default=None, max_length=64, index=True)
-    question_text: str = Field(sa_column=Column(Text, nullable=False))
-    answer_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    confidence: float = 0.0
-    abstained: bool = False
-    model_version_id: int | None = Field(default=None, foreign_key="model_versions.id")
-    source_pair_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
-    feedback_up: int = 0
-    feedback_down: int = 0
-    latency_ms: float | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class Notification(SQLModel, table=True):
-    """The outbox: a message for a community's moderator chat, delivered by ``fanqa run``.
-
-    ``key`` is unique: recording the same event twice (a worker restarted mid-run) is a no-op.
-    """
-
-    __tablename__ = "notifications"
-    __table_args__ = (
-        UniqueConstraint("key", name="uq_notification_key"),
-        Index("ix_notifications_due", "status", "next_attempt_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=255)
-    community_id: int = Field(foreign_key="communities.id", index=True)
-    text: str = Field(sa_column=Column(SanitizedText, nullable=False))
-    image_path: str | None = Field(default=None, max_length=1024)
-    status: str = Field(default=NotificationStatus.PENDING, max_length=16)
-    attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow)
-    claimed_by: str | None = Field(default=None, max_length=255)
-    claimed_until: datetime | None = None
-    error: str | None = Field(default=None, sa_column=Column(SanitizedText))
-    created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
-
-
-class HandledCommand(SQLModel, table=True):
-    """A chat command already carried out: a platform re-delivering its update (Telegram after
-    a restart) must not run ``/approve`` or ``/train`` twice."""
-
-    __tablename__ = "handled_commands"
-    __table_args__ = (
-        UniqueConstraint("platform", "chat_id", "message_id", name="uq_handled_command"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    chat_id: str = Field(max_length=64)
-    message_id: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class ReviewCard(SQLModel, table=True):
-    """A review card the bot posted (a bot message, by its id in a chat) and the pair it names:
-    a moderator's ✅ / ❌ on it reviews that pair, and only such a tracked card does."""
-
-    __tablename__ = "review_cards"
-    __table_args__ = (UniqueConstraint("chat_id", "external_id", name="uq_review_card"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
-    )
-    external_id: str = Field(max_length=64)
-    pair_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("qa_pairs.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class LoginLink(SQLModel, table=True):
-    """A one-time login link to the review desk: valid minutes, usable once.
-
-    Only the SHA-256 of the token is stored; ``granted_by`` says how the member was found to
-    be a moderator (``role``: Member.role; ``platform-admin``: the chat platform said so).
-    """
-
-    __tablename__ = "login_links"
-
-    id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(max_length=64, unique=True)
-    member_id: int = Field(foreign_key="members.id", index=True)
-    community_id: int = Field(foreign_key="communities.id")
-    granted_by: str = Field(default="role", max_length=16)
-    created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
-    used_at: datetime | None = None
