@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -33,7 +34,6 @@ from storage.models import Community, Member
 from storage.repo.communities import find_chat, get_or_create_member
 from storage.repo.harvested import (
     apply_change,
-    apply_decisions,
     recent_messages,
     stored_chat_message,
     stored_pair,
@@ -44,10 +44,11 @@ from storage.repo.messages import (
     delete_message,
     edit_message,
     get_message,
-    insert_message,
+    insert_messages,
     pairs_of_message,
     stored_message,
 )
+from storage.repo.pair_batch import PairBatch, Ticket
 
 __all__ = ["HarvestOutcome", "Harvester", "source_key"]
 
@@ -77,6 +78,40 @@ class _Window:
         ids[message_id] = row_id
         if len(ids) > 2_000:
             ids.popitem(last=False)
+
+
+class _Staged(NamedTuple):
+    """A message of a batch, its chat and window looked up, before it is stored."""
+
+    msg: ChatMessage
+    chat_pk: int
+    community_id: int
+    window: _Window
+    role: str
+    asks: bool
+
+
+def _message_row(msg: ChatMessage, chat_pk: int, member_id: int, asks: bool) -> dict[str, object]:
+    return {
+        "chat_id": chat_pk,
+        "platform": msg.platform,
+        "external_id": msg.message_id,
+        "author_id": member_id,
+        "text": msg.text,
+        "reply_to_external_id": msg.reply_to_id,
+        "thread_external_id": msg.thread_id,
+        "sent_at": msg.sent_at,
+        "edited_at": msg.edited_at,
+        "deleted": False,
+        "is_question": asks,
+        "is_bot": msg.is_bot,
+        "has_media": msg.has_media,
+    }
+
+
+def _outcome(row_id: int, is_question: bool, ticket: Ticket) -> HarvestOutcome:
+    applied = ticket.applied()
+    return HarvestOutcome(applied.kind, row_id, is_question, applied.pair_ids)
 
 
 class Harvester:
@@ -161,12 +196,9 @@ class Harvester:
         that fails (its exception is returned in its place) leaves the others stored, and its
         chat's window is rebuilt from the database at its next message.
         """
-        done: list[HarvestOutcome | Exception] = []
         try:
             with session_scope(self.engine) as session:
-                for event in events:
-                    done.append(self._handle(session, event))
-            return done
+                return list(self._handle_batch(session, events))
         except Exception:  # retried message by message below, where it is reported
             self._forget_windows(events)
         except BaseException:
@@ -178,7 +210,7 @@ class Harvester:
                 for event in events:
                     try:
                         with session.begin_nested():
-                            out.append(self._handle(session, event))
+                            out.extend(self._handle_batch(session, [event]))
                     except Exception as exc:  # reported to that message's caller only
                         self._windows.pop((event.message.platform, event.message.chat_id), None)
                         self._members.clear()  # it may have cached a member rolled back
@@ -194,54 +226,58 @@ class Harvester:
             self._windows.pop((event.message.platform, event.message.chat_id), None)
         self._members.clear()
 
-    def _handle(self, session: Session, event: MessageEvent) -> HarvestOutcome:
-        msg = event.message
-        linked = self.linked(session, msg.platform, msg.chat_id)
-        if linked is None:
-            return HarvestOutcome("ignored")
-        chat_pk, community_id, config = linked
-        member_id, role = self._member(session, community_id, msg)
-        window = self._window(session, msg, chat_pk, community_id, config)
-        if role != Role.MEMBER:
-            window.roles[msg.author_id] = Role(role)
-        else:
-            window.roles.pop(msg.author_id, None)
-        asks = window.engine.asks(msg)
-        row_id = insert_message(
-            session,
-            {
-                "chat_id": chat_pk,
-                "platform": msg.platform,
-                "external_id": msg.message_id,
-                "author_id": member_id,
-                "text": msg.text,
-                "reply_to_external_id": msg.reply_to_id,
-                "thread_external_id": msg.thread_id,
-                "sent_at": msg.sent_at,
-                "edited_at": msg.edited_at,
-                "deleted": False,
-                "is_question": asks,
-                "is_bot": msg.is_bot,
-                "has_media": msg.has_media,
-            },
-        )
-        if row_id is None:
-            row = get_message(session, chat_pk, msg.message_id)
-            assert row is not None
-            return HarvestOutcome("duplicate", row.id, row.is_question)
-        window.remember_id(msg.message_id, row_id)
-        self._recall_context(session, window.engine, chat_pk, msg)
-        fed = window.engine.feed(msg, asks=asks)
-        applied = apply_decisions(
-            session,
-            community_id=community_id,
-            chat_pk=chat_pk,
-            platform=msg.platform,
-            decisions=fed.decisions,
-            message_ids=window.ids,
-            member_ids=self._member_ids(community_id, msg.platform),
-        )
-        return HarvestOutcome(applied.kind, row_id, fed.is_question, applied.pair_ids)
+    def _handle_batch(
+        self, session: Session, events: Sequence[MessageEvent]
+    ) -> list[HarvestOutcome]:
+        """The batch in a few statements: its messages in one multi-row insert, then fed to
+        their chats' engines in order, the pairs they decide written together."""
+        staged: list[_Staged | None] = []
+        rows: dict[tuple[int, str], dict[str, object]] = {}
+        for event in events:
+            msg = event.message
+            linked = self.linked(session, msg.platform, msg.chat_id)
+            if linked is None:
+                staged.append(None)
+                continue
+            chat_pk, community_id, config = linked
+            member_id, role = self._member(session, community_id, msg)
+            window = self._window(session, msg, chat_pk, community_id, config)
+            asks = window.engine.asks(msg)
+            staged.append(_Staged(msg, chat_pk, community_id, window, role, asks))
+            if (chat_pk, msg.message_id) not in rows:  # twice in one batch: the first counts
+                rows[(chat_pk, msg.message_id)] = _message_row(msg, chat_pk, member_id, asks)
+        new_ids = insert_messages(session, list(rows.values()))
+        writes = PairBatch(session)
+        results: list[HarvestOutcome | tuple[int, bool, Ticket]] = []
+        for item in staged:
+            if item is None:
+                results.append(HarvestOutcome("ignored"))
+                continue
+            msg, window = item.msg, item.window
+            row_id = new_ids.pop((item.chat_pk, msg.message_id), None)
+            if row_id is None:
+                row = get_message(session, item.chat_pk, msg.message_id)
+                assert row is not None
+                results.append(HarvestOutcome("duplicate", row.id, row.is_question))
+                continue
+            if item.role != Role.MEMBER:
+                window.roles[msg.author_id] = Role(item.role)
+            else:
+                window.roles.pop(msg.author_id, None)
+            window.remember_id(msg.message_id, row_id)
+            self._recall_context(session, window.engine, item.chat_pk, msg)
+            fed = window.engine.feed(msg, asks=item.asks)
+            ticket = writes.add(
+                community_id=item.community_id,
+                chat_pk=item.chat_pk,
+                platform=msg.platform,
+                decisions=fed.decisions,
+                message_ids=window.ids,
+                member_ids=self._member_ids(item.community_id, msg.platform),
+            )
+            results.append((row_id, fed.is_question, ticket))
+        writes.write()
+        return [r if isinstance(r, HarvestOutcome) else _outcome(*r) for r in results]
 
     def _member(self, session: Session, community_id: int, msg: ChatMessage) -> tuple[int, str]:
         """(member id, role) of the author: cached ``cache_ttl`` s, created when new."""

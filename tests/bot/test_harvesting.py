@@ -220,14 +220,14 @@ def test_a_failing_message_in_a_batch_leaves_the_others_stored(
     """One message that fails in a batch is reported in its place; the rest are stored."""
     import bot.core.harvesting as harvesting
 
-    real = harvesting.insert_message
+    real_many = harvesting.insert_messages
 
-    def flaky(session: Session, values: dict[str, Any]) -> int | None:
-        if values["external_id"] == "bad":
+    def flaky_many(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+        if any(values["external_id"] == "bad" for values in rows):
             raise RuntimeError("disk on fire")
-        return real(session, values)
+        return real_many(session, rows)
 
-    monkeypatch.setattr(harvesting, "insert_message", flaky)
+    monkeypatch.setattr(harvesting, "insert_messages", flaky_many)
     events = [
         message("q1", "alice", "How do I reset my password?"),
         message("bad", "eve", "this one fails", at=5),
@@ -246,3 +246,72 @@ def test_a_failing_message_in_a_batch_leaves_the_others_stored(
         [("How do I reset my password?", "Open settings and tap reset.")],
     )
     assert actual == expected
+
+
+def _conversation() -> list[Any]:
+    """Questions, replies, answers that grow, a pair whose content another pair has, a
+    message delivered twice, and a second chat."""
+    return [
+        message("q1", "alice", "How do I reset my password?"),
+        message("q2", "dan", "请问怎么开户？", chat="g2", at=1),
+        message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30),
+        message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30),
+        message("a2", "bob", "Then check your mail.", at=60),
+        message("z1", "li", "在App里点开户就行。", chat="g2", reply_to="q2", at=61),
+        message("q3", "carol", "How do I reset my password?", at=600),
+        message("a3", "bob", "Open settings and tap reset.", reply_to="q3", at=630),
+        message("a4", "erin", "Then check your mail.", reply_to="q3", at=640),
+        message("q4", "frank", "What is the fee for a redemption?", at=900),
+        message("a5", "bob", "Redemptions cost 0.5 % within a week.", reply_to="q4", at=930),
+        message("a6", "bob", "After that it is free.", at=940),
+        message("a7", "bob", "And QDII funds settle later.", at=950),
+        message("q5", "gina", "How do I reset my password?", at=1200),
+        message("a8", "bob", "Open settings and tap reset.", reply_to="q5", at=1230),
+    ]
+
+
+def _state(engine: Any) -> list[tuple[Any, ...]]:
+    from storage.models import QAPair
+
+    with session_scope(engine) as s:
+        pairs = s.exec(
+            select(QAPair.source_key, QAPair.question_text, QAPair.answer_text, QAPair.status)
+        ).all()
+        links = s.exec(
+            select(QAPair.source_key, Message.external_id, PairMessage.position)
+            .join(PairMessage, PairMessage.pair_id == QAPair.id)
+            .join(Message, Message.id == PairMessage.message_id)
+        ).all()
+        messages = s.exec(select(func.count()).select_from(Message)).one()
+    return [*sorted(pairs), *sorted(links), ("messages", messages)]
+
+
+def _fresh(engine: Any) -> Any:
+    from bot.core import Harvester
+    from storage.repo.communities import get_or_create_community, upsert_chat
+
+    with session_scope(engine) as s:
+        fund = get_or_create_community(s, f"fund-{id(engine)}")
+        for chat in ("g1", "g2"):
+            upsert_chat(s, fund.id or 0, PLATFORM, chat, chat)
+    return Harvester(engine)
+
+
+@pytest.mark.parametrize("split", [None, 5])
+def test_a_batch_stores_what_messages_one_by_one_store(
+    tmp_path: Any, engine: Any, split: int | None
+) -> None:
+    """Harvested in batches or one message at a time: the same outcomes, pairs, answer
+    links and messages (on SQLite and PostgreSQL; split: an answer grows in the next batch)."""
+    from storage import make_engine, upgrade
+
+    single = make_engine(f"sqlite:///{tmp_path / 'single.db'}")
+    upgrade(single)
+    one_by_one = _fresh(single)
+    expected_kinds = [one_by_one.handle_message(e).kind for e in _conversation()]
+    batched = _fresh(engine)
+    events = _conversation()
+    batches = [events] if split is None else [events[:split], events[split:]]
+    kinds = [o.kind for b in batches for o in batched.handle_messages(b)]  # type: ignore[union-attr]
+    assert (kinds, _state(engine)) == (expected_kinds, _state(single))
+    assert (kinds[3], kinds[4], kinds[-1]) == ("duplicate", "merged", "stored")
