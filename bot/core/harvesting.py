@@ -31,7 +31,7 @@ from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig, is_question
 from storage.db import session_scope
 from storage.models import Community, Member
-from storage.repo.communities import find_chat, get_or_create_member
+from storage.repo.communities import find_chat, get_or_create_member, members_of
 from storage.repo.harvested import (
     apply_change,
     recent_messages,
@@ -233,6 +233,7 @@ class Harvester:
         their chats' engines in order, the pairs they decide written together."""
         staged: list[_Staged | None] = []
         rows: dict[tuple[int, str], dict[str, object]] = {}
+        self._fetch_members(session, events)
         for event in events:
             msg = event.message
             linked = self.linked(session, msg.platform, msg.chat_id)
@@ -294,6 +295,32 @@ class Harvester:
             self._members.clear()
         self._members[key] = (now + self.cache_ttl, author.id or 0, author.role, name)
         return author.id or 0, author.role
+
+    def _fetch_members(self, session: Session, events: Sequence[MessageEvent]) -> None:
+        """Cache the batch's authors that are not cached: a few statements for them all."""
+        now = time.monotonic()
+        wanted: dict[tuple[int, str], dict[str, tuple[str, bool]]] = {}
+        for event in events:
+            msg = event.message
+            linked = self.linked(session, msg.platform, msg.chat_id)
+            if linked is None:
+                continue
+            key = (linked[1], msg.platform, msg.author_id)
+            hit = self._members.get(key)
+            name = msg.author_name[:255]
+            if hit is None or hit[0] <= now or hit[3] != name:
+                wanted.setdefault(key[:2], {})[msg.author_id] = (name, msg.is_bot)
+        if len(self._members) > 50_000:
+            self._members.clear()
+        for (community_id, platform), authors in wanted.items():
+            for ext, (mid, role) in members_of(session, community_id, platform, authors).items():
+                name = authors[ext][0]
+                self._members[(community_id, platform, ext)] = (
+                    now + self.cache_ttl,
+                    mid,
+                    role,
+                    name,
+                )
 
     def _member_ids(self, community_id: int, platform: str) -> Callable[[str], int | None]:
         """Author id → cached member id of a community on a platform (None if not cached)."""

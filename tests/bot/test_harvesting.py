@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.core import DeleteEvent, EditEvent
+from bot.core import DeleteEvent, EditEvent, MessageEvent
 from storage.db import session_scope
 from storage.models import Message, PairMessage
 from tests.bot.conftest import PLATFORM, T0, World, message
@@ -315,3 +315,28 @@ def test_a_batch_stores_what_messages_one_by_one_store(
     kinds = [o.kind for b in batches for o in batched.handle_messages(b)]  # type: ignore[union-attr]
     assert (kinds, _state(engine)) == (expected_kinds, _state(single))
     assert (kinds[3], kinds[4], kinds[-1]) == ("duplicate", "merged", "stored")
+
+
+def test_a_batch_creates_its_new_authors_and_keeps_names_current(engine: Any) -> None:
+    """Authors first seen in a batch become members once each (also when they write twice);
+    an author who changed their name is renamed (SQLite and PostgreSQL)."""
+    from storage.models import Member
+
+    harvester = _fresh(engine)
+    harvester.handle_messages([message("m1", "alice", "hello"), message("m2", "bob", "hi", at=1)])
+    harvester.forget_cache()
+    renamed = replace(message("m3", "alice", "again", at=2).message, author_name="Alice Liddell")
+    harvester.handle_messages(
+        [
+            MessageEvent(renamed),
+            message("m4", "carol", "yo", at=3),
+            message("m5", "carol", "!", at=4),
+        ]
+    )
+    with session_scope(engine) as s:
+        members = sorted(s.exec(select(Member.external_id, Member.display_name)).all())
+        authors = s.exec(select(func.count(func.distinct(Message.author_id)))).one()
+    assert (members, authors) == (
+        [("alice", "Alice Liddell"), ("bob", "Bob"), ("carol", "Carol")],
+        3,
+    )
