@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.events import MessageEvent
-from bot.core.harvesting import Harvester, _message_row
+from bot.core.harvest_rows import message_row
+from bot.core.harvesting import Harvester
 from bot.core.outcomes import HarvestOutcome
 from harvest.model import Role
 from storage.db import session_scope
@@ -34,7 +35,7 @@ def _handle(harvester: Harvester, session: Any, event: MessageEvent) -> HarvestO
     else:
         window.roles.pop(msg.author_id, None)
     asks = window.engine.asks(msg)
-    row_id = insert_message(session, _message_row(msg, chat_pk, member_id, asks))
+    row_id = insert_message(session, message_row(msg, chat_pk, member_id, asks))
     if row_id is None:
         row = get_message(session, chat_pk, msg.message_id)
         assert row is not None

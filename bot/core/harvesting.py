@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.core.events import DeleteEvent, EditEvent, MessageEvent
+from bot.core.harvest_rows import StagedMessage, message_row, outcome_of
 from bot.core.outcomes import HarvestOutcome
 from harvest.engine import (
     DecisionKind,
@@ -48,7 +49,7 @@ from storage.repo.messages import (
     pairs_of_message,
     stored_message,
 )
-from storage.repo.pair_batch import PairBatch, Ticket
+from storage.repo.pair_batch import PairBatch
 
 __all__ = ["HarvestOutcome", "Harvester", "source_key"]
 
@@ -78,40 +79,6 @@ class _Window:
         ids[message_id] = row_id
         if len(ids) > 2_000:
             ids.popitem(last=False)
-
-
-class _Staged(NamedTuple):
-    """A message of a batch, its chat and window looked up, before it is stored."""
-
-    msg: ChatMessage
-    chat_pk: int
-    community_id: int
-    window: _Window
-    role: str
-    asks: bool
-
-
-def _message_row(msg: ChatMessage, chat_pk: int, member_id: int, asks: bool) -> dict[str, object]:
-    return {
-        "chat_id": chat_pk,
-        "platform": msg.platform,
-        "external_id": msg.message_id,
-        "author_id": member_id,
-        "text": msg.text,
-        "reply_to_external_id": msg.reply_to_id,
-        "thread_external_id": msg.thread_id,
-        "sent_at": msg.sent_at,
-        "edited_at": msg.edited_at,
-        "deleted": False,
-        "is_question": asks,
-        "is_bot": msg.is_bot,
-        "has_media": msg.has_media,
-    }
-
-
-def _outcome(row_id: int, is_question: bool, ticket: Ticket) -> HarvestOutcome:
-    applied = ticket.applied()
-    return HarvestOutcome(applied.kind, row_id, is_question, applied.pair_ids)
 
 
 class Harvester:
@@ -231,7 +198,7 @@ class Harvester:
     ) -> list[HarvestOutcome]:
         """The batch in a few statements: its messages in one multi-row insert, then fed to
         their chats' engines in order, the pairs they decide written together."""
-        staged: list[_Staged | None] = []
+        staged: list[StagedMessage | None] = []
         rows: dict[tuple[int, str], dict[str, object]] = {}
         self._fetch_members(session, events)
         for event in events:
@@ -244,12 +211,12 @@ class Harvester:
             member_id, role = self._member(session, community_id, msg)
             window = self._window(session, msg, chat_pk, community_id, config)
             asks = window.engine.asks(msg)
-            staged.append(_Staged(msg, chat_pk, community_id, window, role, asks))
+            staged.append(StagedMessage(msg, chat_pk, community_id, window, role, asks))
             if (chat_pk, msg.message_id) not in rows:  # twice in one batch: the first counts
-                rows[(chat_pk, msg.message_id)] = _message_row(msg, chat_pk, member_id, asks)
+                rows[(chat_pk, msg.message_id)] = message_row(msg, chat_pk, member_id, asks)
         new_ids = insert_messages(session, list(rows.values()))
         writes = PairBatch(session)
-        results: list[HarvestOutcome | tuple[int, bool, Ticket]] = []
+        results: list[HarvestOutcome | tuple[int, bool, Any]] = []
         for item in staged:
             if item is None:
                 results.append(HarvestOutcome("ignored"))
@@ -278,7 +245,7 @@ class Harvester:
             )
             results.append((row_id, fed.is_question, ticket))
         writes.write()
-        return [r if isinstance(r, HarvestOutcome) else _outcome(*r) for r in results]
+        return [r if isinstance(r, HarvestOutcome) else outcome_of(*r) for r in results]
 
     def _member(self, session: Session, community_id: int, msg: ChatMessage) -> tuple[int, str]:
         """(member id, role) of the author: cached ``cache_ttl`` s, created when new."""
