@@ -188,7 +188,7 @@ class PairBatch:
             found = connection.execute(
                 select(p.id, p.source_key, p.content_hash, p.status, p.deleted_at).where(
                     p.community_id == community_id,
-                    or_(p.source_key.in_(keys), p.content_hash.in_(chashes)),
+                    or_(p.source_key.in_(sorted(keys)), p.content_hash.in_(sorted(chashes))),
                 )
             )
             for pid, key, chash, status, deleted_at in found:
@@ -218,7 +218,9 @@ class PairBatch:
             if not exts:
                 continue
             rows = connection.execute(
-                select(m.external_id, m.id).where(m.chat_id == chat_pk, m.external_id.in_(exts))
+                select(m.external_id, m.id).where(
+                    m.chat_id == chat_pk, m.external_id.in_(sorted(exts))
+                )
             )
             found.update({(chat_pk, ext): mid for ext, mid in rows})
         return found
@@ -241,7 +243,7 @@ class PairBatch:
                 select(c.external_id, c.id).where(
                     c.community_id == community_id,
                     c.platform == platform,
-                    c.external_id.in_(authors),
+                    c.external_id.in_(sorted(authors)),
                 )
             )
             found.update({(community_id, platform, ext): mid for ext, mid in rows})
