@@ -35,7 +35,12 @@ from storage.db import session_scope
 from storage.models import Member, Message, PairMessage, QAPair, utcnow
 from storage.repo.communities import find_chat, upsert_chat
 from storage.repo.harvested import pair_row_values, source_key
-from storage.repo.import_rows import insert_members, insert_message_rows, no_gc_pause
+from storage.repo.import_rows import (
+    insert_members,
+    insert_message_rows,
+    no_gc_pause,
+    widen_cache,
+)
 from storage.repo.import_runs import RunInfo, begin_run, finish_run, undo_run
 from storage.repo.pairs import split_for_hash
 
@@ -155,6 +160,7 @@ class _Importer:
             return
         started = time.perf_counter()
         with no_gc_pause(), session_scope(self.db) as session:
+            widen_cache(session)
             self._members(session)
             if self.rows:
                 summary.messages_added += self._insert_messages(session)

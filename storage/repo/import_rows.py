@@ -20,7 +20,19 @@ from sqlmodel import Session
 
 from storage.models import Member, Message
 
-__all__ = ["MESSAGE_COLUMNS", "insert_members", "insert_message_rows", "no_gc_pause"]
+__all__ = [
+    "IMPORT_CACHE_KIB",
+    "MESSAGE_COLUMNS",
+    "insert_members",
+    "insert_message_rows",
+    "no_gc_pause",
+    "widen_cache",
+]
+
+# SQLite page cache of an importing connection: with the default 2 MiB, a chunk's index pages
+# did not fit and a chunk now and then held the write lock 0.14-0.32 s (200k messages);
+# with 16 MiB the longest was 0.04 s, at the same rate (+16 MB of memory, flat).
+IMPORT_CACHE_KIB = 16_384
 
 # The order of a message row's values (as tuples).
 MESSAGE_COLUMNS = (
@@ -131,6 +143,12 @@ def insert_members(
         )
     )
     return created, {(platform, ext): mid for platform, ext, mid in found}
+
+
+def widen_cache(session: Session) -> None:
+    """Give the session's SQLite connection an import-sized page cache (no-op elsewhere)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
 
 
 @contextmanager
