@@ -2,11 +2,15 @@
 
 The same generated conversation (questions, replies, implicit answers, chatter over a few
 chats) goes into a fresh SQLite database twice, in the same run:
-- baseline: ``Harvester.handle_message`` per message, one transaction each (the path a bot
-  takes when messages arrive one by one);
+- baseline: the per-message path, one transaction per message, each message its own
+  ``INSERT … RETURNING`` and its pairs written one by one (what ``handle_message`` did before
+  batches were written in bulk, kept in ``bench/legacy_live.py``);
+- one_at_a_time: ``Harvester.handle_message`` per message (a batch of one);
 - batched: ``Harvester.handle_messages`` in batches, one short transaction per batch (what
-  ``BotService`` does when messages arrive together).
-Prints messages/s for both, their ratio, and the pairs found (which must be equal).
+  ``BotService`` does when messages arrive together): the batch's messages in one multi-row
+  insert, its pairs and their links in one executemany each.
+Prints messages/s for each, the ratio of batched to the baseline, and whether all found the
+same pairs (question, answer, method, status, source key).
 Usage: python bench/live_harvest.py [--messages 5000] [--batch 256] [--chats 4]
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -86,14 +91,25 @@ def _world(path: Path, chats: int) -> object:
     return engine
 
 
-def _pairs(engine: object) -> int:
-    from sqlalchemy import func, select
+def _pairs(engine: object) -> list[tuple[object, ...]]:
+    from sqlalchemy import select
 
     from storage.db import session_scope
-    from storage.models import QAPair
+    from storage.models import PairMessage, QAPair
 
     with session_scope(engine) as s:  # type: ignore[arg-type]
-        return int(s.execute(select(func.count()).select_from(QAPair)).scalar_one())
+        pairs = s.execute(
+            select(
+                QAPair.source_key,
+                QAPair.question_text,
+                QAPair.answer_text,
+                QAPair.method,
+                QAPair.status,
+                QAPair.content_hash,
+            )
+        ).all()
+        links = s.execute(select(PairMessage.pair_id, PairMessage.message_id)).all()
+    return [*sorted(tuple(p) for p in pairs), ("links", len(links))]
 
 
 def main() -> int:
@@ -102,16 +118,20 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--chats", type=int, default=4)
     args = parser.parse_args()
+    from bench.legacy_live import handle_one_by_one
     from bot.core.harvesting import Harvester
 
     events = _events(args.messages, args.chats)
     result: dict[str, object] = {"messages": args.messages, "batch": args.batch}
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("one_at_a_time", "batched"):
+        found = {}
+        for name in ("baseline_per_message", "one_at_a_time", "batched"):
             engine = _world(Path(tmp) / f"{name}.db", args.chats)
             harvester = Harvester(engine)  # type: ignore[arg-type]
             start = time.perf_counter()
-            if name == "one_at_a_time":
+            if name == "baseline_per_message":
+                handle_one_by_one(harvester, events)  # type: ignore[arg-type]
+            elif name == "one_at_a_time":
                 for event in events:
                     harvester.handle_message(event)  # type: ignore[arg-type]
             else:
@@ -121,13 +141,17 @@ def main() -> int:
             result[name] = {
                 "seconds": round(seconds, 2),
                 "messages_per_s": round(len(events) / seconds),
-                "pairs": _pairs(engine),
             }
-    one, batched = result["one_at_a_time"], result["batched"]
-    result["batched_vs_one_at_a_time"] = round(
-        batched["messages_per_s"] / one["messages_per_s"],  # type: ignore[index]
-        2,
+            found[name] = _pairs(engine)
+            result[name]["pairs"] = len(found[name]) - 1  # type: ignore[index]
+    rate = {k: v["messages_per_s"] for k, v in result.items() if isinstance(v, dict)}
+    result["batched_vs_baseline"] = round(rate["batched"] / rate["baseline_per_message"], 2)
+    result["one_at_a_time_vs_baseline"] = round(
+        rate["one_at_a_time"] / rate["baseline_per_message"], 2
     )
+    result["same_pairs"] = len({repr(v) for v in found.values()}) == 1
+    result["goal_2000_per_s"] = rate["batched"] >= 2000
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=2))
     return 0
 

@@ -16,12 +16,11 @@ import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -37,11 +36,20 @@ from storage.models import Member, Message, PairMessage, QAPair, utcnow
 from storage.repo.classifiers import auto_approve, classifier_scorer
 from storage.repo.communities import find_chat, upsert_chat
 from storage.repo.harvested import pair_row_values, source_key
+from storage.repo.import_rows import (
+    insert_members,
+    insert_message_rows,
+    no_gc_pause,
+    widen_cache,
+)
 from storage.repo.import_runs import RunInfo, begin_run, finish_run, undo_run
 from storage.repo.pairs import split_for_hash
 
 __all__ = ["CHUNK", "ImportSummary", "import_export", "import_messages"]
 
+# Stored ids of recent messages kept for their pairs (two generations of this many at most;
+# the engine tracks 20,000 messages by default, older ones are looked up).
+_KEEP_IDS = 20_000
 # Messages per transaction: short enough (well under 200 ms of write lock on SQLite)
 # that the live bot's writes get through between chunks.
 CHUNK = 1000
@@ -73,19 +81,6 @@ class ImportSummary:
 def _table(model: Any) -> Any:
     """The Core table of a SQLModel class (for bulk ``INSERT … ON CONFLICT``)."""
     return model.__table__
-
-
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]], index: list[str]) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the ids of the rows inserted."""
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=index)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=index)
-    else:  # pragma: no cover - other databases: plain insert, duplicates filtered upstream
-        stmt = table.insert()
-    return session.execute(stmt.returning(table.c.id), rows).scalars().all()
 
 
 class _Importer:
@@ -121,6 +116,10 @@ class _Importer:
         self.pairs: list[tuple[str, PairedAnswer]] = []
         self.platform_of: dict[str, str] = {}
         self.chunk_times: list[float] = []
+        # chat → external id → stored id (str → int dicts: the garbage collector skips them)
+        self.ids: dict[int, dict[str, int]] = {}
+        self.old_ids: dict[int, dict[str, int]] = {}
+        self.kept = 0
 
     def chat(self, platform: str, external_id: str, title: str = "") -> int:
         """The chat's id; created (or retitled) in its own short transaction."""
@@ -164,7 +163,8 @@ class _Importer:
         if not (self.rows or self.pairs):
             return
         started = time.perf_counter()
-        with session_scope(self.db) as session:
+        with no_gc_pause(), session_scope(self.db) as session:
+            widen_cache(session)
             self._members(session)
             if self.rows:
                 summary.messages_added += self._insert_messages(session)
@@ -180,33 +180,16 @@ class _Importer:
     def _members(self, session: Session) -> None:
         if not self.names:
             return
-        new = [
-            {
-                "community_id": self.community_id,
-                "platform": platform,
-                "external_id": external,
-                "display_name": name[:255],
-                "role": "member",
-                "is_bot": is_bot,
-            }
-            for (platform, external), (name, is_bot) in self.names.items()
-        ]
-        created = _insert(session, _table(Member), new, ["community_id", "platform", "external_id"])
+        created, ids = insert_members(session, self.community_id, self.names)
         self.info.created_members.extend(created)
-        for platform, external, mid in session.execute(
-            select(col(Member.platform), col(Member.external_id), col(Member.id)).where(
-                col(Member.community_id) == self.community_id,
-                col(Member.external_id).in_([e for _, e in self.names]),
-            )
-        ):
-            self.members[(platform, external)] = mid
+        self.members.update(ids)
         self.names = {}
 
     def _insert_messages(self, session: Session) -> int:
         """Insert the buffered messages (a re-imported one is skipped); how many were new.
 
-        On SQLite the rows go to the driver as tuples in one ``executemany`` (SQLAlchemy's
-        per-row parameter handling cost more than the insert); elsewhere through Core.
+        Their ids come back from ``RETURNING`` and are kept (for the last ``_KEEP_IDS``
+        messages or so) for the pairs that refer to them.
         """
         chats, members, run = self.chats, self.members, self.run
         rows = [
@@ -228,14 +211,40 @@ class _Importer:
             )
             for m, asks in self.rows
         ]
-        if session.get_bind().dialect.name == "sqlite":
-            raw = session.connection().connection.driver_connection
-            assert raw is not None
-            cursor = raw.cursor()
-            cursor.executemany(_SQLITE_INSERT, [_sqlite_row(row) for row in rows])
-            return int(cursor.rowcount)
-        dicts = [dict(zip(_MESSAGE_COLUMNS, row, strict=True)) for row in rows]
-        return len(_insert(session, _table(Message), dicts, ["chat_id", "external_id"]))
+        inserted = insert_message_rows(session, rows)
+        if self.kept > _KEEP_IDS:  # two generations: memory stays flat
+            self.old_ids, self.ids, self.kept = self.ids, {}, 0
+        ids, chat_ids, last = self.ids, None, None
+        for mid, chat_id, ext in inserted:
+            if chat_id != last:
+                chat_ids, last = ids.setdefault(chat_id, {}), chat_id
+            chat_ids[ext] = mid  # type: ignore[index]
+        self.kept += len(inserted)
+        return len(inserted)
+
+    def _message_ids(
+        self, session: Session, wanted: dict[int, set[str]]
+    ) -> dict[tuple[int, str], int]:
+        """Stored ids of messages by (chat, external id): kept ones, then one look-up per
+        chat for the rest (older messages, or ones a previous import stored)."""
+        ids: dict[tuple[int, str], int] = {}
+        for chat_id, externals in wanted.items():
+            missing = []
+            new, old = self.ids.get(chat_id, {}), self.old_ids.get(chat_id, {})
+            for ext in externals:
+                mid = new.get(ext) or old.get(ext)
+                if mid is None:
+                    missing.append(ext)
+                else:
+                    ids[(chat_id, ext)] = mid
+            if missing:  # per chat, so the unique index is used
+                for mid, ext in session.execute(
+                    select(col(Message.id), col(Message.external_id)).where(
+                        col(Message.chat_id) == chat_id, col(Message.external_id).in_(missing)
+                    )
+                ):
+                    ids[(chat_id, ext)] = mid
+        return ids
 
     def _store_pairs(
         self, session: Session, batch: list[tuple[str, PairedAnswer]], summary: ImportSummary
@@ -244,14 +253,7 @@ class _Importer:
         for platform, pair in batch:
             chat_id = self.chats[(platform, pair.chat_id)]
             wanted.setdefault(chat_id, set()).update((pair.question_id, *pair.answer_ids))
-        ids: dict[tuple[int, str], int] = {}
-        for chat_id, externals in wanted.items():  # per chat, so the unique index is used
-            for mid, ext in session.execute(
-                select(col(Message.id), col(Message.external_id)).where(
-                    col(Message.chat_id) == chat_id, col(Message.external_id).in_(externals)
-                )
-            ):
-                ids[(chat_id, ext)] = mid
+        ids = self._message_ids(session, wanted)
         candidates = [
             (
                 platform,
@@ -300,14 +302,12 @@ class _Importer:
             answers.append([m for a in pair.answer_ids if (m := ids.get((chat_id, a)))])
         if not rows:
             return
+        # RETURNING (id, source key), matched by key: rows in any order, many per statement
+        # (asking for the parameters' order costs one statement per pair on SQLite).
         table = _table(QAPair)
-        pair_ids = (
-            session.execute(
-                table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
-        )
+        stmt = table.insert().returning(table.c.id, table.c.source_key)
+        keyed = {key: pid for pid, key in session.execute(stmt, rows)}
+        pair_ids = [keyed[row["source_key"]] for row in rows]
         links = [
             {"pair_id": pid, "message_id": mid, "position": position}
             for pid, mids in zip(pair_ids, answers, strict=True)
@@ -316,38 +316,6 @@ class _Importer:
         if links:
             session.execute(_table(PairMessage).insert(), links)
         summary.pairs_added += len(rows)
-
-
-_MESSAGE_COLUMNS = (
-    "chat_id",
-    "platform",
-    "external_id",
-    "author_id",
-    "text",
-    "reply_to_external_id",
-    "thread_external_id",
-    "sent_at",
-    "edited_at",
-    "deleted",
-    "is_question",
-    "is_bot",
-    "has_media",
-    "import_id",
-)
-_SQLITE_INSERT = (
-    f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})"
-)
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a UTC datetime in SQLite
-
-
-def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A message row with its datetimes as SQLAlchemy writes them (UTC, no offset)."""
-    sent, edited = row[7], row[8]
-    out = list(row)
-    out[7] = sent.astimezone(UTC).strftime(_SQLITE_TIME)
-    out[8] = None if edited is None else edited.astimezone(UTC).strftime(_SQLITE_TIME)
-    return tuple(out)
 
 
 def import_messages(

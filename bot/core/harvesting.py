@@ -10,11 +10,13 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.core.events import DeleteEvent, EditEvent, MessageEvent
+from bot.core.harvest_rows import StagedMessage, message_row, outcome_of
 from bot.core.outcomes import HarvestOutcome
 from harvest.engine import (
     DecisionKind,
@@ -30,10 +32,9 @@ from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig, is_question
 from storage.db import session_scope
 from storage.models import Community, Member
-from storage.repo.communities import find_chat, get_or_create_member
+from storage.repo.communities import find_chat, get_or_create_member, members_of
 from storage.repo.harvested import (
     apply_change,
-    apply_decisions,
     recent_messages,
     stored_chat_message,
     stored_pair,
@@ -44,10 +45,11 @@ from storage.repo.messages import (
     delete_message,
     edit_message,
     get_message,
-    insert_message,
+    insert_messages,
     pairs_of_message,
     stored_message,
 )
+from storage.repo.pair_batch import PairBatch
 
 __all__ = ["HarvestOutcome", "Harvester", "source_key"]
 
@@ -165,12 +167,9 @@ class Harvester:
         that fails (its exception is returned in its place) leaves the others stored, and its
         chat's window is rebuilt from the database at its next message.
         """
-        done: list[HarvestOutcome | Exception] = []
         try:
             with session_scope(self.engine) as session:
-                for event in events:
-                    done.append(self._handle(session, event))
-            return done
+                return list(self._handle_batch(session, events))
         except Exception:  # retried message by message below, where it is reported
             self._forget_windows(events)
         except BaseException:
@@ -182,7 +181,7 @@ class Harvester:
                 for event in events:
                     try:
                         with session.begin_nested():
-                            out.append(self._handle(session, event))
+                            out.extend(self._handle_batch(session, [event]))
                     except Exception as exc:  # reported to that message's caller only
                         self._windows.pop((event.message.platform, event.message.chat_id), None)
                         self._members.clear()  # it may have cached a member rolled back
@@ -198,54 +197,59 @@ class Harvester:
             self._windows.pop((event.message.platform, event.message.chat_id), None)
         self._members.clear()
 
-    def _handle(self, session: Session, event: MessageEvent) -> HarvestOutcome:
-        msg = event.message
-        linked = self.linked(session, msg.platform, msg.chat_id)
-        if linked is None:
-            return HarvestOutcome("ignored")
-        chat_pk, community_id, config = linked
-        member_id, role = self._member(session, community_id, msg)
-        window = self._window(session, msg, chat_pk, community_id, config)
-        if role != Role.MEMBER:
-            window.roles[msg.author_id] = Role(role)
-        else:
-            window.roles.pop(msg.author_id, None)
-        asks = window.engine.asks(msg)
-        row_id = insert_message(
-            session,
-            {
-                "chat_id": chat_pk,
-                "platform": msg.platform,
-                "external_id": msg.message_id,
-                "author_id": member_id,
-                "text": msg.text,
-                "reply_to_external_id": msg.reply_to_id,
-                "thread_external_id": msg.thread_id,
-                "sent_at": msg.sent_at,
-                "edited_at": msg.edited_at,
-                "deleted": False,
-                "is_question": asks,
-                "is_bot": msg.is_bot,
-                "has_media": msg.has_media,
-            },
-        )
-        if row_id is None:
-            row = get_message(session, chat_pk, msg.message_id)
-            assert row is not None
-            return HarvestOutcome("duplicate", row.id, row.is_question)
-        window.remember_id(msg.message_id, row_id)
-        self._recall_context(session, window.engine, chat_pk, msg)
-        fed = window.engine.feed(msg, asks=asks)
-        applied = apply_decisions(
-            session,
-            community_id=community_id,
-            chat_pk=chat_pk,
-            platform=msg.platform,
-            decisions=fed.decisions,
-            message_ids=window.ids,
-            member_ids=self._member_ids(community_id, msg.platform),
-        )
-        return HarvestOutcome(applied.kind, row_id, fed.is_question, applied.pair_ids)
+    def _handle_batch(
+        self, session: Session, events: Sequence[MessageEvent]
+    ) -> list[HarvestOutcome]:
+        """The batch in a few statements: its messages in one multi-row insert, then fed to
+        their chats' engines in order, the pairs they decide written together."""
+        staged: list[StagedMessage | None] = []
+        rows: dict[tuple[int, str], dict[str, object]] = {}
+        self._fetch_members(session, events)
+        for event in events:
+            msg = event.message
+            linked = self.linked(session, msg.platform, msg.chat_id)
+            if linked is None:
+                staged.append(None)
+                continue
+            chat_pk, community_id, config = linked
+            member_id, role = self._member(session, community_id, msg)
+            window = self._window(session, msg, chat_pk, community_id, config)
+            asks = window.engine.asks(msg)
+            staged.append(StagedMessage(msg, chat_pk, community_id, window, role, asks))
+            if (chat_pk, msg.message_id) not in rows:  # twice in one batch: the first counts
+                rows[(chat_pk, msg.message_id)] = message_row(msg, chat_pk, member_id, asks)
+        new_ids = insert_messages(session, list(rows.values()))
+        writes = PairBatch(session)
+        results: list[HarvestOutcome | tuple[int, bool, Any]] = []
+        for item in staged:
+            if item is None:
+                results.append(HarvestOutcome("ignored"))
+                continue
+            msg, window = item.msg, item.window
+            row_id = new_ids.pop((item.chat_pk, msg.message_id), None)
+            if row_id is None:
+                row = get_message(session, item.chat_pk, msg.message_id)
+                assert row is not None
+                results.append(HarvestOutcome("duplicate", row.id, row.is_question))
+                continue
+            if item.role != Role.MEMBER:
+                window.roles[msg.author_id] = Role(item.role)
+            else:
+                window.roles.pop(msg.author_id, None)
+            window.remember_id(msg.message_id, row_id)
+            self._recall_context(session, window.engine, item.chat_pk, msg)
+            fed = window.engine.feed(msg, asks=item.asks)
+            ticket = writes.add(
+                community_id=item.community_id,
+                chat_pk=item.chat_pk,
+                platform=msg.platform,
+                decisions=fed.decisions,
+                message_ids=window.ids,
+                member_ids=self._member_ids(item.community_id, msg.platform),
+            )
+            results.append((row_id, fed.is_question, ticket))
+        writes.write()
+        return [r if isinstance(r, HarvestOutcome) else outcome_of(*r) for r in results]
 
     def _member(self, session: Session, community_id: int, msg: ChatMessage) -> tuple[int, str]:
         """(member id, role) of the author: cached ``cache_ttl`` s, created when new."""
@@ -262,6 +266,32 @@ class Harvester:
             self._members.clear()
         self._members[key] = (now + self.cache_ttl, author.id or 0, author.role, name)
         return author.id or 0, author.role
+
+    def _fetch_members(self, session: Session, events: Sequence[MessageEvent]) -> None:
+        """Cache the batch's authors that are not cached: a few statements for them all."""
+        now = time.monotonic()
+        wanted: dict[tuple[int, str], dict[str, tuple[str, bool]]] = {}
+        for event in events:
+            msg = event.message
+            linked = self.linked(session, msg.platform, msg.chat_id)
+            if linked is None:
+                continue
+            key = (linked[1], msg.platform, msg.author_id)
+            hit = self._members.get(key)
+            name = msg.author_name[:255]
+            if hit is None or hit[0] <= now or hit[3] != name:
+                wanted.setdefault(key[:2], {})[msg.author_id] = (name, msg.is_bot)
+        if len(self._members) > 50_000:
+            self._members.clear()
+        for (community_id, platform), authors in wanted.items():
+            for ext, (mid, role) in members_of(session, community_id, platform, authors).items():
+                name = authors[ext][0]
+                self._members[(community_id, platform, ext)] = (
+                    now + self.cache_ttl,
+                    mid,
+                    role,
+                    name,
+                )
 
     def _member_ids(self, community_id: int, platform: str) -> Callable[[str], int | None]:
         """Author id → cached member id of a community on a platform (None if not cached)."""

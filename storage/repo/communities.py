@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -23,6 +24,7 @@ __all__ = [
     "get_or_create_member",
     "list_communities",
     "list_members",
+    "members_of",
     "set_role",
     "update_community",
     "upsert_chat",
@@ -148,6 +150,68 @@ def get_or_create_member(
         member.display_name = display_name
         session.add(member)
     return member
+
+
+def members_of(
+    session: Session,
+    community_id: int,
+    platform: str,
+    authors: dict[str, tuple[str, bool]],
+) -> dict[str, tuple[int, str]]:
+    """(id, role) of each author ((external id) → (display name, is bot)) of a community on a
+    platform: created when new, renamed when their name changed; a few statements for all.
+
+    What :func:`get_or_create_member` does for one author, for a batch of live messages.
+    """
+    if not authors:
+        return {}
+    table: Any = Member.__table__  # type: ignore[attr-defined]
+    c = table.c
+    query = select(c.external_id, c.id, c.role, c.display_name).where(
+        c.community_id == community_id, c.platform == platform
+    )
+
+    def found() -> dict[str, tuple[int, str, str]]:
+        rows = session.connection().execute(query.where(c.external_id.in_(list(authors))))
+        return {ext: (mid, role, name) for ext, mid, role, name in rows}
+
+    known = found()
+    missing = [ext for ext in authors if ext not in known]
+    dialect = session.get_bind().dialect.name
+    if missing and dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        rows = [
+            {
+                "community_id": community_id,
+                "platform": platform,
+                "external_id": ext,
+                "display_name": authors[ext][0][:255],
+                "role": "member",
+                "is_bot": authors[ext][1],
+            }
+            for ext in missing
+        ]
+        index = ["community_id", "platform", "external_id"]
+        session.connection().execute(
+            insert(table).on_conflict_do_nothing(index_elements=index), rows
+        )
+        known = found()
+    elif missing:  # pragma: no cover - other databases: one by one
+        for ext in missing:
+            name, is_bot = authors[ext]
+            get_or_create_member(session, community_id, platform, ext, name, is_bot=is_bot)
+        known = found()
+    renamed = [
+        {"b_id": mid, "b_name": authors[ext][0][:255]}
+        for ext, (mid, _, name) in known.items()
+        if authors[ext][0] and name != authors[ext][0][:255]
+    ]
+    if renamed:
+        stmt = (
+            table.update().where(c.id == bindparam("b_id")).values(display_name=bindparam("b_name"))
+        )
+        session.connection().execute(stmt, renamed)
+    return {ext: (mid, role) for ext, (mid, role, _) in known.items()}
 
 
 def _insert_ignore(session: Session, model: Any, values: dict[str, Any], index: list[str]) -> bool:

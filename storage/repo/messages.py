@@ -17,6 +17,7 @@ __all__ = [
     "edit_message",
     "get_message",
     "insert_message",
+    "insert_messages",
     "pairs_of_message",
     "store_message",
     "stored_message",
@@ -60,6 +61,41 @@ def insert_message(session: Session, values: dict[str, Any]) -> int | None:
     # On the session's connection (same transaction), without the ORM's execute layer.
     found = session.connection().execute(_insert_statement(dialect), values).scalar()
     return None if found is None else int(found)
+
+
+def insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+    """Insert message rows, skipping those whose (chat, external id) is stored: the new ids
+    by (chat, external id). One multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for
+    a batch of live messages (rows must not repeat a (chat, external id))."""
+    if not rows:
+        return {}
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - one by one
+        out = {}
+        for values in rows:
+            found = insert_message(session, values)
+            if found is not None:
+                out[(values["chat_id"], values["external_id"])] = found
+        return out
+    params: Any = rows[0] if len(rows) == 1 else rows  # one row: no executemany machinery
+    result = session.connection().execute(_batch_statement(dialect), params)
+    return {(chat, ext): int(mid) for mid, chat, ext in result}
+
+
+_BATCH_INSERTS: dict[str, Any] = {}
+
+
+def _batch_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id, chat_id, external_id``, built once."""
+    stmt = _BATCH_INSERTS.get(dialect)
+    if stmt is None:
+        table: Any = Message.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table).on_conflict_do_nothing(index_elements=["chat_id", "external_id"])
+        stmt = _BATCH_INSERTS[dialect] = stmt.returning(
+            table.c.id, table.c.chat_id, table.c.external_id
+        )
+    return stmt
 
 
 def store_message(session: Session, message: Message) -> tuple[Message, bool]:

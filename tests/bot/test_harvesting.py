@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.core import DeleteEvent, EditEvent
+from bot.core import DeleteEvent, EditEvent, MessageEvent
 from storage.db import session_scope
 from storage.models import Message, PairMessage
 from tests.bot.conftest import PLATFORM, T0, World, message
@@ -220,14 +220,14 @@ def test_a_failing_message_in_a_batch_leaves_the_others_stored(
     """One message that fails in a batch is reported in its place; the rest are stored."""
     import bot.core.harvesting as harvesting
 
-    real = harvesting.insert_message
+    real_many = harvesting.insert_messages
 
-    def flaky(session: Session, values: dict[str, Any]) -> int | None:
-        if values["external_id"] == "bad":
+    def flaky_many(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+        if any(values["external_id"] == "bad" for values in rows):
             raise RuntimeError("disk on fire")
-        return real(session, values)
+        return real_many(session, rows)
 
-    monkeypatch.setattr(harvesting, "insert_message", flaky)
+    monkeypatch.setattr(harvesting, "insert_messages", flaky_many)
     events = [
         message("q1", "alice", "How do I reset my password?"),
         message("bad", "eve", "this one fails", at=5),
@@ -246,3 +246,116 @@ def test_a_failing_message_in_a_batch_leaves_the_others_stored(
         [("How do I reset my password?", "Open settings and tap reset.")],
     )
     assert actual == expected
+
+
+def _conversation() -> list[Any]:
+    """Questions, replies, answers that grow, a pair whose content another pair has, a
+    message delivered twice, and a second chat."""
+    return [
+        message("q1", "alice", "How do I reset my password?"),
+        message("q2", "dan", "请问怎么开户？", chat="g2", at=1),
+        message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30),
+        message("a1", "bob", "Open settings and tap reset.", reply_to="q1", at=30),
+        message("a2", "bob", "Then check your mail.", at=60),
+        message("z1", "li", "在App里点开户就行。", chat="g2", reply_to="q2", at=61),
+        message("q3", "carol", "How do I reset my password?", at=600),
+        message("a3", "bob", "Open settings and tap reset.", reply_to="q3", at=630),
+        message("a4", "erin", "Then check your mail.", reply_to="q3", at=640),
+        message("q4", "frank", "What is the fee for a redemption?", at=900),
+        message("a5", "bob", "Redemptions cost 0.5 % within a week.", reply_to="q4", at=930),
+        message("a6", "bob", "After that it is free.", at=940),
+        message("a7", "bob", "And QDII funds settle later.", at=950),
+        message("q5", "gina", "How do I reset my password?", at=1200),
+        message("a8", "bob", "Open settings and tap reset.", reply_to="q5", at=1230),
+    ]
+
+
+def _state(engine: Any) -> list[tuple[Any, ...]]:
+    from storage.models import Member, QAPair
+
+    asker = select(Member.external_id).where(Member.id == QAPair.asker_id).scalar_subquery()
+    answerer = select(Member.external_id).where(Member.id == QAPair.answerer_id).scalar_subquery()
+    question = (
+        select(Message.external_id)
+        .where(Message.id == QAPair.question_message_id)
+        .scalar_subquery()
+    )
+    with session_scope(engine) as s:
+        pairs = s.exec(
+            select(
+                QAPair.source_key,
+                QAPair.question_text,
+                QAPair.answer_text,
+                QAPair.status,
+                question,
+                asker,
+                answerer,
+            )
+        ).all()
+        links = s.exec(
+            select(QAPair.source_key, Message.external_id, PairMessage.position)
+            .join(PairMessage, PairMessage.pair_id == QAPair.id)
+            .join(Message, Message.id == PairMessage.message_id)
+        ).all()
+        messages = s.exec(select(func.count()).select_from(Message)).one()
+    return [*sorted(pairs), *sorted(links), ("messages", messages)]
+
+
+def _fresh(engine: Any) -> Any:
+    from bot.core import Harvester
+    from storage.repo.communities import get_or_create_community, upsert_chat
+
+    with session_scope(engine) as s:
+        fund = get_or_create_community(s, f"fund-{id(engine)}")
+        for chat in ("g1", "g2"):
+            upsert_chat(s, fund.id or 0, PLATFORM, chat, chat)
+    return Harvester(engine)
+
+
+@pytest.mark.parametrize("split", [None, 5])
+def test_a_batch_stores_what_messages_one_by_one_store(
+    tmp_path: Any, engine: Any, split: int | None
+) -> None:
+    """Harvested in batches or one message at a time: the same outcomes, pairs, answer
+    links and messages (on SQLite and PostgreSQL; split: an answer grows in the next batch,
+    after the windows and members were forgotten as by a restart)."""
+    from storage import make_engine, upgrade
+
+    single = make_engine(f"sqlite:///{tmp_path / 'single.db'}")
+    upgrade(single)
+    one_by_one = _fresh(single)
+    expected_kinds = [one_by_one.handle_message(e).kind for e in _conversation()]
+    batched = _fresh(engine)
+    events = _conversation()
+    batches = [events] if split is None else [events[:split], events[split:]]
+    kinds = []
+    for batch in batches:
+        kinds += [o.kind for o in batched.handle_messages(batch)]  # type: ignore[union-attr]
+        batched.forget_cache()  # as after a restart: ids and members looked up again
+    assert (kinds, _state(engine)) == (expected_kinds, _state(single))
+    assert (kinds[3], kinds[4], kinds[-1]) == ("duplicate", "merged", "stored")
+
+
+def test_a_batch_creates_its_new_authors_and_keeps_names_current(engine: Any) -> None:
+    """Authors first seen in a batch become members once each (also when they write twice);
+    an author who changed their name is renamed (SQLite and PostgreSQL)."""
+    from storage.models import Member
+
+    harvester = _fresh(engine)
+    harvester.handle_messages([message("m1", "alice", "hello"), message("m2", "bob", "hi", at=1)])
+    harvester.forget_cache()
+    renamed = replace(message("m3", "alice", "again", at=2).message, author_name="Alice Liddell")
+    harvester.handle_messages(
+        [
+            MessageEvent(renamed),
+            message("m4", "carol", "yo", at=3),
+            message("m5", "carol", "!", at=4),
+        ]
+    )
+    with session_scope(engine) as s:
+        members = sorted(s.exec(select(Member.external_id, Member.display_name)).all())
+        authors = s.exec(select(func.count(func.distinct(Message.author_id)))).one()
+    assert (members, authors) == (
+        [("alice", "Alice Liddell"), ("bob", "Bob"), ("carol", "Carol")],
+        3,
+    )

@@ -156,3 +156,41 @@ def test_truncate_text_keeps_whole_characters() -> None:
     cut, done = truncate_text("汉" * 1000, 100)
     assert done and len(cut.encode("utf-8")) <= 100 and cut.endswith(TRUNCATION_MARKER)
     assert set(cut.removesuffix(TRUNCATION_MARKER)) == {"汉"}
+
+
+def _pair_rows(engine: Engine) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    from storage.models import PairMessage
+
+    with session_scope(engine) as s:
+        question = select(Message.external_id).where(Message.id == QAPair.question_message_id)
+        pairs = s.execute(
+            select(QAPair.source_key, question.scalar_subquery(), QAPair.answer_text)
+        ).all()
+        links = s.execute(
+            select(QAPair.source_key, Message.external_id, PairMessage.position)
+            .join(PairMessage, PairMessage.pair_id == QAPair.id)
+            .join(Message, Message.id == PairMessage.message_id)
+        ).all()
+    return sorted(tuple(p) for p in pairs), sorted(tuple(link) for link in links)
+
+
+def test_pairs_tie_to_their_messages_however_far_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pair's question and answer messages are tied to it whether their ids are kept
+    from the insert or looked up again (a question asked many chunks earlier)."""
+    from storage import make_engine, upgrade
+
+    source = export(tmp_path / "result.json", 400)
+    found = []
+    for keep, chunk in ((20_000, 1000), (1, 3)):
+        monkeypatch.setattr(importer, "_KEEP_IDS", keep)
+        monkeypatch.setattr(importer, "CHUNK", chunk)
+        engine = make_engine(f"sqlite:///{tmp_path / f'{keep}.db'}")
+        upgrade(engine)
+        importer.import_export(engine, source, community="fund")
+        found.append(_pair_rows(engine))
+    (pairs, links), again = found
+    assert (pairs, links) == again
+    assert {key for key, _, _ in links} == {key for key, _, _ in pairs}
+    assert len(pairs) >= 100 and all(question is not None for _, question, _ in pairs)

@@ -1,0 +1,343 @@
+"""The engine's decisions for a batch of live messages, written in a few statements.
+
+:class:`PairBatch` collects the ``new`` / ``update`` decisions of every message of a batch
+and writes them at once: one look-up of the pairs they may clash with, new pairs in one
+multi-row ``INSERT … RETURNING``, grown pairs in one executemany ``UPDATE``, every answer
+link in one executemany insert-or-ignore. A ``drop`` writes what was collected before it
+first (the order of decisions is kept). The result per message is what
+:func:`storage.repo.harvested.apply_decisions` returns for it, message by message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from harvest.dedup import content_hash
+from harvest.engine import Decision, DecisionKind
+from harvest.model import PairedAnswer
+from storage.models import Member, Message, PairMessage, PairStatus, QAPair, utcnow
+from storage.repo.harvested import Applied, apply_decisions, pair_row_values, source_key
+from storage.repo.pairs import split_for_hash
+
+__all__ = ["PairBatch", "Ticket"]
+
+_PAIRS: Any = QAPair.__table__  # type: ignore[attr-defined]
+_LINKS: Any = PairMessage.__table__  # type: ignore[attr-defined]
+_MESSAGES: Any = Message.__table__  # type: ignore[attr-defined]
+_MEMBERS: Any = Member.__table__  # type: ignore[attr-defined]
+_GROWN = ("question_text", "answer_text", "method", "score", "confidence", "confidence_reason")
+
+
+@dataclass(slots=True, eq=False)
+class _Write:
+    """A pair to insert (``stored`` False) or a stored pending pair to update."""
+
+    community_id: int
+    chat_pk: int
+    platform: str
+    key: str
+    pair: PairedAnswer
+    known: Mapping[str, int]
+    members: Callable[[str], int | None]
+    chash: str = ""
+    stored: bool = False
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One message's decisions: what they did, known once the batch is written."""
+
+    steps: list[tuple[str, _Write]] = field(default_factory=list)
+    dropped: Applied | None = None
+
+    def applied(self) -> Applied:
+        """As ``apply_decisions`` says: ``paired`` / ``merged`` / ``stored`` and the pairs."""
+        kind, ids = "stored", list[int]()
+        if self.dropped is not None:
+            kind, ids = self.dropped.kind, list(self.dropped.pair_ids)
+        for action, write in self.steps:
+            if write.id is None:
+                continue
+            ids.append(write.id)
+            if action == "paired":
+                kind = "paired"
+            elif kind == "stored":
+                kind = action
+        return Applied(kind, tuple(ids))
+
+
+@dataclass(slots=True)
+class _Row:
+    """A stored pair as far as the batch needs it."""
+
+    id: int
+    content_hash: str
+    pending: bool
+
+
+class PairBatch:
+    """Collects a batch's decisions (:meth:`add`) and writes them (:meth:`write`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._ops: list[tuple[Decision, _Write, Ticket]] = []
+
+    def add(
+        self,
+        *,
+        community_id: int,
+        chat_pk: int,
+        platform: str,
+        decisions: Sequence[Decision],
+        message_ids: Mapping[str, int],
+        member_ids: Callable[[str], int | None],
+    ) -> Ticket:
+        """Take one message's decisions (written by :meth:`write`, in this order)."""
+        ticket = Ticket()
+        for decision in decisions:
+            if decision.kind is DecisionKind.DROP:
+                self.write()  # what came before the drop is stored before it is dropped
+                ticket.dropped = apply_decisions(
+                    self.session,
+                    community_id=community_id,
+                    chat_pk=chat_pk,
+                    platform=platform,
+                    decisions=[decision],
+                    message_ids=message_ids,
+                    member_ids=member_ids,
+                )
+            elif decision.kind in (DecisionKind.NEW, DecisionKind.UPDATE):
+                assert decision.pair is not None
+                key = source_key(platform, decision.key)
+                pair = decision.pair
+                chash = content_hash(pair.question_text, pair.answer_text)
+                write = _Write(
+                    community_id, chat_pk, platform, key, pair, message_ids, member_ids, chash
+                )
+                self._ops.append((decision, write, ticket))
+        return ticket
+
+    def write(self) -> None:
+        """Store everything collected so far (in the session's transaction)."""
+        ops, self._ops = self._ops, []
+        if not ops:
+            return
+        rows, hashes = self._stored(w for _, w, _ in ops)
+        by_key: dict[tuple[int, str], _Row | _Write] = dict(rows)
+        inserts: list[_Write] = []
+        updates: dict[int, _Write] = {}
+        linked: list[_Write] = []
+        for decision, write, ticket in ops:
+            chash = write.chash
+            slot = (write.community_id, write.key)
+            current = by_key.get(slot)
+            if decision.kind is DecisionKind.UPDATE and current is not None:
+                if isinstance(current, _Row):
+                    if not current.pending:
+                        continue  # a reviewed answer keeps the text it was reviewed with
+                    write.stored, write.id = True, current.id
+                    hashes[(write.community_id, current.content_hash)] -= 1
+                    current.content_hash = chash
+                    updates[current.id] = write
+                    by_key[slot] = _Row(current.id, chash, True)
+                else:  # grew within this batch: its insert carries the grown content
+                    hashes[(write.community_id, current.chash)] -= 1
+                    current.pair, current.chash = write.pair, chash
+                    write = current
+                hashes[(write.community_id, chash)] += 1
+                ticket.steps.append(("merged", write))
+                linked.append(write)
+                continue
+            # new, or an update of a pair whose first form clashed: inserted unless it clashes
+            if current is not None or hashes[(write.community_id, chash)] > 0:
+                continue
+            hashes[(write.community_id, chash)] += 1
+            by_key[slot] = write
+            inserts.append(write)
+            ticket.steps.append(("paired", write))
+            linked.append(write)
+        self._insert(inserts)
+        self._update(list(updates.values()))
+        self._link(linked)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _stored(
+        self, writes: Iterable[_Write]
+    ) -> tuple[dict[tuple[int, str], _Row], Counter[tuple[int, str]]]:
+        """Stored pairs the writes may meet, by (community, source key), and the content
+        hashes in use by (community, hash)."""
+        wanted: dict[int, tuple[set[str], set[str]]] = {}
+        for w in writes:
+            keys, chashes = wanted.setdefault(w.community_id, (set(), set()))
+            keys.add(w.key)
+            chashes.add(w.chash)
+        rows: dict[tuple[int, str], _Row] = {}
+        hashes: Counter[tuple[int, str]] = Counter()
+        connection = self.session.connection()
+        p = _PAIRS.c
+        for community_id, (keys, chashes) in wanted.items():
+            found = connection.execute(
+                select(p.id, p.source_key, p.content_hash, p.status, p.deleted_at).where(
+                    p.community_id == community_id,
+                    or_(p.source_key.in_(sorted(keys)), p.content_hash.in_(sorted(chashes))),
+                )
+            )
+            for pid, key, chash, status, deleted_at in found:
+                pending = status == PairStatus.PENDING and deleted_at is None
+                rows[(community_id, key)] = _Row(pid, chash, pending)
+                hashes[(community_id, chash)] += 1
+        return rows, hashes
+
+    def _message_ids(
+        self, writes: Sequence[_Write], externals: Callable[[_Write], Iterable[str]]
+    ) -> dict[tuple[int, str], int]:
+        """Stored ids of messages by (chat, external id): the callers' known ids, then one
+        look-up per chat for the rest."""
+        found: dict[tuple[int, str], int] = {}
+        missing: dict[int, set[str]] = {}
+        for w in writes:
+            for ext in externals(w):
+                mid = w.known.get(ext)
+                if mid is not None:
+                    found[(w.chat_pk, ext)] = mid
+                elif (w.chat_pk, ext) not in found:
+                    missing.setdefault(w.chat_pk, set()).add(ext)
+        connection = self.session.connection()
+        m = _MESSAGES.c
+        for chat_pk, exts in missing.items():
+            exts -= {e for c, e in found if c == chat_pk}
+            if not exts:
+                continue
+            rows = connection.execute(
+                select(m.external_id, m.id).where(
+                    m.chat_id == chat_pk, m.external_id.in_(sorted(exts))
+                )
+            )
+            found.update({(chat_pk, ext): mid for ext, mid in rows})
+        return found
+
+    def _member_ids(self, writes: Sequence[_Write]) -> dict[tuple[int, str, str], int]:
+        """Member ids of askers and answerers by (community, platform, author)."""
+        found: dict[tuple[int, str, str], int] = {}
+        missing: dict[tuple[int, str], set[str]] = {}
+        for w in writes:
+            for author in (w.pair.asker_id, w.pair.answerer_id):
+                mid = w.members(author)
+                if mid:
+                    found[(w.community_id, w.platform, author)] = mid
+                else:
+                    missing.setdefault((w.community_id, w.platform), set()).add(author)
+        connection = self.session.connection()
+        c = _MEMBERS.c
+        for (community_id, platform), authors in missing.items():
+            rows = connection.execute(
+                select(c.external_id, c.id).where(
+                    c.community_id == community_id,
+                    c.platform == platform,
+                    c.external_id.in_(sorted(authors)),
+                )
+            )
+            found.update({(community_id, platform, ext): mid for ext, mid in rows})
+        return found
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _insert(self, writes: list[_Write]) -> None:
+        if not writes:
+            return
+        questions = self._message_ids(writes, lambda w: (w.pair.question_id,))
+        members = self._member_ids(writes)
+        now = utcnow()
+        values = []
+        for w in writes:
+            pair, chash = w.pair, w.chash
+            values.append(
+                {
+                    "community_id": w.community_id,
+                    "chat_id": w.chat_pk,
+                    "source_key": w.key,
+                    "question_message_id": questions.get((w.chat_pk, pair.question_id)),
+                    "asker_id": members.get((w.community_id, w.platform, pair.asker_id)),
+                    "answerer_id": members.get((w.community_id, w.platform, pair.answerer_id)),
+                    "status": str(PairStatus.PENDING),
+                    "content_hash": chash,
+                    "split": split_for_hash(chash),
+                    "golden": False,
+                    "created_at": now,
+                    "updated_at": now,
+                    **pair_row_values(pair),
+                }
+            )
+        # A new pair is pending (no index bump): Core rows, no ORM objects. RETURNING gives
+        # each its id, matched by (community, source key) whatever order the rows come in.
+        stmt = _PAIRS.insert().returning(_PAIRS.c.id, _PAIRS.c.community_id, _PAIRS.c.source_key)
+        ids = {(c, k): pid for pid, c, k in self.session.connection().execute(stmt, values)}
+        for w in writes:
+            w.id = ids[(w.community_id, w.key)]
+
+    def _update(self, writes: list[_Write]) -> None:
+        if not writes:
+            return
+        now = utcnow()
+        rows = []
+        for w in writes:
+            values = pair_row_values(w.pair)
+            chash = w.chash
+            rows.append(
+                {
+                    "b_id": w.id,
+                    **{f"b_{name}": values[name] for name in _GROWN},
+                    "b_content_hash": chash,
+                    "b_split": split_for_hash(chash),
+                    "b_updated_at": now,
+                }
+            )
+        c = _PAIRS.c
+        columns = (*_GROWN, "content_hash", "split", "updated_at")
+        stmt = (
+            _PAIRS.update()
+            .where(c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}", type_=c[name].type) for name in columns})
+        )
+        self.session.connection().execute(stmt, rows)
+
+    def _link(self, writes: list[_Write]) -> None:
+        """Tie each pair to its answer messages; links already stored stay as they are."""
+        unique = list({id(w): w for w in writes if w.id is not None}.values())
+        if not unique:
+            return
+        answers = self._message_ids(unique, lambda w: w.pair.answer_ids)
+        links = {}
+        for w in unique:
+            for position, ext in enumerate(w.pair.answer_ids):
+                mid = answers.get((w.chat_pk, ext))
+                if mid is not None and (w.id, mid) not in links:
+                    links[(w.id, mid)] = {"pair_id": w.id, "message_id": mid, "position": position}
+        if links:
+            self.session.connection().execute(_link_insert(self.session), list(links.values()))
+
+
+_LINK_INSERTS: dict[str, Any] = {}
+
+
+def _link_insert(session: Session) -> Any:
+    """``INSERT … ON CONFLICT (pair, message) DO NOTHING`` for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    stmt = _LINK_INSERTS.get(dialect)
+    if stmt is None:
+        if dialect in ("postgresql", "sqlite"):
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            stmt = insert(_LINKS).on_conflict_do_nothing(index_elements=["pair_id", "message_id"])
+        else:  # pragma: no cover - other backends: links of a grown pair may repeat
+            stmt = _LINKS.insert()
+        _LINK_INSERTS[dialect] = stmt
+    return stmt
