@@ -34,6 +34,7 @@ from bot.demo import DEMO_EXPERTS, DEMO_MODERATORS
 from harvest.errors import InputError
 from harvest.exports import ExportChatInfo, read_export
 from harvest.learner import LabelledPair, PairClassifier
+from harvest.linking import LinkerConfig
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.pairing import PairingConfig, pair_all, role_of
 
@@ -173,11 +174,15 @@ def failures(ds: Dataset, pairs: Iterable[PairedAnswer]) -> dict[str, int]:
 
 def systems() -> dict[str, PairingConfig]:
     """The systems compared: the pairer without the precision rules, with them, and with
-    them plus the learned reply linker instead of the rule linker."""
+    them plus the learned reply linker instead of the rule linker (as the engine runs it:
+    the rules' link stands where the model is unsure of another; and the model alone)."""
     return {
         "baseline": PairingConfig(precision=False),
         "rules": PairingConfig(),
         "rules_learned_linking": PairingConfig(learned_linking=True),
+        "rules_learned_linking_model_alone": PairingConfig(
+            learned_linking=True, linker=LinkerConfig(learned_min_confidence=0.0)
+        ),
     }
 
 

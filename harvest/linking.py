@@ -40,7 +40,11 @@ class LinkerConfig:
     question may be ``ranked_question_seconds`` old (they answer later, not in a hurry).
     ``recent_messages`` and ``max_speakers`` (up to twice as many between prunings) bound
     memory per conversation, ``max_conversations`` the (chat, thread) conversations
-    tracked (least recently active dropped first).
+    tracked (least recently active dropped first). ``learned_min_confidence``: with the
+    learned linker (:class:`harvest.reply_model.LearnedLinker`), a link the rules did not
+    make is kept only when the model gives it at least this probability, else the rules'
+    choice stands (0.7: the best pair precision on the labelled chats, not the held-out
+    IRC region; 0 lets the model decide alone).
     """
 
     window_seconds: float = 900.0
@@ -53,6 +57,7 @@ class LinkerConfig:
     max_speakers: int = 1000
     max_conversations: int = 500
     question: QuestionConfig = field(default=DEFAULT)
+    learned_min_confidence: float = 0.7
 
     def __post_init__(self) -> None:
         for name in (
@@ -63,6 +68,10 @@ class LinkerConfig:
         ):
             if getattr(self, name) < 0:
                 raise InputError(f"{name} must be >= 0", field=name)
+        if not 0.0 <= self.learned_min_confidence <= 1.0:
+            raise InputError(
+                "learned_min_confidence must be in [0, 1]", field="learned_min_confidence"
+            )
         for name in ("question_lookback", "recent_messages", "max_speakers", "max_conversations"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be >= 1", field=name)

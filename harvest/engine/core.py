@@ -18,7 +18,6 @@ from harvest.engine.state import Group as _Group
 from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
 from harvest.questions import is_question
-from harvest.reply_model import LearnedLinker
 
 __all__ = ["Fed", "HarvestEngine"]
 
@@ -69,7 +68,9 @@ class HarvestEngine:
         self._linker: ImplicitLinker | None = None
         if config.implicit:
             linker_config = config.linker or LinkerConfig(question=config.question)
-            if config.learned_linking:
+            if config.learned_linking:  # numpy and the model load only when asked for
+                from harvest.reply_model import LearnedLinker
+
                 self._linker = LearnedLinker(linker_config, roles)
             else:
                 self._linker = ImplicitLinker(linker_config, roles)
