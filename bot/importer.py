@@ -35,7 +35,7 @@ from storage.db import session_scope
 from storage.models import Member, Message, PairMessage, QAPair, utcnow
 from storage.repo.classifiers import auto_approve, classifier_scorer
 from storage.repo.communities import find_chat, upsert_chat
-from storage.repo.harvested import pair_row_values, source_key
+from storage.repo.harvested import new_pair_row, source_key
 from storage.repo.import_rows import (
     insert_members,
     insert_message_rows,
@@ -43,7 +43,6 @@ from storage.repo.import_rows import (
     widen_cache,
 )
 from storage.repo.import_runs import RunInfo, begin_run, finish_run, undo_run
-from storage.repo.pairs import split_for_hash
 
 __all__ = ["CHUNK", "ImportSummary", "import_export", "import_messages"]
 
@@ -281,24 +280,18 @@ class _Importer:
                 continue
             self.seen.add(chash)
             known.add(key)
-            rows.append(
-                {
-                    "community_id": self.community_id,
-                    "chat_id": chat_id,
-                    "source_key": key,
-                    "question_message_id": ids.get((chat_id, pair.question_id)),
-                    "asker_id": self.members.get((platform, pair.asker_id)),
-                    "answerer_id": self.members.get((platform, pair.answerer_id)),
-                    "status": "pending",
-                    "content_hash": chash,
-                    "split": split_for_hash(chash),
-                    "golden": False,
-                    "created_at": now,
-                    "updated_at": now,
-                    "import_id": self.run,
-                    **pair_row_values(pair),
-                }
+            row = new_pair_row(
+                pair,
+                community_id=self.community_id,
+                chat_pk=chat_id,
+                key=key,
+                chash=chash,
+                question_message_id=ids.get((chat_id, pair.question_id)),
+                asker_id=self.members.get((platform, pair.asker_id)),
+                answerer_id=self.members.get((platform, pair.answerer_id)),
+                now=now,
             )
+            rows.append({**row, "import_id": self.run})
             answers.append([m for a in pair.answer_ids if (m := ids.get((chat_id, a)))])
         if not rows:
             return

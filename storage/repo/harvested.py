@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -23,6 +24,7 @@ __all__ = [
     "Applied",
     "apply_change",
     "apply_decisions",
+    "new_pair_row",
     "pair_row_values",
     "recent_messages",
     "source_key",
@@ -48,6 +50,36 @@ def pair_row_values(pair: PairedAnswer) -> dict[str, object]:
         "score": pair.score,
         "confidence": confidence.value if confidence is not None else 0.0,
         "confidence_reason": confidence.as_json() if confidence is not None else None,
+    }
+
+
+def new_pair_row(
+    pair: PairedAnswer,
+    *,
+    community_id: int,
+    chat_pk: int,
+    key: str,
+    chash: str,
+    question_message_id: int | None,
+    asker_id: int | None,
+    answerer_id: int | None,
+    now: datetime,
+) -> dict[str, object]:
+    """A new pending pair's row, as every writer (live, batched live, import) inserts it."""
+    return {
+        "community_id": community_id,
+        "chat_id": chat_pk,
+        "source_key": key,
+        "question_message_id": question_message_id,
+        "asker_id": asker_id,
+        "answerer_id": answerer_id,
+        "status": str(PairStatus.PENDING),
+        "content_hash": chash,
+        "split": split_for_hash(chash),
+        "golden": False,
+        "created_at": now,
+        "updated_at": now,
+        **pair_row_values(pair),
     }
 
 
@@ -204,22 +236,17 @@ def _insert(
             )
         ).all()
         members = {ext: mid for ext, mid in authors if mid is not None}
-    now = utcnow()
-    values = {
-        "community_id": community_id,
-        "chat_id": chat_pk,
-        "source_key": key,
-        "question_message_id": ids.get(pair.question_id),
-        "asker_id": members.get(pair.asker_id),
-        "answerer_id": members.get(pair.answerer_id),
-        "status": str(PairStatus.PENDING),
-        "content_hash": chash,
-        "split": split_for_hash(chash),
-        "golden": False,
-        "created_at": now,
-        "updated_at": now,
-        **pair_row_values(pair),
-    }
+    values = new_pair_row(
+        pair,
+        community_id=community_id,
+        chat_pk=chat_pk,
+        key=key,
+        chash=chash,
+        question_message_id=ids.get(pair.question_id),
+        asker_id=members.get(pair.asker_id),
+        answerer_id=members.get(pair.answerer_id),
+        now=utcnow(),
+    )
     # Core, not an ORM object: a new pair is pending (no index bump), and the unit of work
     # cost more than the insert. Its answer messages go in one executemany.
     connection = session.connection()

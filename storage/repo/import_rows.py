@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from storage.models import Member, Message
+from storage.models import Member
+from storage.repo.messages import insert_messages
 
 __all__ = [
     "IMPORT_CACHE_KIB",
@@ -100,14 +101,9 @@ def insert_message_rows(
             out.extend(cursor.execute(_sqlite_sql(len(part)), flat).fetchall())
         cursor.close()
         return out
-    table: Any = Message.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["chat_id", "external_id"])
     dicts = [dict(zip(MESSAGE_COLUMNS, row, strict=True)) for row in rows]
-    result = session.execute(
-        stmt.returning(table.c.id, table.c.chat_id, table.c.external_id), dicts
-    )
-    return [(int(mid), int(chat), str(ext)) for mid, chat, ext in result]
+    ids = insert_messages(session, dicts)  # the live path's multi-row statement
+    return [(mid, chat, ext) for (chat, ext), mid in ids.items()]
 
 
 def insert_members(

@@ -30,17 +30,19 @@ def get_message(session: Session, chat_id: int, external_id: str) -> Message | N
     ).first()
 
 
-_INSERTS: dict[str, Any] = {}
+_INSERTS: dict[tuple[str, bool], Any] = {}
 
 
-def _insert_statement(dialect: str) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for ``dialect``, built once."""
-    stmt = _INSERTS.get(dialect)
+def _insert_statement(dialect: str, *, keyed: bool = False) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for ``dialect`` (``keyed``: also
+    ``chat_id, external_id``, to match a multi-row insert's ids), built once."""
+    stmt = _INSERTS.get((dialect, keyed))
     if stmt is None:
         table: Any = Message.__table__  # type: ignore[attr-defined]
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(table).on_conflict_do_nothing(index_elements=["chat_id", "external_id"])
-        stmt = _INSERTS[dialect] = stmt.returning(table.c.id)
+        columns = (table.c.id, table.c.chat_id, table.c.external_id) if keyed else (table.c.id,)
+        stmt = _INSERTS[(dialect, keyed)] = stmt.returning(*columns)
     return stmt
 
 
@@ -78,24 +80,8 @@ def insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[
                 out[(values["chat_id"], values["external_id"])] = found
         return out
     params: Any = rows[0] if len(rows) == 1 else rows  # one row: no executemany machinery
-    result = session.connection().execute(_batch_statement(dialect), params)
+    result = session.connection().execute(_insert_statement(dialect, keyed=True), params)
     return {(chat, ext): int(mid) for mid, chat, ext in result}
-
-
-_BATCH_INSERTS: dict[str, Any] = {}
-
-
-def _batch_statement(dialect: str) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id, chat_id, external_id``, built once."""
-    stmt = _BATCH_INSERTS.get(dialect)
-    if stmt is None:
-        table: Any = Message.__table__  # type: ignore[attr-defined]
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(table).on_conflict_do_nothing(index_elements=["chat_id", "external_id"])
-        stmt = _BATCH_INSERTS[dialect] = stmt.returning(
-            table.c.id, table.c.chat_id, table.c.external_id
-        )
-    return stmt
 
 
 def store_message(session: Session, message: Message) -> tuple[Message, bool]:

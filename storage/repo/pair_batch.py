@@ -23,7 +23,13 @@ from harvest.dedup import content_hash
 from harvest.engine import Decision, DecisionKind
 from harvest.model import PairedAnswer
 from storage.models import Member, Message, PairMessage, PairStatus, QAPair, utcnow
-from storage.repo.harvested import Applied, apply_decisions, pair_row_values, source_key
+from storage.repo.harvested import (
+    Applied,
+    apply_decisions,
+    new_pair_row,
+    pair_row_values,
+    source_key,
+)
 from storage.repo.pairs import split_for_hash
 
 __all__ = ["PairBatch", "Ticket"]
@@ -257,26 +263,20 @@ class PairBatch:
         questions = self._message_ids(writes, lambda w: (w.pair.question_id,))
         members = self._member_ids(writes)
         now = utcnow()
-        values = []
-        for w in writes:
-            pair, chash = w.pair, w.chash
-            values.append(
-                {
-                    "community_id": w.community_id,
-                    "chat_id": w.chat_pk,
-                    "source_key": w.key,
-                    "question_message_id": questions.get((w.chat_pk, pair.question_id)),
-                    "asker_id": members.get((w.community_id, w.platform, pair.asker_id)),
-                    "answerer_id": members.get((w.community_id, w.platform, pair.answerer_id)),
-                    "status": str(PairStatus.PENDING),
-                    "content_hash": chash,
-                    "split": split_for_hash(chash),
-                    "golden": False,
-                    "created_at": now,
-                    "updated_at": now,
-                    **pair_row_values(pair),
-                }
+        values = [
+            new_pair_row(
+                w.pair,
+                community_id=w.community_id,
+                chat_pk=w.chat_pk,
+                key=w.key,
+                chash=w.chash,
+                question_message_id=questions.get((w.chat_pk, w.pair.question_id)),
+                asker_id=members.get((w.community_id, w.platform, w.pair.asker_id)),
+                answerer_id=members.get((w.community_id, w.platform, w.pair.answerer_id)),
+                now=now,
             )
+            for w in writes
+        ]
         # A new pair is pending (no index bump): Core rows, no ORM objects. RETURNING gives
         # each its id, matched by (community, source key) whatever order the rows come in.
         stmt = _PAIRS.insert().returning(_PAIRS.c.id, _PAIRS.c.community_id, _PAIRS.c.source_key)
