@@ -41,7 +41,7 @@ from storage.repo.classifiers import (
 )
 from storage.repo.communities import find_chat
 
-__all__ = ["MIN_DECISIONS", "MIN_EACH", "FitResult", "Learner", "held_out_metrics"]
+__all__ = ["MIN_DECISIONS", "MIN_EACH", "FitResult", "Learner", "held_out_metrics", "too_few"]
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +78,24 @@ class FitResult:
         }
 
 
-def _too_few(labels: Labels) -> str | None:
+def too_few(labels: Labels) -> str | None:
+    """Why these decisions cannot fit a classifier yet, naming what is missing; None if they can."""
     n, yes = len(labels.pairs), labels.approved
+    no = n - yes
+    missing = []
     if n < MIN_DECISIONS:
-        return f"needs at least {MIN_DECISIONS} moderator decisions, has {n}"
-    if yes < MIN_EACH or n - yes < MIN_EACH:
-        return (
-            f"needs at least {MIN_EACH} approvals and {MIN_EACH} rejections, "
-            f"has {yes} and {n - yes}"
-        )
-    return None
+        missing.append(f"{MIN_DECISIONS - n} more decision(s)")
+    if yes < MIN_EACH:
+        missing.append(f"{MIN_EACH - yes} more approval(s)")
+    if no < MIN_EACH:
+        missing.append(f"{MIN_EACH - no} more rejection(s)")
+    if not missing:
+        return None
+    return (
+        f"needs at least {MIN_DECISIONS} moderator decisions with {MIN_EACH} approvals and "
+        f"{MIN_EACH} rejections; has {n} ({yes} approved, {no} rejected): "
+        f"missing {', '.join(missing)}"
+    )
 
 
 def held_out_metrics(labels: Labels) -> dict[str, Any] | None:
@@ -186,7 +194,7 @@ class Learner:
         with session_scope(self.engine) as session:
             labels = read_labels(session, community_id)
         n, yes = len(labels.pairs), labels.approved
-        problem = _too_few(labels)
+        problem = too_few(labels)
         if problem is not None:
             self._failed_at[community_id] = n
             return FitResult(community_id, None, n, yes, problem)

@@ -8,7 +8,7 @@ import typer
 from sqlmodel import col, select
 
 from bot.cli.app import app, console, emit_json, handle_errors
-from bot.learning import MIN_DECISIONS, MIN_EACH, FitResult, Learner
+from bot.learning import FitResult, Learner, too_few
 from bot.runtime import open_engine
 from storage.db import session_scope
 from storage.models import PairStatus, QAPair
@@ -70,6 +70,9 @@ def _status(community: str) -> dict[str, Any]:
             "rejected": (latest.decisions - latest.approved) if latest else 0,
             "metrics": latest.metrics if latest else None,
             "decisions_now": len(labels.pairs),
+            "approved_now": labels.approved,
+            "rejected_now": len(labels.pairs) - labels.approved,
+            "why_none": too_few(labels) if latest is None else None,
             "new_decisions": fresh,
             "refit_every": row.classifier_refit_every,
             "auto_approve_above": row.auto_approve_above,
@@ -99,10 +102,8 @@ def status_cmd(community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
         )
     if data["version"] is None:
         console.print(
-            f"{community}: no classifier yet; it needs {MIN_DECISIONS} moderator decisions with "
-            f"at least {MIN_EACH} approvals and {MIN_EACH} rejections, and has "
-            f"{data['decisions_now']} ({data['new_decisions']} approve/reject events). "
-            f"Tried after every {data['refit_every']} decisions and nightly; {auto_line}.",
+            f"{community}: no classifier yet; it {data['why_none']}. Tried after every "
+            f"{data['refit_every']} decisions and nightly; {auto_line}.",
             highlight=False,
         )
         return

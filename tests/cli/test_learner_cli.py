@@ -52,10 +52,16 @@ def test_pairs_reviewed_from_the_cli_fit_a_classifier_status_and_fit_show_it(
     ids = harvested(tmp_path, 34)
     before = fanqa("learner", "status", "-c", "fund", env=env)
     assert before.code == 0, before.output
-    assert "no classifier yet" in before.stdout
+    assert "no classifier yet" in " ".join(before.stdout.split())
+    assert "missing 20 more decision(s), 2 more approval(s), 2 more rejection(s)" in " ".join(
+        before.stdout.split()
+    )
     good = [str(p) for i, p in enumerate(ids[:20]) if i % 3]
     bad = [str(p) for i, p in enumerate(ids[:20]) if i % 3 == 0]
     assert fanqa("pairs", "approve", *good, "-c", "fund", env=env).code == 0
+    one_sided = " ".join(fanqa("learner", "status", "-c", "fund", env=env).stdout.split())
+    assert "has 13 (13 approved, 0 rejected)" in one_sided
+    assert "missing 7 more decision(s), 2 more rejection(s)" in one_sided
     done = fanqa("pairs", "reject", *bad, "-c", "fund", env=env)
     assert done.code == 0, done.output
     assert "pair classifier: fitted v1 on 20 decisions" in done.stdout
@@ -97,5 +103,6 @@ def test_fit_without_enough_decisions_says_why(tmp_path: Path) -> None:
     harvested(tmp_path, 2)
     done = fanqa("learner", "fit", "-c", "fund", env=env)
     assert done.code == 1
-    assert "no classifier fitted: needs at least 20 moderator decisions, has 0" in done.stdout
+    assert "no classifier fitted: needs at least 20 moderator decisions" in done.stdout
+    assert "missing 20 more decision(s)" in " ".join(done.stdout.split())
     assert done.stderr == ""
