@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy.engine import Engine
 
+from harvest.errors import ConflictError
 from harvest.learner import LabelledPair, PairClassifier
 from harvest.model import Confidence, PairMethod
 from storage.db import session_scope
@@ -105,3 +109,29 @@ def test_new_confidences_are_written_to_pending_pairs_only(engine: Engine) -> No
         assert first is not None and second is not None
         assert (first.confidence, first.confidence_reason) == (0.42, value.as_json())
         assert second.confidence == 0.9
+
+
+def test_two_fits_at_once_store_distinct_versions_or_say_conflict(engine: Engine) -> None:
+    """Four writers storing a classifier at the same moment (two bots, or the bot and the
+    nightly job): every stored version is distinct and consecutive; a writer that lost the
+    race gets ConflictError, never a duplicate version or another error."""
+    cid, _ = _pairs(engine, 0)
+    clf = _classifier()
+    start = threading.Barrier(4)
+
+    def store(i: int) -> int | str:
+        start.wait()
+        try:
+            with session_scope(engine) as s:
+                return store_classifier(s, cid, clf, approved=25, last_event_id=i).version
+        except ConflictError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(store, range(4)))
+    stored = sorted(o for o in outcomes if isinstance(o, int))
+    assert stored == list(range(1, len(stored) + 1)) and stored
+    assert all("stored by another process" in o for o in outcomes if isinstance(o, str))
+    with session_scope(engine) as s:
+        latest = latest_classifier(s, cid)
+        assert latest is not None and latest.version == stored[-1]
