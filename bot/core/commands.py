@@ -55,6 +55,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "pending": CommandSpec("/pending [N]", "list pairs waiting for review"),
     "approve": CommandSpec("/approve ID", "approve a pair"),
     "reject": CommandSpec("/reject ID", "reject a pair"),
+    "reset": CommandSpec("/reset ID", "put a pair back to pending (undo an approval)"),
     "edit": CommandSpec("/edit ID new answer", "replace a pair's answer"),
     "expert": CommandSpec("/expert add|remove USER", "give or take the expert role"),
     "forget": CommandSpec("/forget USER", "delete a member's messages and pairs"),

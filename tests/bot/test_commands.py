@@ -73,6 +73,23 @@ async def test_approve_reject_and_edit(world: World) -> None:
     ]
 
 
+async def test_reset_undoes_an_approval_from_the_chat(world: World) -> None:
+    """/reset puts an approved pair back to pending (as ``fanqa pairs reset`` and the desk's
+    "Back to pending" do), audited; a member may not; a bad id gets the usage line."""
+    pair_id = world.qa()
+    await _run(world, "approve", str(pair_id))
+    refused = await _run(world, "reset", str(pair_id), user="carol")
+    assert (refused, world.pairs()[0].status) == (REFUSAL, "approved")
+    assert await _run(world, "reset", "x") == "usage: /reset ID"
+    assert await _run(world, "reset", f"#{pair_id}") == f"#{pair_id} back to pending ↩️"
+    assert world.pairs()[0].status == "pending"
+    assert [(e.action, e.actor_label) for e in world.events()] == [
+        ("approve", "fake:mod"),
+        ("reset", "fake:mod"),
+    ]
+    assert "/reset ID" in await _run(world, "help", user="carol")
+
+
 async def test_bad_arguments_get_usage(world: World) -> None:
     """Missing or malformed arguments answer with the usage line."""
     replies = [

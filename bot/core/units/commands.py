@@ -246,6 +246,7 @@ WORK: dict[str, _Work] = {
     "pending": _pending,
     "approve": _review("approve", "approved ✅"),
     "reject": _review("reject", "rejected ❌"),
+    "reset": _review("reset", "back to pending ↩️"),
     "edit": _edit,
     "expert": _expert,
     "forget": _forget,
