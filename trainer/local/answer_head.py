@@ -59,7 +59,8 @@ def _answer_logprobs() -> Any:
                 picked = log_p.gather(1, target).squeeze(1)
                 log_probs[lo:hi] = picked
                 log_z[lo:hi] = logits.gather(1, target).squeeze(1) - picked
-                is_top1[lo:hi] = log_p.argmax(dim=-1) == targets[lo:hi]  # first maximum
+                # max's index is the first maximum, as argmax's (and TRL's), and it is cheaper
+                is_top1[lo:hi] = log_p.max(dim=-1).indices == targets[lo:hi]
                 entropy[lo:hi] = -(log_p.exp() * log_p).sum(-1)
             ctx.save_for_backward(hidden, weight, bias, targets, log_z)
             ctx.mark_non_differentiable(entropy, is_top1)
