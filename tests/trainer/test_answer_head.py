@@ -101,3 +101,45 @@ def test_answer_head_leaves_plain_forward_alone(tiny_base: Path) -> None:
         use_answer_head(model)  # idempotent
         after = model(input_ids=ids).logits
     torch.testing.assert_close(after, before)
+
+
+@pytest.mark.parametrize("chunk_elements", [1 << 24, 7 * 50])  # one chunk; chunks of 7 rows
+def test_answer_logprobs_match_trls_kernel_with_ties_and_chunks(
+    chunk_elements: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row by row against TRL's chunked kernel, including exact ties for the top token (the
+    first maximum counts, as TRL's ``is_top1``) and the recomputing backward of several chunks."""
+    import torch
+    from trl.kernels.chunked_logprob import ChunkedLogProbFunction
+
+    from trainer.local import answer_head
+
+    monkeypatch.setattr(answer_head, "_CHUNK_ELEMENTS", chunk_elements)
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(50, 8, generator=generator)
+    weight[31] = weight[7]  # tokens 7 and 31 always tie
+    hidden = torch.randn(40, 8, generator=generator)
+    hidden[:10] = weight[7] * 3  # rows whose top tokens are the tied 7 and 31
+    targets = torch.randint(0, 50, (40,), generator=generator)
+    targets[:5], targets[5:10] = 7, 31  # 7 is the first maximum: a hit; 31 is not
+    targets[10:20] = (hidden[10:20] @ weight.t()).argmax(-1)  # untied hits
+    upstream = torch.randn(40, generator=generator)
+    results = []
+    for kernel in ("trl", "ours"):
+        h, w = hidden.clone().requires_grad_(), weight.clone().requires_grad_()
+        if kernel == "trl":
+            outputs = ("entropy", "is_top1")
+            log_p, entropy, _, _, top1 = ChunkedLogProbFunction.apply(
+                h, w, None, targets, 1.0, 32768, None, 1.0, outputs
+            )
+        else:
+            log_p, entropy, top1 = answer_head._function().apply(h, w, None, targets)
+        (log_p * upstream).sum().backward()
+        results.append((log_p, entropy, top1, h.grad, w.grad))
+    (trl_lp, trl_ent, trl_top, trl_gh, trl_gw), (lp, ent, top, gh, gw) = results
+    assert top[:5].all() and not top[5:10].any() and top[10:20].all()
+    assert torch.equal(top, trl_top)
+    torch.testing.assert_close(lp, trl_lp, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(ent, trl_ent, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(gh, trl_gh, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(gw, trl_gw, rtol=1e-4, atol=1e-4)

@@ -41,7 +41,8 @@ def _answer_logprobs() -> Any:
 
     class AnswerLogProbs(torch.autograd.Function):
         """log p(label), entropy and top-1 hit of ``hidden @ weight.T (+ bias)`` per row,
-        in chunks of rows; the entropy and the hits carry no gradient."""
+        in chunks of rows; the entropy and the hits carry no gradient. A single chunk keeps
+        its probabilities for the backward; more chunks recompute theirs there."""
 
         @staticmethod
         def forward(ctx: Any, hidden: Any, weight: Any, bias: Any, targets: Any) -> Any:
@@ -51,6 +52,7 @@ def _answer_logprobs() -> Any:
             entropy = hidden.new_empty(n, dtype=torch.float32)
             is_top1 = torch.empty(n, dtype=torch.bool, device=hidden.device)
             log_z = hidden.new_empty(n, dtype=torch.float32)
+            kept = None
             for lo in range(0, n, step):
                 hi = min(lo + step, n)
                 logits = torch.nn.functional.linear(hidden[lo:hi], weight, bias).float()
@@ -59,17 +61,26 @@ def _answer_logprobs() -> Any:
                 picked = log_p.gather(1, target).squeeze(1)
                 log_probs[lo:hi] = picked
                 log_z[lo:hi] = logits.gather(1, target).squeeze(1) - picked
-                # max's index is the first maximum, as argmax's (and TRL's), and it is cheaper
-                is_top1[lo:hi] = log_p.max(dim=-1).indices == targets[lo:hi]
-                entropy[lo:hi] = -(log_p.exp() * log_p).sum(-1)
-            ctx.save_for_backward(hidden, weight, bias, targets, log_z)
+                probs = log_p.exp()
+                entropy[lo:hi] = -(probs * log_p).sum(-1)
+                if n <= step:
+                    kept = probs
+                # top-1: the label beats every other token; on an exact tie the first maximum
+                # wins, as argmax (and TRL) decide (amax is several times cheaper than argmax)
+                other = log_p.scatter_(1, target, -torch.inf).amax(-1)
+                hit = picked > other
+                tied = (picked == other).nonzero().squeeze(1)
+                if tied.numel():
+                    hit[tied] = logits[tied].argmax(-1) == targets[lo:hi][tied]
+                is_top1[lo:hi] = hit
+            ctx.save_for_backward(hidden, weight, bias, targets, log_z, kept)
             ctx.mark_non_differentiable(entropy, is_top1)
             ctx.set_materialize_grads(False)
             return log_probs, entropy, is_top1
 
         @staticmethod
         def backward(ctx: Any, grad_log_probs: Any, *_: Any) -> Any:
-            hidden, weight, bias, targets, log_z = ctx.saved_tensors
+            hidden, weight, bias, targets, log_z, kept = ctx.saved_tensors
             if grad_log_probs is None:
                 return None, None, None, None
             need_h, need_w, need_b = ctx.needs_input_grad[:3]
@@ -81,12 +92,15 @@ def _answer_logprobs() -> Any:
             rows = torch.arange(min(step, n), device=hidden.device)
             for lo in range(0, n, step):
                 hi = min(lo + step, n)
-                g = grad_log_probs[lo:hi].float()
-                logits = torch.nn.functional.linear(hidden[lo:hi], weight, bias).float()
+                g = grad_log_probs[lo:hi].float().unsqueeze(1)
+                if kept is not None:
+                    probs = kept * -g
+                else:
+                    logits = torch.nn.functional.linear(hidden[lo:hi], weight, bias).float()
+                    probs = logits.sub_(log_z[lo:hi].unsqueeze(1)).exp_().mul_(-g)
                 # d log p(t) / dz = onehot(t) - softmax(z), times the incoming gradient
-                dz = logits.sub_(log_z[lo:hi].unsqueeze(1)).exp_().mul_(-g.unsqueeze(1))
-                dz[rows[: hi - lo], targets[lo:hi]] += g
-                dz = dz.to(hidden.dtype)
+                probs[rows[: hi - lo], targets[lo:hi]] += g.squeeze(1)
+                dz = probs.to(hidden.dtype)
                 if grad_h is not None:
                     grad_h[lo:hi] = dz @ weight
                 if grad_w is not None:
