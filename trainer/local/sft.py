@@ -100,6 +100,7 @@ class TrainResult:
     tokens_per_second: float
     final: StepMetrics | None
     history: list[StepMetrics]
+    cpu_s: float = 0.0  # this process's CPU time over the same span as runtime_s
 
 
 def _precision(cfg: LocalTrainConfig) -> tuple[bool, bool]:
@@ -328,7 +329,7 @@ def _train(
     if trainer.is_world_process_zero():
         config_text = json.dumps(cfg.as_dict(), indent=2)
         (out / "train_config.json").write_text(config_text, encoding="utf-8")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     # The Trainer starts with gc.collect() (accelerate's free_memory), which walks every object
     # the imports left (TRL, datasets, pandas: ≈0.2 s); frozen, they are skipped, here and by
     # the collections during training
@@ -337,7 +338,7 @@ def _train(
         output = trainer.train(resume_from_checkpoint=checkpoint)
     finally:
         gc.unfreeze()
-    runtime = time.perf_counter() - started
+    runtime, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     results.flush()
     if stopper.stopped:
         raise TrainingError(
@@ -363,4 +364,5 @@ def _train(
         tokens_per_second=tokens / max(float(output.metrics.get("train_runtime", runtime)), 1e-9),
         final=results.last_with_valid(),
         history=results.history,
+        cpu_s=cpu,
     )
