@@ -3,11 +3,12 @@
 The examples are tokenized by ``trainer.chat_format`` (the chat template, labels on the
 assistant answers and their end-of-turn token, truncation that keeps the answer) and handed to
 TRL pre-tokenized with a ``completion_mask``; TRL builds the answer-only labels
-(``completion_only_loss``) and packs the examples padding-free (best-fit decreasing into rows
-of about ``batch_size`` examples' tokens, positions restarting per example: transformers turns
-them into a block-diagonal mask, so no token attends across examples; FlashAttention reads the
-boundaries from ``cu_seq_lens``). TRL logs the answer-token accuracy and the real tokens seen.
-"""
+(``completion_only_loss``) and packs the examples padding-free (best-fit decreasing into as
+many rows as ``batch_size`` examples make batches, positions restarting per example; the
+default ``sdpa_packed`` attention, or FlashAttention, attends within each example from
+``cu_seq_lens``, so no token attends across examples). On a CPU, TRL's fused LM head scores
+the answer positions only (``answer_head``). TRL logs the answer-token accuracy and the real
+tokens seen."""
 
 from __future__ import annotations
 
@@ -209,12 +210,23 @@ def _checkpointing_arguments(enabled: bool) -> dict[str, Any]:
 
 
 def _row_tokens(examples: Sequence[TokenizedExample], batch_size: int) -> int:
-    """How long a packed row is: about ``batch_size`` examples, never shorter than the longest
-    (TRL's best-fit decreasing packing would cut a longer one). One row per micro-step: rows
-    of a batch are flattened into one anyway, and on CPU fewer, longer steps measured faster
-    than short rows accumulated (``bench/train_throughput.py``)."""
+    """How long a packed row is: the shortest for which TRL's best-fit decreasing packing
+    (which cuts an example longer than the row, so never shorter than the longest) makes as
+    many rows as ``batch_size`` examples a batch would make batches: ``batch_size`` examples
+    per optimizer step on average, as a padded run. One row per micro-step: rows of a batch
+    are flattened into one anyway, and on CPU fewer, longer steps measured faster than short
+    rows accumulated (``bench/train_throughput.py``)."""
+    from trl.data_utils import pack_dataset
+
     lengths = [len(e.input_ids) for e in examples] or [1]
-    return max(max(lengths), round(batch_size * sum(lengths) / len(lengths)))
+    rows = -(-len(lengths) // batch_size)
+    size = max(max(lengths), -(-sum(lengths) // rows))
+    if rows == 1 or not examples:
+        return size
+    packable = _dataset(examples).select_columns(["input_ids"])
+    while len(pack_dataset(packable, size, "bfd")) > rows:  # a few tries: 0.5 % at a time
+        size += max(1, size // 200)
+    return size
 
 
 def _dataset(examples: Sequence[TokenizedExample]) -> Any:
