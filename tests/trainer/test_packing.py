@@ -156,3 +156,24 @@ def test_packed_attention_with_a_padded_batch_is_plain_sdpa(tiny_base: Path) -> 
             logits[attn] = model(**inputs, use_cache=False).logits
     real = inputs["attention_mask"].bool()
     torch.testing.assert_close(logits["sdpa_packed"][real], logits["sdpa"][real])
+
+
+@pytest.mark.parametrize("batch_size", [3, 8])
+def test_rows_hold_batch_size_examples_on_average(tiny_base: Path, batch_size: int) -> None:
+    """As many packed rows (optimizer steps) as a padded run has batches: the row length is the
+    shortest for which TRL's best-fit decreasing packing needs no more rows than that."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl.data_utils import pack_dataset
+
+    from trainer.local.sft import _row_tokens
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base)
+    train, _ = qa_split()
+    examples = [tokenize_example(tokenizer, e, 256) for e in train]
+    size = _row_tokens(examples, batch_size)
+    ids = Dataset.from_dict({"input_ids": [e.input_ids for e in examples]})
+    batches = -(-len(examples) // batch_size)
+    assert len(pack_dataset(ids, size, "bfd")) == batches
+    assert len(pack_dataset(ids, size - max(1, size // 200), "bfd")) > batches
+    assert size >= max(len(e.input_ids) for e in examples)

@@ -69,17 +69,20 @@ def packed_sdpa(
     groups = getattr(module, "num_key_value_groups", 1)
     if groups > 1:
         key, value = repeat_kv(key, groups), repeat_kv(value, groups)
+    sizes = [hi - lo for lo, hi in itertools.pairwise(bounds)]
+    # one split per tensor (its backward is one concatenation; slicing each example would
+    # allocate and copy a full-size gradient per example)
     pieces = [
         torch.nn.functional.scaled_dot_product_attention(
-            query[:, :, lo:hi],
-            key[:, :, lo:hi],
-            value[:, :, lo:hi],
-            dropout_p=dropout,
-            scale=scaling,
-            is_causal=True,
+            q, k, v, dropout_p=dropout, scale=scaling, is_causal=True
         )
-        for lo, hi in itertools.pairwise(bounds)
-        if hi > lo
+        for q, k, v in zip(
+            query.split(sizes, dim=2),
+            key.split(sizes, dim=2),
+            value.split(sizes, dim=2),
+            strict=True,
+        )
+        if q.shape[2]
     ]
     out = torch.cat(pieces, dim=2)
     return out.transpose(1, 2).contiguous(), None

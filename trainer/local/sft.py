@@ -3,14 +3,16 @@
 The examples are tokenized by ``trainer.chat_format`` (the chat template, labels on the
 assistant answers and their end-of-turn token, truncation that keeps the answer) and handed to
 TRL pre-tokenized with a ``completion_mask``; TRL builds the answer-only labels
-(``completion_only_loss``) and packs the examples padding-free (best-fit decreasing into rows
-of about ``batch_size`` examples' tokens, positions restarting per example: transformers turns
-them into a block-diagonal mask, so no token attends across examples; FlashAttention reads the
-boundaries from ``cu_seq_lens``). TRL logs the answer-token accuracy and the real tokens seen.
-"""
+(``completion_only_loss``) and packs the examples padding-free (best-fit decreasing into as
+many rows as ``batch_size`` examples make batches, positions restarting per example; the
+default ``sdpa_packed`` attention, or FlashAttention, attends within each example from
+``cu_seq_lens``, so no token attends across examples). On a CPU, TRL's fused LM head scores
+the answer positions only (``answer_head``). TRL logs the answer-token accuracy and the real
+tokens seen."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +22,7 @@ from typing import Any
 
 from harvest.errors import FanqaError, TrainingError
 from trainer.chat_format import IGNORE_INDEX, TokenizedExample, tokenize_examples
+from trainer.local.answer_head import use_answer_head
 from trainer.local.callbacks import hf_types
 from trainer.local.packed_attention import PACKED_SDPA
 from trainer.local.packed_attention import register as register_packed_sdpa
@@ -98,6 +101,7 @@ class TrainResult:
     tokens_per_second: float
     final: StepMetrics | None
     history: list[StepMetrics]
+    cpu_s: float = 0.0  # this process's CPU time over the same span as runtime_s
 
 
 def _precision(cfg: LocalTrainConfig) -> tuple[bool, bool]:
@@ -206,12 +210,23 @@ def _checkpointing_arguments(enabled: bool) -> dict[str, Any]:
 
 
 def _row_tokens(examples: Sequence[TokenizedExample], batch_size: int) -> int:
-    """How long a packed row is: about ``batch_size`` examples, never shorter than the longest
-    (TRL's best-fit decreasing packing would cut a longer one). One row per micro-step: rows
-    of a batch are flattened into one anyway, and on CPU fewer, longer steps measured faster
-    than short rows accumulated (``bench/train_throughput.py``)."""
+    """How long a packed row is: the shortest for which TRL's best-fit decreasing packing
+    (which cuts an example longer than the row, so never shorter than the longest) makes as
+    many rows as ``batch_size`` examples a batch would make batches: ``batch_size`` examples
+    per optimizer step on average, as a padded run. One row per micro-step: rows of a batch
+    are flattened into one anyway, and on CPU fewer, longer steps measured faster than short
+    rows accumulated (``bench/train_throughput.py``)."""
+    from trl.data_utils import pack_dataset
+
     lengths = [len(e.input_ids) for e in examples] or [1]
-    return max(max(lengths), round(batch_size * sum(lengths) / len(lengths)))
+    rows = -(-len(lengths) // batch_size)
+    size = max(max(lengths), -(-sum(lengths) // rows))
+    if rows == 1 or not examples:
+        return size
+    packable = _dataset(examples).select_columns(["input_ids"])
+    while len(pack_dataset(packable, size, "bfd")) > rows:  # a few tries: 0.5 % at a time
+        size += max(1, size // 200)
+    return size
 
 
 def _dataset(examples: Sequence[TokenizedExample]) -> Any:
@@ -321,13 +336,21 @@ def _train(
         compute_metrics=eval_prediction_metrics,
         preprocess_logits_for_metrics=shifted_predictions,
     )
+    use_answer_head(trainer.model.get_base_model())  # TRL's fused head, answers only, on CPU
     trainer.remove_callback(hf.Printer)  # rows go to results.csv / on_step, not stdout
     if trainer.is_world_process_zero():
         config_text = json.dumps(cfg.as_dict(), indent=2)
         (out / "train_config.json").write_text(config_text, encoding="utf-8")
-    started = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=checkpoint)
-    runtime = time.perf_counter() - started
+    started, cpu_started = time.perf_counter(), time.process_time()
+    # The Trainer starts with gc.collect() (accelerate's free_memory), which walks every object
+    # the imports left (TRL, datasets, pandas: ≈0.2 s); frozen, they are skipped, here and by
+    # the collections during training
+    gc.freeze()
+    try:
+        output = trainer.train(resume_from_checkpoint=checkpoint)
+    finally:
+        gc.unfreeze()
+    runtime, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     results.flush()
     if stopper.stopped:
         raise TrainingError(
@@ -353,4 +376,5 @@ def _train(
         tokens_per_second=tokens / max(float(output.metrics.get("train_runtime", runtime)), 1e-9),
         final=results.last_with_valid(),
         history=results.history,
+        cpu_s=cpu,
     )
