@@ -38,6 +38,7 @@ from storage.repo.classifiers import auto_approve, classifier_scorer
 from storage.repo.communities import find_chat, upsert_chat
 from storage.repo.harvested import new_pair_row, source_key
 from storage.repo.import_rows import (
+    fewer_gc_passes,
     insert_members,
     insert_message_rows,
     no_gc_pause,
@@ -53,6 +54,8 @@ _KEEP_IDS = 20_000
 # Messages per transaction: short enough (well under 200 ms of write lock on SQLite)
 # that the live bot's writes get through between chunks.
 CHUNK = 1000
+# Seconds between heartbeats of a running import (at most; a tenth of ``stale_after`` if less).
+_BEAT_S = 5.0
 
 
 @dataclass
@@ -361,13 +364,19 @@ def import_messages(
         harvester = HarvestEngine(pairing, state.roles, scorer=scorer, incremental=False)
         read = read_chunks_in_child if reader_process else read_chunks
         chunks = read(items, harvester, max_message_bytes, CHUNK)
-        try:
-            for chunk in chunks:
-                state.take(chunk, summary, progress)
-                state.flush(summary)
-                finish_run(engine, run.run_id, done=False)  # heartbeat
-        finally:
-            chunks.close()  # stops the reader process (on an error or an interrupt)
+        # A heartbeat now and then (not a transaction per chunk): far more often than a
+        # run is taken for abandoned.
+        every, last_beat = min(_BEAT_S, stale_after.total_seconds() / 10), time.monotonic()
+        with fewer_gc_passes():
+            try:
+                for chunk in chunks:
+                    state.take(chunk, summary, progress)
+                    state.flush(summary)
+                    if time.monotonic() - last_beat >= every:
+                        finish_run(engine, run.run_id, done=False)
+                        last_beat = time.monotonic()
+            finally:
+                chunks.close()  # stops the reader process (on an error or an interrupt)
         finish_run(engine, run.run_id, done=True)
     except BaseException:
         undo_run(engine, run)

@@ -54,6 +54,10 @@ class ImplicitLinker:
         # replies to ann's message and also to bob's and cy's.
         self.also: tuple[str, ...] = ()
         self._extra: list[Speaker] = []
+        # The message fed last and its record: the engine asks whether it is a question
+        # right after feeding it (no second look-up).
+        self._last_msg: ChatMessage | None = None
+        self._last_rec: Recent | None = None
 
     def feed(self, msg: ChatMessage) -> str | None:
         """The id of the message ``msg`` replies to, or ``None``; remembers ``msg``."""
@@ -84,9 +88,12 @@ class ImplicitLinker:
 
     def is_question(self, msg: ChatMessage) -> bool:
         """``is_question(msg.text)`` under this linker's config, shared with its own cache."""
-        key = (msg.platform, msg.chat_id, msg.thread_id or "")
-        conv = self._conversations.get(key)
-        rec = conv.by_id.get(msg.message_id) if conv is not None else None
+        if msg is self._last_msg:
+            rec = self._last_rec
+        else:
+            key = (msg.platform, msg.chat_id, msg.thread_id or "")
+            conv = self._conversations.get(key)
+            rec = conv.by_id.get(msg.message_id) if conv is not None else None
         if rec is None:
             return is_question(msg.text, self.config.question)
         if rec.question is None:
@@ -270,6 +277,7 @@ class ImplicitLinker:
         rec = Recent(msg.message_id, msg.author_id, at, msg.text)
         recent.append(rec)
         by_id[msg.message_id] = rec
+        self._last_msg, self._last_rec = msg, rec
         parent = by_id.get(target) if target is not None else None
         to_other = parent is not None and parent.author_id != me.author_id
         if parent is not None and to_other:
