@@ -193,38 +193,22 @@ class _Importer:
         messages or so) for the pairs that refer to them.
         """
         chats, members, run = self.chats, self.members, self.run
+        # record (bot.import_reader.MessageRecord) → row (in MESSAGE_COLUMNS order):
+        # platform 0, chat 1, id 2, author 3, is bot 5, text … edited at 6-10, asks 11, media 12
         rows = [
             (
-                chats[(platform, chat)],
-                platform,
-                ext,
-                members.get((platform, author)) if author else None,
-                text,
-                reply_to,
-                thread,
-                sent_at,
-                edited_at,
+                chats[(r[0], r[1])],
+                r[0],
+                r[2],
+                members.get((r[0], r[3])) if r[3] else None,
+                *r[6:11],
                 False,
-                asks,
-                is_bot,
-                has_media,
+                r[11],
+                r[5],
+                r[12],
                 run,
             )
-            for (
-                platform,
-                chat,
-                ext,
-                author,
-                _,
-                is_bot,
-                text,
-                reply_to,
-                thread,
-                sent_at,
-                edited_at,
-                asks,
-                has_media,
-            ) in self.rows
+            for r in self.rows
         ]
         inserted = insert_message_rows(session, rows)
         if self.kept > _KEEP_IDS:  # two generations: memory stays flat

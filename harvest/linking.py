@@ -20,6 +20,9 @@ _NO_ROLES: Mapping[str, Role] = MappingProxyType({})
 _MENTION_RE = re.compile(r"@([^\s@,，:：;；!?！？。()（）]+)")
 # A leading "name:" / "name," / "name -" / "name>" (names may contain spaces, up to 32 chars).
 _LEADING_RE = re.compile(r"\s*([^:：,，>]{1,32}?)\s*(?:[:：,，>]|\s-\s)")
+# What ends such a name: without one in the first 48 characters _LEADING_RE cannot match
+# (a plain scan, much cheaper than the lazy match failing at every length).
+_LEADING_END_RE = re.compile(r"[:：,，>]|\s-\s")
 _PARTIAL_SCAN = 64  # recent messages whose authors a partial name ("futur:") may mean
 _PARTNERS = 8  # per speaker: latest message sent to each of this many partners
 _TAIL_WORDS = 3  # a name among the last words also addresses ("try LXDE, gremuchnik")
@@ -155,7 +158,7 @@ class ImplicitLinker:
             return None
         who = aliases.get(words[0].strip(STRIP_CHARS))
         if who is None or who == mine:
-            lead = _LEADING_RE.match(text, 0, 48)
+            lead = _LEADING_RE.match(text, 0, 48) if _LEADING_END_RE.search(text, 0, 48) else None
             if lead is not None:
                 name = lead.group(1).lower().strip(STRIP_CHARS)
                 who = aliases.get(name)
