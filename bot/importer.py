@@ -38,7 +38,6 @@ from storage.repo.classifiers import auto_approve, classifier_scorer
 from storage.repo.communities import find_chat, upsert_chat
 from storage.repo.harvested import new_pair_row, source_key
 from storage.repo.import_rows import (
-    fewer_gc_passes,
     insert_members,
     insert_message_rows,
     no_gc_pause,
@@ -351,16 +350,15 @@ def import_messages(
         # A heartbeat now and then (not a transaction per chunk): far more often than a
         # run is taken for abandoned.
         every, last_beat = min(_BEAT_S, stale_after.total_seconds() / 10), time.monotonic()
-        with fewer_gc_passes():
-            try:
-                for chunk in chunks:
-                    state.take(chunk, summary, progress)
-                    state.flush(summary)
-                    if time.monotonic() - last_beat >= every:
-                        finish_run(engine, run.run_id, done=False)
-                        last_beat = time.monotonic()
-            finally:
-                chunks.close()  # stops the reader process (on an error or an interrupt)
+        try:
+            for chunk in chunks:
+                state.take(chunk, summary, progress)
+                state.flush(summary)
+                if time.monotonic() - last_beat >= every:
+                    finish_run(engine, run.run_id, done=False)
+                    last_beat = time.monotonic()
+        finally:
+            chunks.close()  # stops the reader process (on an error or an interrupt)
         finish_run(engine, run.run_id, done=True)
     except BaseException:
         undo_run(engine, run)

@@ -24,7 +24,6 @@ from storage.repo.messages import insert_messages
 __all__ = [
     "IMPORT_CACHE_KIB",
     "MESSAGE_COLUMNS",
-    "fewer_gc_passes",
     "insert_members",
     "insert_message_rows",
     "no_gc_pause",
@@ -160,21 +159,3 @@ def no_gc_pause() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-# Allocations between young-generation collections during an import (CPython's default is
-# 700): the engine's window is long-lived, so most passes found nothing to free while the
-# older generations were re-scanned every few hundred messages (~10 % of reading time).
-IMPORT_GC_THRESHOLD = 50_000
-
-
-@contextmanager
-def fewer_gc_passes() -> Iterator[None]:
-    """Cyclic garbage collection less often for an import's duration (refcounting frees
-    almost everything it drops; the rare cycle waits a little longer), then as before."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], IMPORT_GC_THRESHOLD), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
