@@ -24,11 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from bot.import_reader import Chunk, MessageRecord, read_chunks, read_chunks_in_child
 from harvest.dedup import content_hash
-from harvest.engine import DecisionKind, HarvestEngine, PairingConfig, Scorer
+from harvest.engine import HarvestEngine, PairingConfig, Scorer
 from harvest.errors import ConflictError, InputError
 from harvest.exports import ExportChatInfo, read_export, sniff_export
-from harvest.exports.limits import DEFAULT_MAX_MESSAGE_BYTES, truncate_text
+from harvest.exports.limits import DEFAULT_MAX_MESSAGE_BYTES
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig
 from storage.db import session_scope
@@ -52,6 +53,8 @@ _KEEP_IDS = 20_000
 # Messages per transaction: short enough (well under 200 ms of write lock on SQLite)
 # that the live bot's writes get through between chunks.
 CHUNK = 1000
+# Seconds between heartbeats of a running import (at most; a tenth of ``stale_after`` if less).
+_BEAT_S = 5.0
 
 
 @dataclass
@@ -85,14 +88,11 @@ def _table(model: Any) -> Any:
 class _Importer:
     """The state of one import between chunks (no session is held between them)."""
 
-    def __init__(
-        self, engine: Engine, run: RunInfo, pairing: PairingConfig, limit: int, scorer: Scorer
-    ) -> None:
+    def __init__(self, engine: Engine, run: RunInfo) -> None:
         self.db = engine
         self.info = run
         self.run = run.run_id
         self.community_id = community_id = run.community_id
-        self.limit = limit
         self.chats: dict[tuple[str, str], int] = {}
         self.members: dict[tuple[str, str], int] = {}
         self.names: dict[tuple[str, str], tuple[str, bool]] = {}  # new members to create
@@ -110,10 +110,8 @@ class _Importer:
                     select(col(QAPair.content_hash)).where(col(QAPair.community_id) == community_id)
                 ).scalars()
             )
-        self.engine = HarvestEngine(pairing, self.roles, scorer=scorer, incremental=False)
-        self.rows: list[tuple[ChatMessage, bool]] = []
+        self.rows: list[MessageRecord] = []
         self.pairs: list[tuple[str, PairedAnswer]] = []
-        self.platform_of: dict[str, str] = {}
         self.chunk_times: list[float] = []
         # chat → external id → stored id (str → int dicts: the garbage collector skips them)
         self.ids: dict[int, dict[str, int]] = {}
@@ -136,26 +134,29 @@ class _Importer:
                 self.chats[key] = chat.id or 0
         return self.chats[key]
 
-    def add(self, msg: ChatMessage, summary: ImportSummary) -> None:
-        text, cut = truncate_text(msg.text, self.limit)
-        if cut:
-            msg = replace(msg, text=text)
-            summary.messages_truncated += 1
-        self.chat(msg.platform, msg.chat_id)
-        if msg.author_id and (msg.platform, msg.author_id) not in self.members:
-            self.names.setdefault((msg.platform, msg.author_id), (msg.author_name, msg.is_bot))
-        fed = self.engine.feed(msg)
-        self.rows.append((msg, fed.is_question))
-        self.platform_of[msg.chat_id] = msg.platform
-        for decision in fed.decisions:
-            if decision.kind is DecisionKind.CLOSE and decision.pair is not None:
-                self.pairs.append((self.platform_of[decision.pair.chat_id], decision.pair))
-
-    def finish(self, summary: ImportSummary) -> None:
-        for decision in self.engine.flush():
-            if decision.pair is not None:
-                self.pairs.append((self.platform_of[decision.pair.chat_id], decision.pair))
-        self.flush(summary)
+    def take(
+        self, chunk: Chunk, summary: ImportSummary, progress: Callable[[int], None] | None
+    ) -> None:
+        """Buffer a chunk's chats (created now), messages and pairs; ``progress`` is told
+        every 1,000 messages read."""
+        members, names = self.members, self.names
+        for event in chunk.events:
+            if isinstance(event, ExportChatInfo):
+                if (event.platform, event.chat_id) not in self.chats:
+                    summary.chat_titles.append(event.title)
+                self.chat(event.platform, event.chat_id, event.title)
+                continue
+            platform, chat_id, author = event[0], event[1], event[3]
+            if (platform, chat_id) not in self.chats:
+                self.chat(platform, chat_id)
+            if author and (platform, author) not in members:
+                names.setdefault((platform, author), (event[4], event[5]))
+            self.rows.append(event)
+            summary.messages_read += 1
+            if progress is not None and summary.messages_read % 1000 == 0:
+                progress(summary.messages_read)
+        self.pairs.extend(chunk.pairs)
+        summary.messages_truncated += chunk.truncated
 
     def flush(self, summary: ImportSummary) -> None:
         """Write the buffered members, messages and pairs in one short transaction."""
@@ -191,24 +192,22 @@ class _Importer:
         messages or so) for the pairs that refer to them.
         """
         chats, members, run = self.chats, self.members, self.run
+        # record (bot.import_reader.MessageRecord) → row (in MESSAGE_COLUMNS order):
+        # platform 0, chat 1, id 2, author 3, is bot 5, text … edited at 6-10, asks 11, media 12
         rows = [
             (
-                chats[(m.platform, m.chat_id)],
-                m.platform,
-                m.message_id,
-                members.get((m.platform, m.author_id)) if m.author_id else None,
-                m.text,
-                m.reply_to_id,
-                m.thread_id,
-                m.sent_at,
-                m.edited_at,
+                chats[(r[0], r[1])],
+                r[0],
+                r[2],
+                members.get((r[0], r[3])) if r[3] else None,
+                *r[6:11],
                 False,
-                asks,
-                m.is_bot,
-                m.has_media,
+                r[11],
+                r[5],
+                r[12],
                 run,
             )
-            for m, asks in self.rows
+            for r in self.rows
         ]
         inserted = insert_message_rows(session, rows)
         if self.kept > _KEEP_IDS:  # two generations: memory stays flat
@@ -323,8 +322,12 @@ def import_messages(
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     stale_after: timedelta = timedelta(minutes=10),
     scorer: Scorer | None = None,
+    reader_process: bool = False,
 ) -> ImportSummary:
     """Store a stream of export items for ``community``: all of it, or nothing.
+
+    With ``reader_process`` the items are read and paired in a child process
+    (:func:`bot.import_reader.read_chunks_in_child`) while this one writes.
 
     The community's question patterns apply (as they do live) unless ``pairing`` names
     its own question config; its pair classifier scores the pairs (as it does live) unless
@@ -340,21 +343,22 @@ def import_messages(
         if scorer is None:
             with session_scope(engine) as session:
                 scorer = classifier_scorer(session, run.community_id)
-        state = _Importer(engine, run, pairing, max_message_bytes, scorer)
-        for item in items:
-            if isinstance(item, ExportChatInfo):
-                if (item.platform, item.chat_id) not in state.chats:
-                    summary.chat_titles.append(item.title)
-                state.chat(item.platform, item.chat_id, item.title)
-                continue
-            state.add(item, summary)
-            summary.messages_read += 1
-            if len(state.rows) >= CHUNK:
+        state = _Importer(engine, run)
+        harvester = HarvestEngine(pairing, state.roles, scorer=scorer, incremental=False)
+        read = read_chunks_in_child if reader_process else read_chunks
+        chunks = read(items, harvester, max_message_bytes, CHUNK)
+        # A heartbeat now and then (not a transaction per chunk): far more often than a
+        # run is taken for abandoned.
+        every, last_beat = min(_BEAT_S, stale_after.total_seconds() / 10), time.monotonic()
+        try:
+            for chunk in chunks:
+                state.take(chunk, summary, progress)
                 state.flush(summary)
-                finish_run(engine, run.run_id, done=False)  # heartbeat
-            if progress is not None and summary.messages_read % 1000 == 0:
-                progress(summary.messages_read)
-        state.finish(summary)
+                if time.monotonic() - last_beat >= every:
+                    finish_run(engine, run.run_id, done=False)
+                    last_beat = time.monotonic()
+        finally:
+            chunks.close()  # stops the reader process (on an error or an interrupt)
         finish_run(engine, run.run_id, done=True)
     except BaseException:
         undo_run(engine, run)
@@ -382,8 +386,10 @@ def import_export(
     pairing: PairingConfig | None = None,
     progress: Callable[[int], None] | None = None,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    reader_process: bool = False,
 ) -> ImportSummary:
-    """Import a Telegram Desktop or DiscordChatExporter export (file or folder)."""
+    """Import a Telegram Desktop or DiscordChatExporter export (file or folder); with
+    ``reader_process``, read and paired in a child process while this one writes."""
     detected = sniff_export(path)
     if kind is not None and kind != detected:
         raise InputError(f"this is a {detected} export, not {kind}", source=str(path))
@@ -396,4 +402,5 @@ def import_export(
         pairing=pairing,
         progress=progress,
         max_message_bytes=max_message_bytes,
+        reader_process=reader_process,
     )

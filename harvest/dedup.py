@@ -6,6 +6,8 @@ import hashlib
 import re
 import unicodedata
 
+from harvest.memo import memo_text
+
 __all__ = ["content_hash", "normalize_text", "text_hash"]
 
 _SPACES = re.compile(r"\s+")
@@ -19,6 +21,7 @@ def _is_edge_junk(char: str) -> bool:
     return char.isspace() or unicodedata.category(char).startswith("P")
 
 
+@memo_text  # a question answered several times is hashed with each answer
 def normalize_text(text: str) -> str:
     """Canonical form for comparing texts.
 

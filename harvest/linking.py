@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from itertools import islice
 from types import MappingProxyType
 
 from harvest.answer_kinds import starts_new_topic
-from harvest.errors import InputError
+from harvest.linking_config import LinkerConfig
+from harvest.linking_state import STRIP_CHARS, Conversation, Recent, Speaker, name_aliases
 from harvest.model import ChatMessage, Role
-from harvest.questions import DEFAULT, QuestionConfig, detect_language, is_question
+from harvest.questions import detect_language, is_question
 
 __all__ = ["ImplicitLinker", "LinkerConfig", "name_aliases"]
 
@@ -20,136 +20,12 @@ _NO_ROLES: Mapping[str, Role] = MappingProxyType({})
 _MENTION_RE = re.compile(r"@([^\s@,，:：;；!?！？。()（）]+)")
 # A leading "name:" / "name," / "name -" / "name>" (names may contain spaces, up to 32 chars).
 _LEADING_RE = re.compile(r"\s*([^:：,，>]{1,32}?)\s*(?:[:：,，>]|\s-\s)")
-_STRIP_CHARS = " \t\r\n:：,，>.!?！？。;；-~()（）[]【】\"'“”"
+# What ends such a name: without one in the first 48 characters _LEADING_RE cannot match
+# (a plain scan, much cheaper than the lazy match failing at every length).
+_LEADING_END_RE = re.compile(r"[:：,，>]|\s-\s")
 _PARTIAL_SCAN = 64  # recent messages whose authors a partial name ("futur:") may mean
 _PARTNERS = 8  # per speaker: latest message sent to each of this many partners
 _TAIL_WORDS = 3  # a name among the last words also addresses ("try LXDE, gremuchnik")
-
-
-@dataclass(frozen=True, slots=True)
-class LinkerConfig:
-    """Time windows and bounds of the implicit linker.
-
-    ``window_seconds``: how long ago an addressed speaker may have spoken, and how old a
-    message addressing the author may be, to be linked. ``continuation_seconds``: an
-    author's unaddressed message within this time of their previous one continues it.
-    ``question_seconds`` / ``question_lookback``: an unanswered question this recent (and
-    among this many latest messages) is answered by the next message of a regular
-    answerer: an expert / moderator, or a member who already answered
-    ``regular_min_answers`` others (0: anyone); for an expert / moderator by role the
-    question may be ``ranked_question_seconds`` old (they answer later, not in a hurry).
-    ``recent_messages`` and ``max_speakers`` (up to twice as many between prunings) bound
-    memory per conversation, ``max_conversations`` the (chat, thread) conversations
-    tracked (least recently active dropped first). ``learned_min_confidence``: with the
-    learned linker (:class:`harvest.reply_model.LearnedLinker`), a link the rules did not
-    make is kept only when the model gives it at least this probability, else the rules'
-    choice stands (0.7: the best pair precision on the labelled chats, not the held-out
-    IRC region; 0 lets the model decide alone).
-    """
-
-    window_seconds: float = 900.0
-    continuation_seconds: float = 180.0
-    question_seconds: float = 120.0
-    ranked_question_seconds: float = 1800.0
-    question_lookback: int = 8
-    regular_min_answers: int = 3
-    recent_messages: int = 256
-    max_speakers: int = 1000
-    max_conversations: int = 500
-    question: QuestionConfig = field(default=DEFAULT)
-    learned_min_confidence: float = 0.7
-
-    def __post_init__(self) -> None:
-        for name in (
-            "window_seconds",
-            "continuation_seconds",
-            "question_seconds",
-            "ranked_question_seconds",
-        ):
-            if getattr(self, name) < 0:
-                raise InputError(f"{name} must be >= 0", field=name)
-        if not 0.0 <= self.learned_min_confidence <= 1.0:
-            raise InputError(
-                "learned_min_confidence must be in [0, 1]", field="learned_min_confidence"
-            )
-        for name in ("question_lookback", "recent_messages", "max_speakers", "max_conversations"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name} must be >= 1", field=name)
-
-
-def name_aliases(name: str) -> tuple[str, ...]:
-    """The lower-case forms people address ``name`` by: full, without spaces, first word."""
-    full = name.strip().lower()
-    if not full:
-        return ()
-    aliases = [full]
-    compact = "".join(full.split())
-    bare = compact.strip(_STRIP_CHARS + "_|`^")
-    words = full.split()
-    for alias in (compact, bare, words[0] if len(words) > 1 else ""):
-        if len(alias) >= 2 and alias not in aliases:
-            aliases.append(alias)
-    return tuple(aliases)
-
-
-class _Speaker:
-    """What the linker remembers about one author in one conversation."""
-
-    __slots__ = (
-        "aliases",
-        "answers",
-        "author_id",
-        "called_at",
-        "called_by",
-        "called_seq",
-        "free_id",
-        "last_at",
-        "last_id",
-        "last_seq",
-        "name",
-        "sent_to",
-    )
-
-    def __init__(self, author_id: str, name: str) -> None:
-        self.author_id = author_id
-        self.name = name
-        self.aliases = name_aliases(name)
-        self.last_id: str | None = None
-        self.last_at = 0.0
-        self.last_seq = -1
-        self.free_id: str | None = None  # latest message not addressed to someone else
-        self.called_by: str | None = None  # latest message addressing this author ...
-        self.called_at = 0.0  # ... when ...
-        self.called_seq = -1  # ... and its place in the conversation
-        self.answers = 0
-        self.sent_to: dict[str, tuple[str, float]] = {}  # partner → latest message to them
-
-
-class _Recent:
-    """One recent message: enough to find an unanswered question."""
-
-    __slots__ = ("answered", "at", "author_id", "message_id", "question", "text")
-
-    def __init__(self, message_id: str, author_id: str, at: float, text: str) -> None:
-        self.message_id = message_id
-        self.author_id = author_id
-        self.at = at
-        self.text = text
-        self.answered = False
-        self.question: bool | None = None
-
-
-class _Conversation:
-    """Linker state of one (chat, thread)."""
-
-    __slots__ = ("aliases", "by_id", "recent", "seq", "speakers")
-
-    def __init__(self, recent_messages: int) -> None:
-        self.speakers: dict[str, _Speaker] = {}
-        self.aliases: dict[str, str] = {}  # lower-case alias → author id (latest wins)
-        self.recent: deque[_Recent] = deque(maxlen=recent_messages)
-        self.by_id: dict[str, _Recent] = {}  # the same recent messages by id
-        self.seq = 0  # messages seen
 
 
 class ImplicitLinker:
@@ -173,14 +49,18 @@ class ImplicitLinker:
         self.config = config or LinkerConfig()
         self.roles = roles
         # (platform, chat, thread) → state; least recently used first.
-        self._conversations: OrderedDict[tuple[str, str, str], _Conversation] = OrderedDict()
+        self._conversations: OrderedDict[tuple[str, str, str], Conversation] = OrderedDict()
         # Why the last fed message got its link: "reply", "addressed", "called",
         # "continuation", "question", or None.
         self.last_reason: str | None = None
         # Further messages the last fed message answers: "@ann @bob @cy here's the link"
         # replies to ann's message and also to bob's and cy's.
         self.also: tuple[str, ...] = ()
-        self._extra: list[_Speaker] = []
+        self._extra: list[Speaker] = []
+        # The message fed last and its record: the engine asks whether it is a question
+        # right after feeding it (no second look-up).
+        self._last_msg: ChatMessage | None = None
+        self._last_rec: Recent | None = None
 
     def feed(self, msg: ChatMessage) -> str | None:
         """The id of the message ``msg`` replies to, or ``None``; remembers ``msg``."""
@@ -211,9 +91,12 @@ class ImplicitLinker:
 
     def is_question(self, msg: ChatMessage) -> bool:
         """``is_question(msg.text)`` under this linker's config, shared with its own cache."""
-        key = (msg.platform, msg.chat_id, msg.thread_id or "")
-        conv = self._conversations.get(key)
-        rec = conv.by_id.get(msg.message_id) if conv is not None else None
+        if msg is self._last_msg:
+            rec = self._last_rec
+        else:
+            key = (msg.platform, msg.chat_id, msg.thread_id or "")
+            conv = self._conversations.get(key)
+            rec = conv.by_id.get(msg.message_id) if conv is not None else None
         if rec is None:
             return is_question(msg.text, self.config.question)
         if rec.question is None:
@@ -223,7 +106,7 @@ class ImplicitLinker:
     # -- guessing ----------------------------------------------------------------------
 
     def _guess(
-        self, conv: _Conversation, me: _Speaker, text: str, at: float
+        self, conv: Conversation, me: Speaker, text: str, at: float
     ) -> tuple[str | None, bool]:
         window = self.config.window_seconds
         other = self._addressee(conv, text, me)
@@ -246,14 +129,14 @@ class ImplicitLinker:
         self.last_reason = None
         return None, False
 
-    def _target_of(self, other: _Speaker, me: _Speaker, at: float) -> str | None:
+    def _target_of(self, other: Speaker, me: Speaker, at: float) -> str | None:
         """``other``'s latest message to ``me`` (if recent), else their latest free one."""
         to_me = other.sent_to.get(me.author_id)
         if to_me is not None and at - to_me[1] <= self.config.window_seconds:
             return to_me[0]
         return other.free_id or other.last_id
 
-    def _addressee(self, conv: _Conversation, text: str, me: _Speaker) -> _Speaker | None:
+    def _addressee(self, conv: Conversation, text: str, me: Speaker) -> Speaker | None:
         """The recent speaker ``text`` is addressed to: ``@name``, a leading name, a name.
 
         Every further ``@name`` of a known speaker is kept in ``_extra``.
@@ -261,9 +144,9 @@ class ImplicitLinker:
         aliases = conv.aliases
         mine = me.author_id
         if "@" in text:
-            named: list[_Speaker] = []
+            named: list[Speaker] = []
             for m in _MENTION_RE.finditer(text):
-                who = aliases.get(m.group(1).lower().rstrip(_STRIP_CHARS))
+                who = aliases.get(m.group(1).lower().rstrip(STRIP_CHARS))
                 speaker = conv.speakers.get(who) if who is not None and who != mine else None
                 if speaker is not None and speaker not in named:
                     named.append(speaker)
@@ -273,18 +156,18 @@ class ImplicitLinker:
         words = text[:64].lower().split()
         if not words:
             return None
-        who = aliases.get(words[0].strip(_STRIP_CHARS))
+        who = aliases.get(words[0].strip(STRIP_CHARS))
         if who is None or who == mine:
-            lead = _LEADING_RE.match(text, 0, 48)
+            lead = _LEADING_RE.match(text, 0, 48) if _LEADING_END_RE.search(text, 0, 48) else None
             if lead is not None:
-                name = lead.group(1).lower().strip(_STRIP_CHARS)
+                name = lead.group(1).lower().strip(STRIP_CHARS)
                 who = aliases.get(name)
                 if who is None and name.isascii() and " " not in name:
                     who = self._partial(conv, name, me)
         if who is None or who == mine:
             tail = words if len(text) <= 64 else text[-48:].lower().split()
             for word in tail[-1 : -_TAIL_WORDS - 1 : -1]:
-                found = aliases.get(word.strip(_STRIP_CHARS))
+                found = aliases.get(word.strip(STRIP_CHARS))
                 if found is not None and found != mine and len(word) >= 3:
                     who = found
                     break
@@ -292,7 +175,7 @@ class ImplicitLinker:
             return conv.speakers.get(who)
         return None
 
-    def _partial(self, conv: _Conversation, name: str, me: _Speaker) -> str | None:
+    def _partial(self, conv: Conversation, name: str, me: Speaker) -> str | None:
         """The one recent speaker whose name starts with ``name`` (3+ chars), if unique."""
         if len(name) < 3:
             return None
@@ -310,14 +193,14 @@ class ImplicitLinker:
                 found = author_id
         return found
 
-    def _is_regular(self, me: _Speaker) -> bool:
+    def _is_regular(self, me: Speaker) -> bool:
         role = self.roles.get(me.author_id)
         if role is Role.EXPERT or role is Role.MODERATOR:
             return True
         return me.answers >= self.config.regular_min_answers
 
     def _open_question(
-        self, conv: _Conversation, me: _Speaker, at: float, language: str
+        self, conv: Conversation, me: Speaker, at: float, language: str
     ) -> str | None:
         """The latest unanswered question since my last message, in my message's language."""
         role = self.roles.get(me.author_id)
@@ -339,23 +222,23 @@ class ImplicitLinker:
 
     # -- state -------------------------------------------------------------------------
 
-    def _conversation(self, msg: ChatMessage) -> _Conversation:
+    def _conversation(self, msg: ChatMessage) -> Conversation:
         key = (msg.platform, msg.chat_id, msg.thread_id or "")
         conversations = self._conversations
         conv = conversations.get(key)
         if conv is None:
             if len(conversations) >= self.config.max_conversations:
                 conversations.popitem(last=False)
-            conv = conversations[key] = _Conversation(self.config.recent_messages)
+            conv = conversations[key] = Conversation(self.config.recent_messages)
         else:
             conversations.move_to_end(key)
         return conv
 
-    def _speaker(self, conv: _Conversation, msg: ChatMessage) -> _Speaker:
+    def _speaker(self, conv: Conversation, msg: ChatMessage) -> Speaker:
         speakers = conv.speakers
         speaker = speakers.get(msg.author_id)
         if speaker is None:
-            speaker = speakers[msg.author_id] = _Speaker(msg.author_id, msg.author_name)
+            speaker = speakers[msg.author_id] = Speaker(msg.author_id, msg.author_name)
             if len(speakers) > 2 * self.config.max_speakers:
                 self._prune(conv)
         elif msg.author_name != speaker.name:
@@ -367,7 +250,7 @@ class ImplicitLinker:
             aliases[alias] = msg.author_id
         return speaker
 
-    def _prune(self, conv: _Conversation) -> None:
+    def _prune(self, conv: Conversation) -> None:
         """Keep the ``max_speakers`` most recently active speakers."""
         ranked = sorted(conv.speakers.values(), key=lambda sp: sp.last_seq)
         cut = len(ranked) - self.config.max_speakers
@@ -376,15 +259,15 @@ class ImplicitLinker:
         conv.speakers = {sp.author_id: sp for sp in ranked[cut:]}
 
     @staticmethod
-    def _forget(conv: _Conversation, speaker: _Speaker) -> None:
+    def _forget(conv: Conversation, speaker: Speaker) -> None:
         for alias in speaker.aliases:
             if conv.aliases.get(alias) == speaker.author_id:
                 del conv.aliases[alias]
 
     def _remember(
         self,
-        conv: _Conversation,
-        me: _Speaker,
+        conv: Conversation,
+        me: Speaker,
         msg: ChatMessage,
         at: float,
         target: str | None,
@@ -394,9 +277,10 @@ class ImplicitLinker:
         by_id = conv.by_id
         if len(recent) == recent.maxlen and by_id.get(recent[0].message_id) is recent[0]:
             del by_id[recent[0].message_id]
-        rec = _Recent(msg.message_id, msg.author_id, at, msg.text)
+        rec = Recent(msg.message_id, msg.author_id, at, msg.text)
         recent.append(rec)
         by_id[msg.message_id] = rec
+        self._last_msg, self._last_rec = msg, rec
         parent = by_id.get(target) if target is not None else None
         to_other = parent is not None and parent.author_id != me.author_id
         if parent is not None and to_other:

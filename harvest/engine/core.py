@@ -8,15 +8,14 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
-from harvest.answer_kinds import AnswerKind
-from harvest.answer_kinds import answer_kind as kind_of_answer
-from harvest.engine.decisions import Decision, DecisionKind
-from harvest.engine.rules import PairingConfig, role_of, score_answer, strip_address
-from harvest.engine.scoring import PairFeatures, Scorer, answer_kind, score_pair
+from harvest.engine.building import PairBuilder
+from harvest.engine.decisions import Decision
+from harvest.engine.rules import PairingConfig, role_of
+from harvest.engine.scoring import Scorer, score_pair
 from harvest.engine.state import Answer as _Answer
 from harvest.engine.state import Group as _Group
 from harvest.linking import ImplicitLinker, LinkerConfig
-from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
+from harvest.model import ChatMessage, PairMethod, Role
 from harvest.questions import is_question
 
 __all__ = ["Fed", "HarvestEngine"]
@@ -65,6 +64,15 @@ class HarvestEngine:
         self.roles = roles
         self.scorer = scorer
         self.incremental = incremental
+        builder = PairBuilder(
+            precise=config.precision,
+            question=config.question,
+            roles=roles,
+            scorer=scorer,
+            incremental=incremental,
+        )
+        self._publish = builder.publish
+        self._close = builder.close
         self._linker: ImplicitLinker | None = None
         if config.implicit:
             linker_config = config.linker or LinkerConfig(question=config.question)
@@ -302,25 +310,6 @@ class HarvestEngine:
             self._publish(answer, out)
             self._close(answer, out)
 
-    def _answer_messages(self, msgs: list[ChatMessage]) -> list[ChatMessage]:
-        """With ``precision``, only the messages that answer: no acks, no questions back
-        (a later question of the answerer is their follow-up)."""
-        if not self._precise:
-            return msgs
-        qcfg = self.config.question
-        kept: list[ChatMessage] = []
-        for m in msgs:
-            if kind_of_answer(m.text, follows_answer=bool(kept), config=qcfg) is AnswerKind.ANSWER:
-                kept.append(m)
-        return kept
-
-    def _answer_like(self, pair: PairedAnswer) -> bool:
-        """Whether a built pair is kept: with ``precision`` it was filtered message by
-        message already; without, its text must not be a bare acknowledgement."""
-        if self._precise:
-            return True
-        return kind_of_answer(pair.answer_text) is not AnswerKind.ACK
-
     # -- internals -----------------------------------------------------------------------
 
     def _natural(self, msg: ChatMessage) -> bool:
@@ -328,24 +317,6 @@ class HarvestEngine:
         the thread's: a Discord forum post); a long-lived forum topic's first post
         (Telegram, whose topic id is the creation service message's) does not."""
         return msg.message_id == msg.thread_id or msg.platform not in self.config.forum_platforms
-
-    def _publish(self, answer: _Answer, out: list[Decision]) -> None:
-        """Decide ``new`` / ``update`` (or ``drop``) for an answer that appeared or grew."""
-        if not self.incremental:
-            return
-        pair = self._build(answer)
-        if pair is not None and self._answer_like(pair):
-            kind = DecisionKind.UPDATE if answer.emitted else DecisionKind.NEW
-            out.append(Decision(kind, answer.key(), pair))
-            answer.emitted = True
-        elif answer.emitted:
-            out.append(Decision(DecisionKind.DROP, answer.key(), reason="not an answer"))
-            answer.emitted = False
-
-    def _close(self, answer: _Answer, out: list[Decision]) -> None:
-        pair = self._build(answer)
-        if pair is not None and self._answer_like(pair):
-            out.append(Decision(DecisionKind.CLOSE, answer.key(), pair))
 
     def _expire(self, at: float, out: list[Decision]) -> None:
         """Close the answers whose merge window ended before ``at`` (oldest first)."""
@@ -409,46 +380,6 @@ class HarvestEngine:
         order.append(mkey)
         if len(order) > self._max:
             self._messages.pop(order.popleft(), None)
-
-    def _build(self, answer: _Answer) -> PairedAnswer | None:
-        group = answer.group
-        msgs = self._answer_messages(answer.msgs)
-        if not msgs:
-            return None
-        first = msgs[0]
-        if len(msgs) == 1:
-            ids: tuple[str, ...] = (first.message_id,)
-            text = first.text.strip()
-        else:
-            ids = tuple([m.message_id for m in msgs])
-            text = "\n".join([m.text.strip() for m in msgs])
-        asker = group.msgs[0]
-        text = strip_address(text, asker.author_name)
-        question = group.text()
-        features = PairFeatures(
-            method=answer.method,
-            link_reason=answer.reason,
-            answerer_role=answer.role,
-            asker_role=role_of(asker, self.roles),
-            answer_kind=answer_kind(text),
-            question_detected=group.detected,
-            delay_seconds=max(0.0, answer.first_at - group.last_at),
-            answer_parts=len(msgs),
-            question_parts=len(group.msgs),
-            position=answer.position,
-        )
-        return PairedAnswer(
-            chat_id=first.chat_id,
-            question_id=group.qid,
-            answer_ids=ids,
-            question_text=question,
-            answer_text=text,
-            asker_id=group.author_id,
-            answerer_id=answer.answerer,
-            method=answer.method,
-            score=score_answer(answer.role, answer.method, answer.position),
-            confidence=self.scorer(features, question, text),
-        )
 
 
 def _retext(msg: ChatMessage, message_id: str, text: str) -> ChatMessage:

@@ -72,7 +72,8 @@ def _sqlite_sql(rows: int) -> str:
 
 def _sqlite_time(moment: datetime) -> str:
     """A datetime as SQLAlchemy stores it in SQLite (UTC, no offset, microseconds)."""
-    if moment.tzinfo is not None and moment.utcoffset():
+    tz = moment.tzinfo
+    if tz is not UTC and tz is not None and moment.utcoffset():
         moment = moment.astimezone(UTC)
     return moment.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 

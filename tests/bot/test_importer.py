@@ -86,12 +86,14 @@ def test_live_messages_are_harvested_during_an_import(
     assert summary.pairs_added >= 750
 
 
+@pytest.mark.parametrize("reader_process", [False, True])
 @pytest.mark.parametrize("stop", ["malformed", "interrupted"])
 def test_a_failed_import_leaves_nothing_behind(
-    live: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: str
+    live: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: str, reader_process: bool
 ) -> None:
     """A file that breaks after several committed chunks, or an import interrupted (Ctrl-C)
-    after them, removes every row it wrote; the live chat's data stays."""
+    after them, removes every row it wrote; the live chat's data stays (also when a child
+    process reads the file: its error is raised here, and it is stopped on an interrupt)."""
     monkeypatch.setattr(importer, "CHUNK", 300)
     harvester = Harvester(live)
     harvester.handle_message(message("q1", "alice", "Fee of fund 3?"))
@@ -109,7 +111,9 @@ def test_a_failed_import_leaves_nothing_behind(
                 raise KeyboardInterrupt
 
     with pytest.raises(InputError if stop == "malformed" else KeyboardInterrupt):
-        importer.import_export(live, path, community="fund", progress=progress)
+        importer.import_export(
+            live, path, community="fund", progress=progress, reader_process=reader_process
+        )
     assert counts(live) == before
 
 
@@ -178,19 +182,20 @@ def test_pairs_tie_to_their_messages_however_far_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pair's question and answer messages are tied to it whether their ids are kept
-    from the insert or looked up again (a question asked many chunks earlier)."""
+    from the insert or looked up again (a question asked many chunks earlier), and the
+    same when a child process reads and pairs."""
     from storage import make_engine, upgrade
 
     source = export(tmp_path / "result.json", 400)
     found = []
-    for keep, chunk in ((20_000, 1000), (1, 3)):
+    for keep, chunk, child in ((20_000, 1000, False), (1, 3, False), (20_000, 7, True)):
         monkeypatch.setattr(importer, "_KEEP_IDS", keep)
         monkeypatch.setattr(importer, "CHUNK", chunk)
-        engine = make_engine(f"sqlite:///{tmp_path / f'{keep}.db'}")
+        engine = make_engine(f"sqlite:///{tmp_path / f'{keep}-{child}.db'}")
         upgrade(engine)
-        importer.import_export(engine, source, community="fund")
+        importer.import_export(engine, source, community="fund", reader_process=child)
         found.append(_pair_rows(engine))
-    (pairs, links), again = found
-    assert (pairs, links) == again
+    (pairs, links), again, in_child = found
+    assert (pairs, links) == again == in_child
     assert {key for key, _, _ in links} == {key for key, _, _ in pairs}
     assert len(pairs) >= 100 and all(question is not None for _, question, _ in pairs)
