@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.core.cards import review_card
@@ -31,7 +30,6 @@ __all__ = [
     "card_for",
     "chat_policy",
     "due_questions",
-    "follow_ups",
     "moderator_chat",
     "record_reply",
     "source_messages",
@@ -122,72 +120,6 @@ def moderator_chat(session: Session, community_id: int) -> tuple[str, str] | Non
     if community is None or not (community.moderator_platform and community.moderator_chat_id):
         return None
     return community.moderator_platform, community.moderator_chat_id
-
-
-def follow_ups(
-    session: Session, wanted: list[tuple[tuple[int, ...], str, str, str | None]]
-) -> list[tuple[list[Card], int | None]]:
-    """For each harvested message (pairs to card, platform, chat, message replied to): the
-    review cards to post and the answer log of the bot answer it replies to.
-
-    A few statements for the whole batch, not a few per message: one finds the pairs whose
-    community has a moderator chat (only those can have a card), one per chat finds the bot
-    answers replied to.
-    """
-    cardable = _cardable(session, {pid for pair_ids, *_ in wanted for pid in pair_ids})
-    replied = _answer_logs(session, [(p, chat, to) for _, p, chat, to in wanted if to is not None])
-    found: list[tuple[list[Card], int | None]] = []
-    for pair_ids, platform, chat_id, reply_to in wanted:
-        cards = [card_for(session, pid) for pid in pair_ids if pid in cardable]
-        log_id = None if reply_to is None else replied.get((platform, chat_id, reply_to))
-        found.append(([card for card in cards if card is not None], log_id))
-    return found
-
-
-_CHUNK = 500  # values in one IN (…): well under every backend's parameter limit
-
-
-def _cardable(session: Session, pair_ids: set[int]) -> set[int]:
-    """The pairs among ``pair_ids`` whose community has a moderator chat."""
-    ids = sorted(pair_ids)
-    found: set[int] = set()
-    for start in range(0, len(ids), _CHUNK):
-        rows = session.exec(
-            select(QAPair.id, Community.moderator_platform, Community.moderator_chat_id)
-            .join(Community, col(Community.id) == QAPair.community_id)
-            .where(col(QAPair.id).in_(ids[start : start + _CHUNK]))
-        ).all()
-        found.update(pid for pid, platform, chat in rows if pid is not None and platform and chat)
-    return found
-
-
-def _answer_logs(
-    session: Session, replies: list[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], int]:
-    """(platform, chat, message id) → the answer log of the bot answer posted as that
-    message, for the ones that are bot answers."""
-    by_chat: dict[tuple[str, str], set[str]] = {}
-    for platform, chat_id, reply_to in replies:
-        by_chat.setdefault((platform, chat_id), set()).add(reply_to)
-    found: dict[tuple[str, str, str], int] = {}
-    for (platform, chat_id), targets in by_chat.items():
-        chat = find_chat(session, platform, chat_id)
-        if chat is None:
-            continue
-        ordered = sorted(targets)
-        for start in range(0, len(ordered), _CHUNK):
-            rows = session.exec(
-                select(AnswerLog.answer_external_id, func.min(AnswerLog.id))
-                .where(
-                    AnswerLog.chat_id == chat.id,
-                    col(AnswerLog.answer_external_id).in_(ordered[start : start + _CHUNK]),
-                )
-                .group_by(col(AnswerLog.answer_external_id))
-            ).all()
-            found.update(
-                ((platform, chat_id, ext), log_id) for ext, log_id in rows if ext and log_id
-            )
-    return found
 
 
 def store_correction(session: Session, msg: ChatMessage, log_id: int) -> int | None:
