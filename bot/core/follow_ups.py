@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, func, select
+from sqlmodel import Session
 
 from bot.core.events import MessageEvent
 from bot.core.outcomes import HarvestOutcome
@@ -71,23 +71,41 @@ def cards_for(session: Session, pair_ids: Sequence[int]) -> dict[int, Card]:
     return found
 
 
+_pairs = QAPair.__table__.c  # type: ignore[attr-defined]
+_communities = Community.__table__.c  # type: ignore[attr-defined]
+_chats = Chat.__table__.c  # type: ignore[attr-defined]
+_logs = AnswerLog.__table__.c  # type: ignore[attr-defined]
+# Built once (SQLAlchemy caches their compiled form); run on the session's connection, so a
+# batch pays no ORM statement or result processing for them.
+_MODERATED = (
+    select(_pairs.id)
+    .join_from(QAPair.__table__, Community.__table__, _communities.id == _pairs.community_id)  # type: ignore[attr-defined]
+    .where(
+        _pairs.id.in_(bindparam("ids", expanding=True)),
+        _communities.moderator_platform != "",  # NULL is not != '' either
+        _communities.moderator_chat_id != "",
+    )
+)
+_ANSWERED = (
+    select(_chats.external_id, _logs.answer_external_id, func.min(_logs.id))
+    .join_from(AnswerLog.__table__, Chat.__table__, _chats.id == _logs.chat_id)  # type: ignore[attr-defined]
+    .where(
+        _chats.platform == bindparam("platform"),
+        _chats.external_id.in_(bindparam("chats", expanding=True)),
+        _logs.answer_external_id.in_(bindparam("messages", expanding=True)),
+    )
+    .group_by(_chats.external_id, _logs.answer_external_id)
+)
+
+
 def _moderated(session: Session, pair_ids: set[int]) -> set[int]:
     """The pairs among ``pair_ids`` whose community has a moderator chat."""
     ids = sorted(pair_ids)
     found: set[int] = set()
+    connection = session.connection()
     for start in range(0, len(ids), _CHUNK):
-        rows = session.exec(
-            select(QAPair.id)
-            .join(Community, col(Community.id) == QAPair.community_id)
-            .where(
-                col(QAPair.id).in_(ids[start : start + _CHUNK]),
-                col(Community.moderator_platform).is_not(None),
-                col(Community.moderator_platform) != "",
-                col(Community.moderator_chat_id).is_not(None),
-                col(Community.moderator_chat_id) != "",
-            )
-        ).all()
-        found.update(pid for pid in rows if pid is not None)
+        rows = connection.execute(_MODERATED, {"ids": ids[start : start + _CHUNK]})
+        found.update(pid for (pid,) in rows)
     return found
 
 
@@ -102,20 +120,19 @@ def _answer_logs(
         chats.add(chat_id)
         messages.add(message_id)
     found: dict[tuple[str, str, str], int] = {}
+    connection = session.connection()
     for platform, (chats, messages) in by_platform.items():
         ordered = sorted(messages)
         for start in range(0, len(ordered), _CHUNK):
-            rows = session.exec(
-                select(Chat.external_id, AnswerLog.answer_external_id, func.min(AnswerLog.id))
-                .join(Chat, col(Chat.id) == AnswerLog.chat_id)
-                .where(
-                    Chat.platform == platform,
-                    col(Chat.external_id).in_(sorted(chats)),
-                    col(AnswerLog.answer_external_id).in_(ordered[start : start + _CHUNK]),
-                )
-                .group_by(col(Chat.external_id), col(AnswerLog.answer_external_id))
-            ).all()
+            rows = connection.execute(
+                _ANSWERED,
+                {
+                    "platform": platform,
+                    "chats": sorted(chats),
+                    "messages": ordered[start : start + _CHUNK],
+                },
+            )
             for chat, answer, log_id in rows:
-                if answer and log_id and (platform, chat, answer) in replies:
+                if (platform, chat, answer) in replies:
                     found[(platform, chat, answer)] = log_id
     return found
