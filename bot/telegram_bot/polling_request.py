@@ -12,6 +12,8 @@ PTB's ``TimedOut`` and ``NetworkError``, which its polling loop retries.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -19,6 +21,10 @@ from telegram.request import BaseRequest, RequestData
 __all__ = ["PollingRequest"]
 
 _Default = type(BaseRequest.DEFAULT_NONE)  # what PTB passes for "not given"
+_HEADERS = {
+    "User-Agent": BaseRequest.USER_AGENT,
+    "Content-Type": "application/x-www-form-urlencoded",
+}
 
 
 def _given(value: object, default: float | None) -> float | None:
@@ -89,14 +95,11 @@ class PollingRequest(BaseRequest):
         # The request is small: sending it is bounded by the connect and read timeouts too.
         total = None if read is None or write is None else read + write + (connect or 0.0)
         timeout = aiohttp.ClientTimeout(total=total, connect=connect, sock_read=read)
-        data = request_data.json_parameters if request_data is not None else None
+        # Encoded here: aiohttp's FormData would build (and discard) a multipart writer per call.
+        body = urlencode(request_data.json_parameters).encode() if request_data else None
         try:
             async with self._session.request(
-                method,
-                url,
-                data=data,
-                headers={"User-Agent": self.USER_AGENT},
-                timeout=timeout,
+                method, url, data=body, headers=_HEADERS, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:  # asyncio's (aiohttp's timeouts derive from it)
