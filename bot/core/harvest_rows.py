@@ -17,7 +17,7 @@ class StagedMessage(NamedTuple):
     msg: ChatMessage
     chat_pk: int
     community_id: int
-    window: Any  # the chat's window (bot.core.harvesting)
+    window: Any  # the chat's window (bot.core.harvest_memory.ChatWindow)
     role: str
     asks: bool
 

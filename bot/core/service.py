@@ -22,12 +22,14 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.answering import Retriever, notice_for
 from bot.core.asking import Answer, Asker
 from bot.core.command_handler import CommandHandler, Scheduling
 from bot.core.content import outgoing
 from bot.core.events import CommandEvent, DeleteEvent, EditEvent, MessageEvent, ReactionEvent
+from bot.core.follow_ups import CARD_OUTCOMES, FollowUp, cards_for, follow_ups
 from bot.core.harvest_queue import HarvestQueue
 from bot.core.harvesting import Harvester, HarvestOutcome
 from bot.core.learning_hooks import LearningHooks
@@ -40,7 +42,6 @@ from bot.core.units.answers import (
     card_for,
     chat_policy,
     due_questions,
-    follow_ups,
     moderator_chat,
     record_reply,
     source_messages,
@@ -67,9 +68,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BOT_AUTHOR_ID = "fanqa-bot"
-# Harvest outcomes that put a pair (back) in front of the moderators: its review card is
-# posted. The harvest engine's "edited after approval" outcome joins this set.
-CARD_OUTCOMES = frozenset({"paired"})
 
 pick_notice = notice_for  # the abstain notice in the question's language
 
@@ -181,30 +179,29 @@ class BotService:
         return await self.db.offload(self._harvest_batch, events)
 
     def _harvest_batch(self, events: list[MessageEvent]) -> list[_Harvested | Exception]:
-        """On a database thread: harvest ``events`` in one transaction, then look up in one
-        more what follows from them: review cards, the bot answers replied to."""
+        """On a database thread: harvest ``events`` in one transaction, which also looks up
+        what follows from them (``bot.core.follow_ups``); the review cards of new pairs are
+        made after auto-approval, in one more only when there are some."""
         self.learning.before_batch()
-        outcomes = self.harvester.handle_messages(events)
+        follow: dict[int, FollowUp] = {}
+
+        def look_up(session: Session, outcomes: list[HarvestOutcome | Exception]) -> None:
+            follow.clear()  # the batch may be retried message by message
+            follow.update(follow_ups(session, events, outcomes))
+
+        outcomes = self.harvester.handle_messages(events, then=look_up)
         self.learning.after_batch(outcomes)
-        follow = [
-            i
-            for i, (event, outcome) in enumerate(zip(events, outcomes, strict=True))
-            if not isinstance(outcome, Exception)
-            and outcome.kind not in ("ignored", "duplicate")
-            and not event.message.is_bot
-            and (outcome.kind in CARD_OUTCOMES or event.message.reply_to_id is not None)
-        ]
-        wanted = []
-        for i in follow:
-            outcome, msg = outcomes[i], events[i].message
-            assert not isinstance(outcome, Exception)
-            carded = outcome.pair_ids if outcome.kind in CARD_OUTCOMES else ()
-            wanted.append((carded, msg.platform, msg.chat_id, msg.reply_to_id))
-        found = dict(zip(follow, self.db.call(follow_ups, wanted) if wanted else [], strict=True))
-        return [
-            outcome if isinstance(outcome, Exception) else (outcome, *found.get(i, ([], None)))
-            for i, outcome in enumerate(outcomes)
-        ]
+        carded = sorted({pid for pair_ids, _ in follow.values() for pid in pair_ids})
+        cards = self.db.call(cards_for, carded) if carded else {}
+        harvested: list[_Harvested | Exception] = []
+        for i, outcome in enumerate(outcomes):
+            pair_ids, answered = follow.get(i, ((), None))
+            harvested.append(
+                outcome
+                if isinstance(outcome, Exception)
+                else (outcome, [cards[p] for p in pair_ids if p in cards], answered)
+            )
+        return harvested
 
     async def _after_harvest(
         self,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -190,11 +190,19 @@ class PairBatch:
         hashes: Counter[tuple[int, str]] = Counter()
         connection = self.session.connection()
         p = _PAIRS.c
+        columns = (p.id, p.source_key, p.content_hash, p.status, p.deleted_at)
         for community_id, (keys, chashes) in wanted.items():
+            # Two index searches, not one OR: SQLite answers "key IN … OR hash IN …" by
+            # walking every pair of the community, a batch then costing more with each pair
+            # stored. UNION, not UNION ALL: a pair found both ways counts once.
             found = connection.execute(
-                select(p.id, p.source_key, p.content_hash, p.status, p.deleted_at).where(
-                    p.community_id == community_id,
-                    or_(p.source_key.in_(sorted(keys)), p.content_hash.in_(sorted(chashes))),
+                union(
+                    select(*columns).where(
+                        p.community_id == community_id, p.source_key.in_(sorted(keys))
+                    ),
+                    select(*columns).where(
+                        p.community_id == community_id, p.content_hash.in_(sorted(chashes))
+                    ),
                 )
             )
             for pid, key, chash, status, deleted_at in found:

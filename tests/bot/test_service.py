@@ -207,6 +207,40 @@ async def test_new_pair_gets_a_review_card_moderators_react_on(
     assert (ignored.action, done.action, world.pairs()[0].status) == (None, "approve", "approved")
 
 
+async def test_one_batch_finds_each_messages_follow_ups(world: World, service: BotService) -> None:
+    """Posted together (one batch): the fund's new pair is carded in its moderator chat, the
+    game's (no moderator chat) is not, and the moderator's reply to a bot answer in the same
+    batch is a correction, while a reply to a person is not."""
+    await approved(world)
+    event = message("q2", "carol", QUESTION, at=600)
+    reply_id = (await service.on_message(type(event)(event.message, True), world.platform)).reply_id
+    assert reply_id is not None
+    with session_scope(world.engine) as s:
+        community = s.get(Community, world.fund_id)
+        assert community is not None
+        community.moderator_platform, community.moderator_chat_id = "fake", "mods"
+        s.add(community)
+        upsert_chat(s, world.fund_id, "fake", "mods", "Moderators")
+    service.harvester.forget_cache()
+    before = len(world.platform.sent)
+    posted = [
+        service.post_message(message(mid, who, text, chat=chat, reply_to=to, at=at), world.platform)
+        for mid, who, text, chat, to, at in (
+            ("q3", "alice", "What is the fee for fund 3?", "g1", None, 900),
+            ("q4", "erin", "Which level unlocks the castle?", "g2", None, 901),
+            ("a3", "bob", "0.5% a year, taken daily.", "g1", "q3", 930),
+            ("a4", "frank", "Level 12, after the dragon.", "g2", "q4", 931),
+            ("c1", "mod", "Since v2 it is under Account → Security.", "g1", reply_id, 940),
+        )
+    ]
+    outcomes = await asyncio.gather(*posted)
+    assert [o.harvest.kind for o in outcomes] == ["stored", "stored", "paired", "paired", "stored"]
+    assert [o.correction_pair_id is not None for o in outcomes] == [False] * 4 + [True]
+    cards = [text for chat, _, text in world.platform.sent[before:] if chat == "mods"]
+    fund_pair = outcomes[2].harvest.pair_ids[0]
+    assert len(cards) == 1 and cards[0].startswith(f"📝 #{fund_pair} pending · Fund chat")
+
+
 async def test_concurrent_messages_are_harvested_in_order_in_few_transactions(
     world: World, service: BotService
 ) -> None:

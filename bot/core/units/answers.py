@@ -27,11 +27,9 @@ from storage.repo.pairs import split_for_hash
 
 __all__ = [
     "Card",
-    "answer_log_for",
     "card_for",
     "chat_policy",
     "due_questions",
-    "follow_ups",
     "moderator_chat",
     "record_reply",
     "source_messages",
@@ -122,31 +120,6 @@ def moderator_chat(session: Session, community_id: int) -> tuple[str, str] | Non
     if community is None or not (community.moderator_platform and community.moderator_chat_id):
         return None
     return community.moderator_platform, community.moderator_chat_id
-
-
-def answer_log_for(session: Session, chat_pk: int, reply_to: str) -> int | None:
-    """The answer log row of the bot answer with message id ``reply_to`` in a chat."""
-    return session.exec(
-        select(AnswerLog.id)
-        .where(AnswerLog.chat_id == chat_pk, AnswerLog.answer_external_id == reply_to)
-        .limit(1)
-    ).first()
-
-
-def follow_ups(
-    session: Session, wanted: list[tuple[tuple[int, ...], str, str, str | None]]
-) -> list[tuple[list[Card], int | None]]:
-    """For each harvested message (pairs to card, platform, chat, message replied to): the
-    review cards to post and the answer log of the bot answer it replies to."""
-    found: list[tuple[list[Card], int | None]] = []
-    for pair_ids, platform, chat_id, reply_to in wanted:
-        cards = [card for card in map(lambda pid: card_for(session, pid), pair_ids) if card]
-        log_id = None
-        if reply_to is not None:
-            chat = find_chat(session, platform, chat_id)
-            log_id = None if chat is None else answer_log_for(session, chat.id or 0, reply_to)
-        found.append((cards, log_id))
-    return found
 
 
 def store_correction(session: Session, msg: ChatMessage, log_id: int) -> int | None:
