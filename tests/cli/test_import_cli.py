@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.demo import DEMO_EXPORT
 from bot.importer import import_export
+from bot.settings import get_settings
 from harvest.errors import InputError
 from storage import session_scope
 from storage.models import Message, QAPair
@@ -135,3 +136,54 @@ def test_pairs_carry_a_confidence_with_its_reason(tmp_path: Path, monkeypatch) -
     assert {"answerer_role", "answer_kind", "delay_s"} <= reason["signals"].keys()
     shown = runner.invoke(app, ["pairs", "show", str(listed[-1]["id"]), "-c", "fund"])
     assert shown.exit_code == 0 and f"confidence {confidences[-1]:.2f} by rule" in shown.stdout
+
+
+def _stored(url: str) -> tuple[int, list[tuple[str, str, str, str, float]]]:
+    from storage import make_engine
+
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        messages = s.execute(select(func.count()).select_from(Message)).scalar_one()
+        pairs = sorted(
+            (p.source_key, p.question_text, p.answer_text, p.method, p.confidence)
+            for p in s.execute(select(QAPair)).scalars()
+        )
+    engine.dispose()
+    return messages, pairs
+
+
+def test_cli_parallel_import_stores_what_the_plain_one_does(tmp_path: Path, monkeypatch) -> None:
+    """`fanqa import --parallel` (reader in a second process, progress bar shown) stores the
+    same messages and pairs as the plain import; a broken file still exits 2 with nothing
+    stored."""
+    import bot.importer
+
+    forked = []
+    real = bot.importer.read_chunks_in_child
+
+    def spy(*args, **kwargs):
+        forked.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bot.importer, "read_chunks_in_child", spy)
+    runner = CliRunner()
+    stored = []
+    for name, extra in (("plain", []), ("parallel", ["--parallel"])):
+        url = f"sqlite:///{tmp_path / name}.db"
+        monkeypatch.setenv("FANQA_DATABASE_URL", url)
+        get_settings.cache_clear()
+        done = runner.invoke(app, ["import", "telegram", str(DEMO_EXPORT), "-c", "fund", *extra])
+        assert done.exit_code == 0, done.output
+        assert "pairs added (pending review)" in done.stdout
+        stored.append(_stored(url))
+    assert stored[0] == stored[1] and stored[0][0] >= 400 and len(stored[0][1]) >= 60
+    assert forked == [True]  # only the --parallel run read in a child process
+    url = f"sqlite:///{tmp_path / 'broken'}.db"
+    monkeypatch.setenv("FANQA_DATABASE_URL", url)
+    get_settings.cache_clear()
+    broken = tmp_path / "result.json"
+    text = DEMO_EXPORT.read_text(encoding="utf-8")
+    broken.write_text(text[: len(text) // 2], encoding="utf-8")
+    failed = runner.invoke(app, ["import", "telegram", str(broken), "-c", "fund", "--parallel"])
+    assert failed.exit_code == 2 and "result.json" in failed.stderr
+    assert _stored(url) == (0, [])
