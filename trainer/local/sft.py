@@ -24,6 +24,7 @@ from harvest.errors import FanqaError, TrainingError
 from trainer.chat_format import IGNORE_INDEX, TokenizedExample, tokenize_examples
 from trainer.local.answer_head import use_answer_head
 from trainer.local.callbacks import hf_types
+from trainer.local.cpu_dropout import use_cpu_dropout
 from trainer.local.packed_attention import PACKED_SDPA
 from trainer.local.packed_attention import register as register_packed_sdpa
 from trainer.metrics import (
@@ -337,6 +338,7 @@ def _train(
         preprocess_logits_for_metrics=shifted_predictions,
     )
     use_answer_head(trainer.model.get_base_model())  # TRL's fused head, answers only, on CPU
+    use_cpu_dropout(trainer.model)  # LoRA dropout masks from random integers, on CPU
     trainer.remove_callback(hf.Printer)  # rows go to results.csv / on_step, not stdout
     if trainer.is_world_process_zero():
         config_text = json.dumps(cfg.as_dict(), indent=2)
