@@ -38,6 +38,7 @@ from bot.discord_bot.translate import (
     reaction_event,
     reply_target,
 )
+from bot.runtime import settle_heap
 from harvest.errors import PlatformError
 
 __all__ = ["DiscordBot"]
@@ -118,6 +119,7 @@ class DiscordBot:
             raise
         user = self.client.user
         log.info("logged in to Discord as %s (id %s)", user, user.id if user else "?")
+        settle_heap()  # before the gateway connects: no full collection stalls events later
         if isinstance(self.client, FanqaShardedClient):
             _, _, limits = await self.client.http.get_bot_gateway()
             self.client.max_concurrency = int(limits.get("max_concurrency", 1))

@@ -9,7 +9,6 @@ the last list. Outgoing calls go through ``AIORateLimiter`` (it also waits out a
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import re
 import time
@@ -33,6 +32,7 @@ from telegram.request import HTTPXRequest
 from bot.core.commands import COMMANDS
 from bot.core.service import BotService
 from bot.core.units.chats import linked_chats
+from bot.runtime import settle_heap
 from bot.telegram_bot.adapter import (
     PLATFORM,
     BotIdentity,
@@ -81,25 +81,6 @@ def rights_notice(title: str, *, reads_all: bool) -> str:
         + ("" if reads_all else "，也看不到普通消息")
         + "。请将机器人设为管理员。"
     )
-
-
-_heap_settled = False
-
-
-def _settle_heap() -> None:
-    """Once per process, before the first updates: collect, then freeze what survived.
-
-    What exists after start-up (modules, torch and transformers, the ORM's mappers, caches)
-    lives as long as the process; ``gc.freeze`` keeps the cyclic collector from walking it
-    again. Unfrozen, each full collection walked it all (≈ 0.1-0.2 s here), stalling every
-    update in flight: that pause set the p99 of ``bench/telegram_latency.py``.
-    """
-    global _heap_settled
-    if _heap_settled:
-        return
-    _heap_settled = True
-    gc.collect()
-    gc.freeze()
 
 
 def _file_url(base_url: str) -> str:
@@ -189,7 +170,7 @@ class TelegramBot:
         self.me = BotIdentity(user.id, user.username or "")
         log.info("telegram: connected as @%s (id %s)", user.username, user.id)
         await self._register_commands()
-        _settle_heap()
+        settle_heap()
         await app.start()
         assert app.updater is not None
         if self.webhook_url:
