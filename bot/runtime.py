@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
@@ -117,21 +117,15 @@ def answer_retriever(settings: Settings | None = None) -> Retriever:
     return Retriever(settings.index_dir, settings.dense_model, device_of(settings))
 
 
-_heap_settled = False
-
-
+@cache
 def settle_heap() -> None:
-    """Once per process, before a bot takes its first updates: collect, then freeze what
-    survived.
+    """Once per process (``functools.cache``), before a bot takes its first updates:
+    collect, then freeze what survived.
 
     What exists after start-up (modules, torch and transformers, the ORM's mappers, caches)
     lives as long as the process; ``gc.freeze`` keeps the cyclic collector from walking it
     again. Unfrozen, each full collection walked it all (≈ 0.1-0.2 s here), stalling every
     update in flight: that pause set the p99 of ``bench/telegram_latency.py``. Both bots call it.
     """
-    global _heap_settled
-    if _heap_settled:
-        return
-    _heap_settled = True
     gc.collect()
     gc.freeze()

@@ -131,10 +131,18 @@ class HarvestMemory:
         author = get_or_create_member(
             session, community_id, msg.platform, msg.author_id, name, is_bot=msg.is_bot
         )
+        self._remember_members({key: (author.id or 0, author.role, name)}, now)
+        return author.id or 0, author.role
+
+    def _remember_members(
+        self, found: dict[tuple[int, str, str], tuple[int, str, str]], now: float
+    ) -> None:
+        """Cache (member id, role, name) by (community, platform, author) for ``cache_ttl`` s."""
         if len(self._members) > 50_000:
             self._members.clear()
-        self._members[key] = (now + self.cache_ttl, author.id or 0, author.role, name)
-        return author.id or 0, author.role
+        expires = now + self.cache_ttl
+        for key, (mid, role, name) in found.items():
+            self._members[key] = (expires, mid, role, name)
 
     def _fetch_members(self, session: Session, events: Sequence[MessageEvent]) -> None:
         """Cache the batch's authors that are not cached: a few statements for them all."""
@@ -150,17 +158,15 @@ class HarvestMemory:
             name = msg.author_name[:255]
             if hit is None or hit[0] <= now or hit[3] != name:
                 wanted.setdefault(key[:2], {})[msg.author_id] = (name, msg.is_bot)
-        if len(self._members) > 50_000:
-            self._members.clear()
         for (community_id, platform), authors in wanted.items():
-            for ext, (mid, role) in members_of(session, community_id, platform, authors).items():
-                name = authors[ext][0]
-                self._members[(community_id, platform, ext)] = (
-                    now + self.cache_ttl,
-                    mid,
-                    role,
-                    name,
-                )
+            found = members_of(session, community_id, platform, authors)
+            self._remember_members(
+                {
+                    (community_id, platform, ext): (mid, role, authors[ext][0])
+                    for ext, (mid, role) in found.items()
+                },
+                now,
+            )
 
     def _member_ids(self, community_id: int, platform: str) -> Callable[[str], int | None]:
         """Author id → cached member id of a community on a platform (None if not cached)."""

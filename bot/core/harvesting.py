@@ -99,8 +99,7 @@ class Harvester(HarvestMemory):
                         with session.begin_nested():
                             out.extend(self._handle_batch(session, [event]))
                     except Exception as exc:  # reported to that message's caller only
-                        self._windows.pop((event.message.platform, event.message.chat_id), None)
-                        self._members.clear()  # it may have cached a member rolled back
+                        self._forget_windows([event])  # and members it may have cached
                         out.append(exc)
                 if then is not None:
                     then(session, out)
