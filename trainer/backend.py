@@ -146,7 +146,8 @@ class BackendOptions:
     """What backends are built with: the process's settings, duck-typed.
 
     ``hosted`` makes the OpenAI-compatible API client (``trainer.hosted.HostedBackend``),
-    called only when a hosted backend is first needed.
+    called only when a hosted backend is first needed; without it the hosted backend makes
+    its client from ``settings`` (``bot.settings.Settings``: key, base URL, poll interval).
     """
 
     device: str | None = None
@@ -154,25 +155,20 @@ class BackendOptions:
     default_base_model: str = "Qwen/Qwen2.5-0.5B-Instruct"
     hosted_base_model: str = "gpt-4.1-mini-2025-04-14"
     hosted: Callable[[], Any] | None = None
+    settings: Any = None
     max_new_tokens: int = 128
     cache: dict[str, TrainingBackend] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> BackendOptions:
         """From ``bot.settings.Settings`` (trainer never imports bot)."""
-
-        def hosted() -> Any:
-            from trainer.hosted import HostedBackend
-
-            return HostedBackend.from_settings(settings, poll_interval=settings.hosted_poll_s)
-
         device = None if settings.device == "auto" else settings.device
         values: dict[str, Any] = {
             "device": device,
             "scrub": settings.scrub_pii,
             "default_base_model": settings.base_model,
             "hosted_base_model": settings.hosted_base_model,
-            "hosted": hosted,
+            "settings": settings,
         }
         return cls(**(values | kwargs))
 

@@ -10,7 +10,8 @@ from bot.answering.confidence import (
     agreement,
     evidence_of,
 )
-from bot.answering.index import Hit, PairIndex
+from bot.answering.hits import Hit
+from bot.answering.index import PairIndex
 from bot.answering.notice import ABSTAIN_NOTICE, notice_for
 from bot.answering.tokens import tokenize
 

@@ -30,7 +30,7 @@ from bot.answering.confidence import (
     evidence_of,
     with_generation,
 )
-from bot.answering.index import Hit
+from bot.answering.hits import Hit
 from bot.answering.notice import notice_for
 from storage.models import AnswerLog, Community, ModelVersion
 from storage.repo import get_community_by_id

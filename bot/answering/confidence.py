@@ -22,7 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answering.index import Hit
+from bot.answering.hits import Hit
 
 __all__ = [
     "DEFAULT_CALIBRATION",

@@ -1,10 +1,6 @@
 """A community's retrieval index: BM25 (bm25s) over question tokens, optionally fused with
-dense embeddings (sentence-transformers) by reciprocal rank.
-
-``Hit.similarity`` is the pair's BM25 score over that pair's own self-score (1 = the question
-matches an approved question exactly); ``Hit.coverage`` the share of the question's idf mass
-the pair's question contains (a question about something nobody answered keeps its unknown
-words, and scores low); ``Hit.dense`` the cosine of the embeddings when dense retrieval is on.
+dense embeddings (sentence-transformers) by reciprocal rank; what each found pair's evidence
+means is in :mod:`bot.answering.hits`.
 """
 
 from __future__ import annotations
@@ -12,35 +8,22 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.answering.hits import Hit
 from bot.answering.tokens import content_tokens, tokenize
 
 if TYPE_CHECKING:
     from bot.answering.confidence import Calibration
     from bot.answering.dense import Encoder
 
-__all__ = ["RRF_K", "Hit", "PairIndex"]
+__all__ = ["RRF_K", "PairIndex"]
 
 RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al. 2009)
 _POOL = 50  # how many candidates each retriever contributes to the fusion
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A retrieved pair and the evidence that it matches (see the module docstring)."""
-
-    pair_id: int
-    question: str
-    answer: str
-    score: float
-    similarity: float
-    coverage: float = 0.0
-    dense: float | None = None
 
 
 def _bm25() -> Any:

@@ -12,19 +12,11 @@ import typer
 from rich.console import Console
 
 from bot.cli.errors import handle_errors
-from bot.cli.registry import LazyGroup
+from bot.cli.registry import app
 from harvest.sanitize import install_log_sanitizer, sanitize
 
 __all__ = ["app", "console", "emit_json", "err_console", "handle_errors"]
 
-app = typer.Typer(
-    name="fanqa",
-    cls=LazyGroup,
-    help="fanqa: a chat bot that learns from your community's own Q&A.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 console = Console()
 err_console = Console(stderr=True)
 

@@ -1,13 +1,15 @@
-"""Which module defines each top-level ``fanqa`` command: loaded only when that command runs."""
+"""The root ``fanqa`` application and which module defines each of its commands: a command's
+module is imported only when that command runs (it registers itself on :data:`app`)."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any, NamedTuple
 
+import typer
 from typer.core import TyperCommand, TyperGroup
 
-__all__ = ["COMMANDS", "Entry", "LazyGroup"]
+__all__ = ["COMMANDS", "Entry", "LazyGroup", "app"]
 
 
 class Entry(NamedTuple):
@@ -17,7 +19,7 @@ class Entry(NamedTuple):
     help: str
 
 
-# Name → module. The module registers the command on ``bot.cli.app.app`` when imported;
+# Name → module. The module registers the command on :data:`app` when imported;
 # ``tests/cli/test_startup.py`` checks every help line here against the real command's.
 COMMANDS: dict[str, Entry] = {
     "import": Entry(
@@ -63,8 +65,6 @@ def load_command(name: str) -> Any:
     """Import the module behind ``name`` and build the click command it registered."""
     import typer.main
 
-    from bot.cli.app import app
-
     entry = COMMANDS.get(name)
     if entry is None:
         return None
@@ -102,3 +102,13 @@ class LazyGroup(TyperGroup):
             super().format_help(ctx, formatter)
         finally:
             self._listing = False
+
+
+app = typer.Typer(
+    name="fanqa",
+    cls=LazyGroup,
+    help="fanqa: a chat bot that learns from your community's own Q&A.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)

@@ -89,12 +89,18 @@ class HostedTraining:
     def api(self) -> HostedBackend:
         """The API client, made on first use."""
         if self._api is None:
-            if self.options.hosted is None:
+            options = self.options
+            if options.hosted is not None:
+                self._api = options.hosted()
+            elif options.settings is not None:
+                self._api = HostedBackend.from_settings(
+                    options.settings, poll_interval=options.settings.hosted_poll_s
+                )
+            else:
                 raise InputError(
                     "the hosted backend is not configured: set FANQA_OPENAI_API_KEY",
                     field="backend",
                 )
-            self._api = self.options.hosted()
         return self._api
 
     def default_base_model(self) -> str:
