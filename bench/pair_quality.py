@@ -5,7 +5,10 @@ announcement topics (fixtures written in the exporters' formats), and Ubuntu IRC
 (labels by line number here, logs read from ``--irc-data``, skipped when absent). A
 predicted pair is correct when its question and one of its answer messages form a pair
 labelled good; every labelled good pair it misses lowers recall. Fixture datasets are
-labelled completely; on IRC only predictions inside the labelled line ranges count.
+labelled completely; on IRC only predictions inside the labelled line ranges count. IRC
+groups: ``irc_dev`` (the regions the rules were written against), ``irc_dev_heldout``
+(labelled after the rules were frozen) and ``irc_fresh`` (``irc_fresh.json``: labelled
+blind, from the text alone, before the pairing changes of round 2 stop 17).
 
 Three systems on the same run: ``baseline`` (the pairing rules with the precision
 predicates switched off: the harvester as it was), ``rules`` (today's rules), and
@@ -41,7 +44,7 @@ from harvest.pairing import PairingConfig, pair_all, role_of
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "bench" / "labels"
 DEFAULT_IRC = "/work/shared/realdata/ubuntu-irc-dev"
-REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev", "irc_dev_heldout")
+REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev", "irc_dev_heldout", "irc_fresh")
 
 
 @dataclass
@@ -80,8 +83,7 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             roles |= {k: Role.MODERATOR for k in DEMO_MODERATORS}
             roles |= {k: Role.EXPERT for k in DEMO_EXPERTS}
         out.append(Dataset(name, msgs, roles, good, bad, None))
-    irc_path = LABELS / "irc_dev.json"
-    if irc_path.exists():
+    for irc_path in (LABELS / "irc_dev.json", LABELS / "irc_fresh.json"):
         good, bad, data = _labels(irc_path)
         for log in data["logs"]:
             raw = irc_data / f"{log['name']}.raw.txt"
@@ -92,7 +94,9 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             g = {(q, a) for q, a in good if q.startswith(prefix)}
             b = {k: v for k, v in bad.items() if k[0].startswith(prefix)}
             strip = len(prefix)
-            group = "irc_dev_heldout" if log.get("heldout") else "irc_dev"
+            group = data["dataset"]
+            if group == "irc_dev" and log.get("heldout"):
+                group = "irc_dev_heldout"
             out.append(
                 Dataset(
                     f"{group}:{log['name']}",
