@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from types import MappingProxyType
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from harvest.engine.building import PairBuilder
 from harvest.engine.decisions import Decision
+from harvest.engine.exchanges import DIRECTED_LINKS, Exchanges
 from harvest.engine.rules import PairingConfig, role_of
 from harvest.engine.scoring import Scorer, score_pair
 from harvest.engine.state import Answer as _Answer
 from harvest.engine.state import Group as _Group
+from harvest.engine.state import newest, retext
 from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.model import ChatMessage, PairMethod, Role
 from harvest.questions import is_question
@@ -21,7 +22,6 @@ from harvest.questions import is_question
 __all__ = ["Fed", "HarvestEngine"]
 
 _NO_ROLES: Mapping[str, Role] = MappingProxyType({})
-_K = TypeVar("_K")
 # Linker reasons that only follow turn-taking (not a name): they do not end an answer.
 _WEAK_LINKS = frozenset({"called", "continuation"})
 
@@ -97,6 +97,7 @@ class HarvestEngine:
         # (chat, thread, author) → the author's latest group / open answer there.
         self._current: dict[tuple[str, str, str], _Group] = {}
         self._pending: OrderedDict[tuple[str, str, str], _Answer] = OrderedDict()
+        self._exchanges = Exchanges(config.max_tracked)
         self._expire_at = float("inf")  # no pending answer can close before this
 
     # -- what callers ask --------------------------------------------------------------
@@ -145,6 +146,17 @@ class HarvestEngine:
         target_author = entry.author_id if entry is not None else None
         pending = self._pending
         answer = pending.get(key)
+        asking = asks  # as a question to pair: not a helper's question to whom they help
+        if self._precise:
+            ex, to = self._exchanges, target_author
+            if to is not None and to != author:
+                assert entry is not None and target is not None
+                ex.direct(chat, msg.message_id, to)
+                if reason in DIRECTED_LINKS:
+                    ex.respond(chat, author, target, to, at, self._asks_back(entry, target))
+                    asking = asks and not ex.helping(chat, author, to, at)
+            if asking:
+                ex.ask(chat, author, at)
         # 0. (precision) the asker replies to their helper: answering what the helper asked,
         # or adding details, continues the exchange; a new question of theirs does not
         if (
@@ -172,7 +184,7 @@ class HarvestEngine:
             answer.msgs.append(msg)
             answer.last_at = at
             pending.move_to_end(key)
-            self._remember(msg, at, key, True, False, asks)
+            self._remember(msg, at, key, True, False, asking)
             self._publish(answer, out)
             return Fed(out, asks)
         # 2. a reply (or link) to another member's question group
@@ -183,7 +195,7 @@ class HarvestEngine:
             root = self._thread_root(chat, thread, msg.message_id)
             if (
                 self._precise
-                and asks
+                and asking
                 and root is not None
                 and not root.natural
                 and root.author_id != author
@@ -208,13 +220,13 @@ class HarvestEngine:
             self._expire_at = min(self._expire_at, at + self._window)
             if len(pending) > self._max:
                 self._close(pending.popitem(last=False)[1], out)
-            made = self._remember(msg, at, key, False, False, asks)
+            made = self._remember(msg, at, key, False, False, asking)
             if self._precise:
                 made.answers_to = group
             self._publish(answer, out)
         else:
             continuing = target is None or target_author == author
-            self._remember(msg, at, key, continuing, thread is not None and root is None, asks)
+            self._remember(msg, at, key, continuing, thread is not None and root is None, asking)
         linker = self._linker
         if self._precise and linker is not None and linker.also:
             self._answer_others(msg, at, linker.also, out)
@@ -256,13 +268,13 @@ class HarvestEngine:
         """
         group = self._messages.get((chat_id, message_id))
         if group is not None:
-            group.msgs = [_retext(m, message_id, text) for m in group.msgs]
+            group.msgs = [retext(m, message_id, text) for m in group.msgs]
             flags = [self._detect(m) for m in group.msgs]
             group.detected = any(flags)
             group.qidx = 0 if group.natural else (flags.index(True) if group.detected else -1)
         for answer in self._pending.values():
             if answer.msgs[0].chat_id == chat_id:
-                answer.msgs = [_retext(m, message_id, text) for m in answer.msgs]
+                answer.msgs = [retext(m, message_id, text) for m in answer.msgs]
 
     def delete(self, chat_id: str, message_id: str) -> None:
         """A message is gone: nothing replies to it any more and its open answer stops."""
@@ -348,7 +360,7 @@ class HarvestEngine:
         roots = self._roots
         roots[rkey] = group
         if len(roots) > 2 * self._max:
-            self._roots = _newest(roots, self._max)
+            self._roots = newest(roots, self._max)
 
     def _remember(
         self,
@@ -370,7 +382,7 @@ class HarvestEngine:
                 self._set_root((key[0], key[1]), group)
             current[key] = group
             if len(current) > 2 * self._max:
-                self._current = _newest(current, self._max)
+                self._current = newest(current, self._max)
         self._track((key[0], msg.message_id), group)
         return group
 
@@ -380,13 +392,3 @@ class HarvestEngine:
         order.append(mkey)
         if len(order) > self._max:
             self._messages.pop(order.popleft(), None)
-
-
-def _retext(msg: ChatMessage, message_id: str, text: str) -> ChatMessage:
-    return replace(msg, text=text) if msg.message_id == message_id else msg
-
-
-def _newest(groups: dict[_K, _Group], keep: int) -> dict[_K, _Group]:
-    """The ``keep`` most recently active entries of ``groups`` (bounds memory)."""
-    recent = sorted(groups.items(), key=lambda item: item[1].last_at)[-keep:]
-    return dict(recent)

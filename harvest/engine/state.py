@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TypeVar
+
 from harvest.model import ChatMessage, PairMethod, Role
 
-__all__ = ["Answer", "Group"]
+__all__ = ["Answer", "Group", "newest", "retext"]
+
+_K = TypeVar("_K")
 
 
 class Group:
@@ -98,3 +103,14 @@ class Answer:
 
     def key(self) -> tuple[str, str, str]:
         return (self.msgs[0].chat_id, self.group.qid, self.msgs[0].message_id)
+
+
+def retext(msg: ChatMessage, message_id: str, text: str) -> ChatMessage:
+    """``msg`` with ``text`` when it is ``message_id``, else ``msg`` itself."""
+    return replace(msg, text=text) if msg.message_id == message_id else msg
+
+
+def newest(groups: dict[_K, Group], keep: int) -> dict[_K, Group]:
+    """The ``keep`` most recently active entries of ``groups`` (bounds memory)."""
+    recent = sorted(groups.items(), key=lambda item: item[1].last_at)[-keep:]
+    return dict(recent)

@@ -1,0 +1,87 @@
+"""Who is helping whom: a helper's questions to the member they help are not questions to learn.
+
+A member B *helps* A once B's message replies to (or names) A on a message of A's that was
+not directed at B, while A seeks help: the message asks, or A asked something within
+``HELPER_SECONDS`` (A's problem told in statements). A's question back to B does not make B a
+helper, nor does a comment on an announcement. For
+``HELPER_SECONDS`` after B last directed a message at A, B is A's helper, and a question B
+directs at A ("are you running kde or gnome?", "does the device show up in sudo fdisk -l?")
+is a diagnostic question: A's replies to it answer the helper, they are no pairs. A question
+A directs at B (the asker's follow-up, "do I run that as root?") stays a question. Only
+explicit direction counts (the reply button or a name): a message linked by turn-taking or
+by topic says nothing of roles.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges"]
+
+HELPER_SECONDS = 30 * 60.0
+
+# Link reasons that direct a message at someone (harvest.linking's ``last_reason``).
+DIRECTED_LINKS = frozenset({"reply", "addressed"})
+
+_Key = tuple[str, str, str]  # (chat, helper, helped)
+
+
+class Exchanges:
+    """Bounded memory of who each message was directed at and who helps whom, per chat."""
+
+    __slots__ = ("_asked", "_directed", "_helps", "_max")
+
+    def __init__(self, max_tracked: int) -> None:
+        self._max = max_tracked
+        self._directed: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._helps: OrderedDict[_Key, float] = OrderedDict()
+        self._asked: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def ask(self, chat: str, author: str, at: float) -> None:
+        """``author`` asked something (to anyone) at ``at``."""
+        asked = self._asked
+        asked.pop((chat, author), None)
+        asked[(chat, author)] = at
+        if len(asked) > self._max:
+            asked.popitem(last=False)
+
+    def direct(self, chat: str, message_id: str, to_author: str) -> None:
+        """``message_id`` answers or replies to ``to_author`` (however it was linked)."""
+        directed = self._directed
+        directed[(chat, message_id)] = to_author
+        if len(directed) > self._max:
+            directed.popitem(last=False)
+
+    def respond(
+        self,
+        chat: str,
+        author: str,
+        target_id: str,
+        target_author: str,
+        at: float,
+        target_asks: bool,
+    ) -> None:
+        """``author`` directs a message at ``target_author``'s ``target_id`` (which asks or
+        not): when that message was not directed at ``author`` and ``target_author`` seeks
+        help, ``author`` now helps them; a helper's every message to them keeps it so."""
+        helps = self._helps
+        key = (chat, author, target_author)
+        if key not in helps:
+            if self._directed.get((chat, target_id)) == author:
+                return
+            asked = self._asked.get((chat, target_author))
+            if not target_asks and (asked is None or at - asked > HELPER_SECONDS):
+                return
+        helps.pop(key, None)
+        helps[key] = at
+        if len(helps) > self._max:
+            helps.popitem(last=False)
+
+    def helping(self, chat: str, helper: str, helped: str, at: float) -> bool:
+        """Whether ``helper`` helps ``helped`` now: within ``HELPER_SECONDS`` of their last
+        message to them, and more recently than the other way round."""
+        since = self._helps.get((chat, helper, helped))
+        if since is None or at - since > HELPER_SECONDS:
+            return False
+        back = self._helps.get((chat, helped, helper))
+        return back is None or back < since
