@@ -3,7 +3,8 @@
 Messages go in with multi-row ``INSERT … ON CONFLICT DO NOTHING`` batches (the unique
 (chat, external id) constraint makes a re-import a no-op); pairs are what the one harvest
 engine (:class:`harvest.engine.HarvestEngine`, which the live bot feeds too) closes,
-deduplicated by source key and by normalised content hash. Each chunk is its own short
+written by the one pair writer the live bot uses too (:class:`storage.repo.pair_batch.PairBatch`:
+deduplicated by source key and by normalised content hash). Each chunk is its own short
 transaction, so live writers get the database between chunks; every row carries the
 import's id while it runs, and any failure (a malformed file, an interrupt) removes them:
 an import is all or nothing. A run abandoned without cleaning up (the process was killed)
@@ -14,29 +15,28 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from bot.import_reader import Chunk, MessageRecord, read_chunks, read_chunks_in_child
-from harvest.dedup import content_hash
-from harvest.engine import HarvestEngine, PairingConfig, Scorer
+from harvest.engine import Decision, DecisionKind, HarvestEngine, PairingConfig, Scorer, pair_key
 from harvest.errors import ConflictError, InputError
 from harvest.exports import ExportChatInfo, read_export, sniff_export
 from harvest.exports.limits import DEFAULT_MAX_MESSAGE_BYTES
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig
 from storage.db import session_scope
-from storage.models import Member, Message, PairMessage, QAPair, utcnow
+from storage.models import Member, QAPair, utcnow
 from storage.repo.classifiers import auto_approve, classifier_scorer
 from storage.repo.communities import find_chat, upsert_chat
-from storage.repo.harvested import new_pair_row, source_key
 from storage.repo.import_rows import (
     insert_members,
     insert_message_rows,
@@ -44,6 +44,7 @@ from storage.repo.import_rows import (
     widen_cache,
 )
 from storage.repo.import_runs import RunInfo, begin_run, finish_run, undo_run
+from storage.repo.pair_batch import PairBatch
 
 __all__ = ["CHUNK", "ImportSummary", "import_export", "import_messages"]
 
@@ -80,11 +81,6 @@ class ImportSummary:
     chat_titles: list[str] = field(default_factory=list)
 
 
-def _table(model: Any) -> Any:
-    """The Core table of a SQLModel class (for bulk ``INSERT … ON CONFLICT``)."""
-    return model.__table__
-
-
 class _Importer:
     """The state of one import between chunks (no session is held between them)."""
 
@@ -97,7 +93,6 @@ class _Importer:
         self.members: dict[tuple[str, str], int] = {}
         self.names: dict[tuple[str, str], tuple[str, bool]] = {}  # new members to create
         self.roles: dict[str, Role] = {}
-        self.seen: set[str] = set()
         with session_scope(engine) as session:
             for member in session.execute(
                 select(Member).where(col(Member.community_id) == community_id)
@@ -105,6 +100,7 @@ class _Importer:
                 self.members[(member.platform, member.external_id)] = member.id or 0
                 if member.role != Role.MEMBER:
                     self.roles[member.external_id] = Role(member.role)
+            # content hashes the community holds (the pair writer's run-wide duplicates)
             self.seen = set(
                 session.execute(
                     select(col(QAPair.content_hash)).where(col(QAPair.community_id) == community_id)
@@ -170,8 +166,9 @@ class _Importer:
                 summary.messages_added += self._insert_messages(session)
             pairs, self.pairs, self.rows = self.pairs, [], []
             summary.pairs_found += len(pairs)
-            for start in range(0, len(pairs), 500):
-                self._store_pairs(session, pairs[start : start + 500], summary)
+            written = self._store_pairs(session, pairs)
+            summary.pairs_added += written.inserted
+            summary.pairs_duplicate += written.duplicates
         elapsed = time.perf_counter() - started
         summary.chunks += 1
         summary.max_chunk_seconds = max(summary.max_chunk_seconds, round(elapsed, 4))
@@ -220,94 +217,40 @@ class _Importer:
         self.kept += len(inserted)
         return len(inserted)
 
-    def _message_ids(
-        self, session: Session, wanted: dict[int, set[str]]
-    ) -> dict[tuple[int, str], int]:
-        """Stored ids of messages by (chat, external id): kept ones, then one look-up per
-        chat for the rest (older messages, or ones a previous import stored)."""
-        ids: dict[tuple[int, str], int] = {}
-        for chat_id, externals in wanted.items():
-            missing = []
-            new, old = self.ids.get(chat_id, {}), self.old_ids.get(chat_id, {})
-            for ext in externals:
-                mid = new.get(ext) or old.get(ext)
-                if mid is None:
-                    missing.append(ext)
-                else:
-                    ids[(chat_id, ext)] = mid
-            if missing:  # per chat, so the unique index is used
-                for mid, ext in session.execute(
-                    select(col(Message.id), col(Message.external_id)).where(
-                        col(Message.chat_id) == chat_id, col(Message.external_id).in_(missing)
-                    )
-                ):
-                    ids[(chat_id, ext)] = mid
-        return ids
-
-    def _store_pairs(
-        self, session: Session, batch: list[tuple[str, PairedAnswer]], summary: ImportSummary
-    ) -> None:
-        wanted: dict[int, set[str]] = {}
-        for platform, pair in batch:
-            chat_id = self.chats[(platform, pair.chat_id)]
-            wanted.setdefault(chat_id, set()).update((pair.question_id, *pair.answer_ids))
-        ids = self._message_ids(session, wanted)
-        candidates = [
-            (
-                platform,
-                pair,
-                source_key(platform, (pair.chat_id, pair.question_id, pair.answer_ids[0])),
-            )
-            for platform, pair in batch
-        ]
-        known = set(
-            session.execute(
-                select(col(QAPair.source_key)).where(
-                    col(QAPair.community_id) == self.community_id,
-                    col(QAPair.source_key).in_([key for _, _, key in candidates]),
+    def _store_pairs(self, session: Session, pairs: list[tuple[str, PairedAnswer]]) -> PairBatch:
+        """Write the chunk's pairs through the one pair writer (as ``new`` decisions, 500
+        at a time); a pair whose key or content the community holds already is a duplicate.
+        """
+        writes = PairBatch(session, import_id=self.run, seen=self.seen)
+        community_id, chats, members = self.community_id, self.chats, self.members
+        kept: dict[int, Mapping[str, int]] = {}  # chat → its kept message ids
+        member_ids: dict[str, Callable[[str], int | None]] = {}
+        for n, (platform, pair) in enumerate(pairs, 1):
+            chat_pk = chats[(platform, pair.chat_id)]
+            ids = kept.get(chat_pk)
+            if ids is None:
+                ids = kept[chat_pk] = ChainMap(
+                    self.ids.get(chat_pk, {}), self.old_ids.get(chat_pk, {})
                 )
-            ).scalars()
-        )
-        now = utcnow()
-        rows: list[dict[str, Any]] = []
-        answers: list[list[int]] = []
-        for platform, pair, key in candidates:
-            chat_id = self.chats[(platform, pair.chat_id)]
-            chash = content_hash(pair.question_text, pair.answer_text)
-            if chash in self.seen or key in known:
-                summary.pairs_duplicate += 1
-                continue
-            self.seen.add(chash)
-            known.add(key)
-            row = new_pair_row(
-                pair,
-                community_id=self.community_id,
-                chat_pk=chat_id,
-                key=key,
-                chash=chash,
-                question_message_id=ids.get((chat_id, pair.question_id)),
-                asker_id=self.members.get((platform, pair.asker_id)),
-                answerer_id=self.members.get((platform, pair.answerer_id)),
-                now=now,
+            authors = member_ids.get(platform)
+            if authors is None:
+                authors = member_ids[platform] = partial(_member_id, members, platform)
+            writes.add(
+                community_id=community_id,
+                chat_pk=chat_pk,
+                platform=platform,
+                decisions=(Decision(DecisionKind.NEW, pair_key(pair), pair),),
+                message_ids=ids,
+                member_ids=authors,
             )
-            rows.append({**row, "import_id": self.run})
-            answers.append([m for a in pair.answer_ids if (m := ids.get((chat_id, a)))])
-        if not rows:
-            return
-        # RETURNING (id, source key), matched by key: rows in any order, many per statement
-        # (asking for the parameters' order costs one statement per pair on SQLite).
-        table = _table(QAPair)
-        stmt = table.insert().returning(table.c.id, table.c.source_key)
-        keyed = {key: pid for pid, key in session.execute(stmt, rows)}
-        pair_ids = [keyed[row["source_key"]] for row in rows]
-        links = [
-            {"pair_id": pid, "message_id": mid, "position": position}
-            for pid, mids in zip(pair_ids, answers, strict=True)
-            for position, mid in enumerate(mids)
-        ]
-        if links:
-            session.execute(_table(PairMessage).insert(), links)
-        summary.pairs_added += len(rows)
+            if n % 500 == 0:
+                writes.write()
+        writes.write()
+        return writes
+
+
+def _member_id(members: dict[tuple[str, str], int], platform: str, author: str) -> int | None:
+    return members.get((platform, author))
 
 
 def import_messages(

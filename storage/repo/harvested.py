@@ -1,29 +1,29 @@
 """The harvest engine's decisions written down, and the history it is restored from.
 
 The database records what :class:`harvest.engine.HarvestEngine` decided; it never drives
-pairing. Pairs are unique per community by source key and by content hash.
+pairing. Pairs are unique per community by source key and by content hash. Here: the row a
+pair is stored as (every writer's), the history a restarted engine reads, drops, edits and
+deletes; new and grown pairs are written by :class:`storage.repo.pair_batch.PairBatch`
+(live and import alike).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from harvest.dedup import content_hash
-from harvest.engine import Decision, DecisionKind, PairKey, StoredPair
+from harvest.engine import DecisionKind, PairKey, StoredPair
 from harvest.engine.edits import PairChange
 from harvest.model import ChatMessage, PairedAnswer
 from storage.models import Member, Message, PairMessage, PairStatus, QAPair, utcnow
 from storage.repo.pairs import record_event, split_for_hash
 
 __all__ = [
-    "Applied",
     "apply_change",
-    "apply_decisions",
+    "drop_pair",
     "new_pair_row",
     "pair_row_values",
     "recent_messages",
@@ -152,194 +152,25 @@ def thread_starter(
     return first[0] if first else None
 
 
-# -- decisions ------------------------------------------------------------------------
+# -- drops ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """What a message's decisions did: ``paired`` (a new pair), ``merged`` (a pair grew),
-    or ``stored`` (nothing about pairs); ``pair_ids`` the pairs written."""
-
-    kind: str
-    pair_ids: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Known:
-    """Ids the caller already has: stored message ids by external id, member ids."""
-
-    messages: Mapping[str, int]
-    members: Callable[[str], int | None]
-
-
-_NOTHING_KNOWN = _Known({}, lambda _: None)
-
-
-def _message_ids(
-    session: Session, chat_pk: int, externals: Iterable[str], known: _Known = _NOTHING_KNOWN
-) -> dict[str, int]:
-    wanted = list(dict.fromkeys(externals))
-    found = {ext: known.messages[ext] for ext in wanted if ext in known.messages}
-    missing = [ext for ext in wanted if ext not in found]
-    if missing:
-        rows = session.exec(
-            select(Message.external_id, Message.id).where(
-                Message.chat_id == chat_pk, col(Message.external_id).in_(missing)
-            )
-        ).all()
-        found.update({ext: mid for ext, mid in rows if mid is not None})
-    return found
-
-
-def _link_answers(
-    session: Session, row: QAPair, pair: PairedAnswer, chat_pk: int, known: _Known = _NOTHING_KNOWN
-) -> None:
-    """Tie the pair to its answer messages (the ones not tied yet, in order)."""
-    ids = _message_ids(session, chat_pk, pair.answer_ids, known)
-    have = set(
-        session.exec(select(PairMessage.message_id).where(PairMessage.pair_id == row.id)).all()
-    )
-    for position, external in enumerate(pair.answer_ids):
-        mid = ids.get(external)
-        if mid is not None and mid not in have:
-            session.add(PairMessage(pair_id=row.id or 0, message_id=mid, position=position))
-
-
-def _insert(
-    session: Session,
-    community_id: int,
-    chat_pk: int,
-    platform: str,
-    decision: Decision,
-    known: _Known = _NOTHING_KNOWN,
+def drop_pair(
+    session: Session, *, community_id: int, platform: str, key: PairKey, reason: str
 ) -> int | None:
-    pair = decision.pair
-    assert pair is not None
-    key = source_key(platform, decision.key)
-    chash = content_hash(pair.question_text, pair.answer_text)
-    clash = session.exec(
-        select(QAPair.id).where(
-            QAPair.community_id == community_id,
-            (QAPair.content_hash == chash) | (QAPair.source_key == key),
-        )
-    ).first()
-    if clash is not None:
-        return None
-    ids = _message_ids(session, chat_pk, [pair.question_id], known)
-    members = {a: m for a in (pair.asker_id, pair.answerer_id) if (m := known.members(a))}
-    if len(members) < len({pair.asker_id, pair.answerer_id}):
-        authors = session.exec(
-            select(Member.external_id, Member.id).where(
-                Member.community_id == community_id,
-                Member.platform == platform,
-                col(Member.external_id).in_([pair.asker_id, pair.answerer_id]),
-            )
-        ).all()
-        members = {ext: mid for ext, mid in authors if mid is not None}
-    values = new_pair_row(
-        pair,
-        community_id=community_id,
-        chat_pk=chat_pk,
-        key=key,
-        chash=chash,
-        question_message_id=ids.get(pair.question_id),
-        asker_id=members.get(pair.asker_id),
-        answerer_id=members.get(pair.answerer_id),
-        now=utcnow(),
-    )
-    # Core, not an ORM object: a new pair is pending (no index bump), and the unit of work
-    # cost more than the insert. Its answer messages go in one executemany.
-    connection = session.connection()
-    pair_id = int(connection.execute(_PAIR_INSERT, values).scalar_one())
-    answers = _message_ids(session, chat_pk, pair.answer_ids, known)
-    links = [
-        {"pair_id": pair_id, "message_id": mid, "position": position}
-        for position, external in enumerate(pair.answer_ids)
-        if (mid := answers.get(external)) is not None
-    ]
-    if links:
-        connection.execute(_LINK_INSERT, links)
-    return pair_id
-
-
-_PAIR_TABLE: Any = QAPair.__table__  # type: ignore[attr-defined]
-_PAIR_INSERT = _PAIR_TABLE.insert().returning(_PAIR_TABLE.c.id)
-_LINK_INSERT: Any = PairMessage.__table__.insert()  # type: ignore[attr-defined]
-
-
-def _grow(
-    session: Session,
-    community_id: int,
-    chat_pk: int,
-    platform: str,
-    decision: Decision,
-    known: _Known = _NOTHING_KNOWN,
-) -> tuple[str, int | None]:
-    pair = decision.pair
-    assert pair is not None
+    """Write the engine's ``drop`` of pair ``key``: a pending pair leaves every dataset
+    (a reviewed one stays as it was reviewed). The pair's id if it was dropped."""
     row = session.exec(
         select(QAPair).where(
             QAPair.community_id == community_id,
-            QAPair.source_key == source_key(platform, decision.key),
+            QAPair.source_key == source_key(platform, key),
         )
     ).first()
-    if row is None:  # first seen now (its first form clashed with another pair)
-        return "paired", _insert(session, community_id, chat_pk, platform, decision, known)
-    if row.deleted_at is not None or row.status != PairStatus.PENDING:
-        return "stored", None  # a reviewed answer keeps the text it was reviewed with
-    for name, value in pair_row_values(pair).items():
-        setattr(row, name, value)
-    row.content_hash = content_hash(row.question_text, row.answer_text)
-    row.split = split_for_hash(row.content_hash)
-    row.updated_at = utcnow()
-    session.add(row)
-    _link_answers(session, row, pair, chat_pk, known)
-    session.flush()
-    return "merged", row.id
-
-
-def apply_decisions(
-    session: Session,
-    *,
-    community_id: int,
-    chat_pk: int,
-    platform: str,
-    decisions: Sequence[Decision],
-    message_ids: Mapping[str, int] | None = None,
-    member_ids: Callable[[str], int | None] | None = None,
-) -> Applied:
-    """Write the engine's ``new`` / ``update`` / ``drop`` decisions for one message.
-
-    ``close`` changes nothing live (the pair is stored already). ``message_ids`` (external
-    → stored id of recent messages) and ``member_ids`` (author → member id) spare look-ups.
-    """
-    if not decisions:
-        return Applied("stored")
-    known = _Known(message_ids or {}, member_ids or _NOTHING_KNOWN.members)
-    kind, ids = "stored", list[int]()
-    for decision in decisions:
-        if decision.kind is DecisionKind.NEW:
-            pid = _insert(session, community_id, chat_pk, platform, decision, known)
-            if pid is not None:
-                kind, ids = "paired", [*ids, pid]
-        elif decision.kind is DecisionKind.UPDATE:
-            done, pid = _grow(session, community_id, chat_pk, platform, decision, known)
-            if pid is not None:
-                kind = done if kind == "stored" else kind
-                ids.append(pid)
-        elif decision.kind is DecisionKind.DROP:
-            row = session.exec(
-                select(QAPair).where(
-                    QAPair.community_id == community_id,
-                    QAPair.source_key == source_key(platform, decision.key),
-                )
-            ).first()
-            if row is not None and row.status == PairStatus.PENDING and row.deleted_at is None:
-                drop = PairChange(
-                    row.id or 0, decision.kind, row.question_text, row.answer_text, decision.reason
-                )
-                apply_change(session, row, drop, actor_label="harvest")
-    return Applied(kind, tuple(ids))
+    if row is None or row.status != PairStatus.PENDING or row.deleted_at is not None:
+        return None
+    drop = PairChange(row.id or 0, DecisionKind.DROP, row.question_text, row.answer_text, reason)
+    apply_change(session, row, drop, actor_label="harvest")
+    return row.id
 
 
 # -- edits and deletes ----------------------------------------------------------------

@@ -1,11 +1,14 @@
-"""The engine's decisions for a batch of live messages, written in a few statements.
+"""The one pair writer: the engine's decisions for a batch of messages, in a few statements.
 
-:class:`PairBatch` collects the ``new`` / ``update`` decisions of every message of a batch
-and writes them at once: one look-up of the pairs they may clash with, new pairs in one
-multi-row ``INSERT … RETURNING``, grown pairs in one executemany ``UPDATE``, every answer
-link in one executemany insert-or-ignore. A ``drop`` writes what was collected before it
-first (the order of decisions is kept). The result per message is what
-:func:`storage.repo.harvested.apply_decisions` returns for it, message by message.
+:class:`PairBatch` writes every new and grown pair, the live bot's (a batch of messages'
+``new`` / ``update`` / ``drop`` decisions) and an import's (a chunk's closed pairs, given as
+``new`` decisions) alike. It collects the ``new`` / ``update`` decisions and writes them at
+once: one look-up of the pairs they may clash with (by source key and by content hash, so
+a pair whose content is stored already, earlier in the same import included, is a
+duplicate and not inserted), new pairs in one multi-row ``INSERT … RETURNING``, grown pairs
+in one executemany ``UPDATE``, every answer link in one executemany insert-or-ignore. A
+``drop`` writes what was collected before it first (the order of decisions is kept), then
+is :func:`storage.repo.harvested.drop_pair`.
 """
 
 from __future__ import annotations
@@ -23,22 +26,26 @@ from harvest.dedup import content_hash
 from harvest.engine import Decision, DecisionKind
 from harvest.model import PairedAnswer
 from storage.models import Member, Message, PairMessage, PairStatus, QAPair, utcnow
-from storage.repo.harvested import (
-    Applied,
-    apply_decisions,
-    new_pair_row,
-    pair_row_values,
-    source_key,
-)
+from storage.repo.harvested import drop_pair, new_pair_row, pair_row_values, source_key
 from storage.repo.pairs import split_for_hash
 
-__all__ = ["PairBatch", "Ticket"]
+__all__ = ["Applied", "PairBatch", "Ticket"]
 
 _PAIRS: Any = QAPair.__table__  # type: ignore[attr-defined]
 _LINKS: Any = PairMessage.__table__  # type: ignore[attr-defined]
 _MESSAGES: Any = Message.__table__  # type: ignore[attr-defined]
 _MEMBERS: Any = Member.__table__  # type: ignore[attr-defined]
+_NEW = DecisionKind.NEW
 _GROWN = ("question_text", "answer_text", "method", "score", "confidence", "confidence_reason")
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What a message's decisions did: ``paired`` (a new pair), ``merged`` (a pair grew),
+    or ``stored`` (nothing about pairs); ``pair_ids`` the pairs written."""
+
+    kind: str
+    pair_ids: tuple[int, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -62,13 +69,10 @@ class Ticket:
     """One message's decisions: what they did, known once the batch is written."""
 
     steps: list[tuple[str, _Write]] = field(default_factory=list)
-    dropped: Applied | None = None
 
     def applied(self) -> Applied:
-        """As ``apply_decisions`` says: ``paired`` / ``merged`` / ``stored`` and the pairs."""
+        """``paired`` / ``merged`` / ``stored`` and the pairs written (a drop is neither)."""
         kind, ids = "stored", list[int]()
-        if self.dropped is not None:
-            kind, ids = self.dropped.kind, list(self.dropped.pair_ids)
         for action, write in self.steps:
             if write.id is None:
                 continue
@@ -90,11 +94,26 @@ class _Row:
 
 
 class PairBatch:
-    """Collects a batch's decisions (:meth:`add`) and writes them (:meth:`write`)."""
+    """Collects a batch's decisions (:meth:`add`) and writes them (:meth:`write`).
 
-    def __init__(self, session: Session) -> None:
+    ``import_id`` is stamped on the pairs it inserts (an import's run, undone with it).
+    ``seen`` (an import's, kept from chunk to chunk) holds content hashes its one community
+    is known to hold: a ``new`` pair with one of them is a duplicate without a look-up, and
+    every pair inserted adds its hash. ``inserted`` and ``duplicates`` count, over every
+    :meth:`write`, the pairs inserted and the new ones not inserted because their source key
+    or content is stored already.
+    """
+
+    def __init__(
+        self, session: Session, *, import_id: int | None = None, seen: set[str] | None = None
+    ) -> None:
         self.session = session
+        self.import_id = import_id
+        self.seen = seen
+        self.inserted = 0
+        self.duplicates = 0
         self._ops: list[tuple[Decision, _Write, Ticket]] = []
+        self._community: int | None = None  # the one community ``seen`` is about
 
     def add(
         self,
@@ -107,18 +126,21 @@ class PairBatch:
         member_ids: Callable[[str], int | None],
     ) -> Ticket:
         """Take one message's decisions (written by :meth:`write`, in this order)."""
+        if self.seen is not None:
+            if self._community is None:
+                self._community = community_id
+            elif community_id != self._community:
+                raise ValueError("a writer with seen content hashes writes one community")
         ticket = Ticket()
         for decision in decisions:
             if decision.kind is DecisionKind.DROP:
                 self.write()  # what came before the drop is stored before it is dropped
-                ticket.dropped = apply_decisions(
+                drop_pair(
                     self.session,
                     community_id=community_id,
-                    chat_pk=chat_pk,
                     platform=platform,
-                    decisions=[decision],
-                    message_ids=message_ids,
-                    member_ids=member_ids,
+                    key=decision.key,
+                    reason=decision.reason,
                 )
             elif decision.kind in (DecisionKind.NEW, DecisionKind.UPDATE):
                 assert decision.pair is not None
@@ -134,6 +156,11 @@ class PairBatch:
     def write(self) -> None:
         """Store everything collected so far (in the session's transaction)."""
         ops, self._ops = self._ops, []
+        seen = self.seen
+        if seen is not None:  # known duplicates need no look-up
+            fresh = [op for op in ops if op[0].kind is not _NEW or op[1].chash not in seen]
+            self.duplicates += len(ops) - len(fresh)
+            ops = fresh
         if not ops:
             return
         rows, hashes = self._stored(w for _, w, _ in ops)
@@ -164,6 +191,7 @@ class PairBatch:
                 continue
             # new, or an update of a pair whose first form clashed: inserted unless it clashes
             if current is not None or hashes[(write.community_id, chash)] > 0:
+                self.duplicates += 1
                 continue
             hashes[(write.community_id, chash)] += 1
             by_key[slot] = write
@@ -171,6 +199,9 @@ class PairBatch:
             ticket.steps.append(("paired", write))
             linked.append(write)
         self._insert(inserts)
+        self.inserted += len(inserts)
+        if seen is not None:
+            seen.update(w.chash for w in inserts)
         self._update(list(updates.values()))
         self._link(linked)
 
@@ -285,6 +316,9 @@ class PairBatch:
             )
             for w in writes
         ]
+        if self.import_id is not None:
+            for row in values:
+                row["import_id"] = self.import_id
         # A new pair is pending (no index bump): Core rows, no ORM objects. RETURNING gives
         # each its id, matched by (community, source key) whatever order the rows come in.
         stmt = _PAIRS.insert().returning(_PAIRS.c.id, _PAIRS.c.community_id, _PAIRS.c.source_key)

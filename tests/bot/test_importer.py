@@ -199,3 +199,38 @@ def test_pairs_tie_to_their_messages_however_far_back(
     assert (pairs, links) == again == in_child
     assert {key for key, _, _ in links} == {key for key, _, _ in pairs}
     assert len(pairs) >= 100 and all(question is not None for _, question, _ in pairs)
+
+
+@pytest.mark.parametrize("chunk", [1000, 2])
+def test_pairs_whose_content_is_stored_are_counted_as_duplicates(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A pair with the content of a stored one is a duplicate, not inserted: earlier in the
+    same import (in the same chunk or an earlier one), or stored by an earlier import under
+    other message ids (another chat: other source keys)."""
+    monkeypatch.setattr(importer, "CHUNK", chunk)
+    question, answer = "How do I redeem fund 7?", "Open the app and redeem it; it settles T+2."
+    messages = [
+        {
+            "id": i,
+            "type": "message",
+            "date": "2024-01-01T00:00:00",
+            "date_unixtime": str(T0 + 600 * i),
+            "from": f"user {i % 2}",
+            "from_id": f"user{i % 2}",
+            "text": question if i % 2 else answer,
+            **({} if i % 2 else {"reply_to_message_id": i - 1}),
+        }
+        for i in range(1, 5)
+    ]
+    paths = []
+    for chat in (777, 778):
+        body = {"name": "Club", "type": "private_supergroup", "id": chat, "messages": messages}
+        path = tmp_path / f"{chat}.json"
+        path.write_text(json.dumps(body), encoding="utf-8")
+        paths.append(path)
+    first = importer.import_export(engine, paths[0], community="fund")
+    assert (first.pairs_found, first.pairs_added, first.pairs_duplicate) == (2, 1, 1)
+    second = importer.import_export(engine, paths[1], community="fund")
+    assert (second.pairs_found, second.pairs_added, second.pairs_duplicate) == (2, 0, 2)
+    assert counts(engine)["QAPair"] == 1

@@ -37,6 +37,8 @@ def test_demo_import_finds_pairs_and_reimport_adds_nothing(engine) -> None:
     second = import_export(engine, DEMO_EXPORT, community="fund")
     assert (second.messages_added, second.pairs_added) == (0, 0)
     assert second.duplicates_skipped == second.messages_read
+    assert first.pairs_added + first.pairs_duplicate == first.pairs_found
+    assert second.pairs_duplicate == second.pairs_found == first.pairs_found
     assert _counts(engine) == before
 
 

@@ -26,6 +26,7 @@ from harvest.model import ChatMessage
 from storage.db import session_scope
 from storage.models import Community, QAPair
 from storage.repo.communities import get_or_create_community, upsert_chat
+from tests.helpers.pair_rows import pair_rows
 from tests.helpers.telegram_emulator import TelegramEmulator
 
 TOKEN = "424242:AAE-parity-token"
@@ -157,6 +158,9 @@ async def test_live_replay_yields_the_same_pairs_as_the_import(
     exported = pairs_of(sqlite_engine, "exported")
     assert exported  # every fixture holds at least one pair
     assert pairs_of(sqlite_engine, "live") == exported
+    # field by field: both wrote through the one pair writer (user ids differ: names)
+    rows = pair_rows(sqlite_engine, "exported", people="display_name")
+    assert pair_rows(sqlite_engine, "live", people="display_name") == rows
 
 
 def test_announcement_topic_yields_no_pairs(engine: Engine) -> None:
