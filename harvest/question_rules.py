@@ -13,6 +13,7 @@ __all__ = [
     "ACKS",
     "ACK_STRIP",
     "ADDRESS_RE",
+    "BOT_COMMAND",
     "CODE_RE",
     "FILLER",
     "GUARDS",
@@ -212,8 +213,13 @@ PATTERN_NAMES: tuple[str, ...] = ("question_mark", *dict.fromkeys(n for n, _, _ 
 GUARD_NAMES: tuple[str, ...] = (
     "acknowledgement",
     "small_talk",
+    "bot_command",
     *dict.fromkeys(n for n, _, _ in GUARDS),
 )
+
+# A command to a bot ("/start", "/help@fanqa_bot", IRC's "!factoid | nick", "!play …") asks
+# the bot, not the members: never a question to pair, whatever follows it.
+BOT_COMMAND = re.compile(r"[!/][a-z][\w-]*(?:@\w+)?(?=\s|$)", re.IGNORECASE)
 
 SMALL_TALK = re.compile(
     r"^(?:(?:hi|hey|hello|so|and)[\s,!]+)?(?:how\s+(?:is|are|was|were|'s)\s+(?:every(?:one|body)|"

@@ -14,6 +14,7 @@ from harvest.question_rules import (
     ACK_STRIP,
     ACKS,
     ADDRESS_RE,
+    BOT_COMMAND,
     CODE_RE,
     FILLER,
     GUARD_NAMES,
@@ -136,6 +137,7 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
     use_mark = "question_mark" not in off
     use_acks = "acknowledgement" not in off
     use_small_talk = "small_talk" not in off
+    use_commands = "bot_command" not in off
     min_length = config.min_length
 
     def english(low: str) -> bool:
@@ -154,6 +156,8 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
         s = text.strip()
         if extra_re is not None and extra_re.search(s):
             return True
+        if use_commands and s[:1] in "!/" and BOT_COMMAND.match(s) is not None:
+            return False
         marked = use_mark and ("?" in s or "？" in s)
         if marked and ("/" in s or "`" in s):
             s = CODE_RE.sub(" ", URL_RE.sub(" ", s)).strip()

@@ -186,6 +186,26 @@ def test_disabled_pattern_is_ignored() -> None:
     assert is_question("how do I start?", config) is True
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/start how do I begin?",
+        "/help@fanqa_bot what can you do?",
+        "!controls | threexk have you NOT seen the guides online!?",
+        "!play how far i'll go?",
+    ],
+)
+def test_a_command_to_a_bot_is_not_a_question(text: str) -> None:
+    """Commands ask the bot, not the members; the guard can be switched off."""
+    assert is_question(text) is False
+    assert is_question(text, QuestionConfig(disabled_patterns=frozenset({"bot_command"})))
+
+
+@pytest.mark.parametrize("text", ["/etc/fstab is broken, why?", "how do I use /start?"])
+def test_a_path_or_a_command_inside_the_text_is_no_bot_command(text: str) -> None:
+    assert is_question(text) is True
+
+
 def test_extra_non_question_overrides_wording() -> None:
     """A community can mark a recurring phrase as a statement."""
     config = QuestionConfig(extra_non_questions=(r"^今日问答",))
