@@ -257,8 +257,9 @@ class DiscordBot:
     async def _thread_link(self, message: discord.Message, place: Place) -> tuple[str | None, bool]:
         """The reply target and whether the message is its thread's question.
 
-        A message in a thread that does not use the reply button answers the thread's
-        question (the core pairs replies only).
+        A message in a thread that does not use the reply button keeps no reply target: the
+        harvest engine pairs it with the thread's question by its ``thread_id``, as it does
+        an export's thread messages (one rule, import and live).
         """
         reply_to = reply_target(message, place)
         if place.thread_id is None or not is_content(message):
@@ -271,9 +272,7 @@ class DiscordBot:
         if not isinstance(thread, discord.Thread):
             return None, False
         root = await self.locator.thread_root(thread)
-        if root is None or root == message.id:
-            return None, root == message.id
-        return str(root), False
+        return None, root == message.id
 
     async def edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message

@@ -180,10 +180,16 @@ async def test_live_replay_yields_the_same_pairs_as_the_import(
     exported = pairs_of(sqlite_engine, "exported")
     assert len(exported) == 4
     assert pairs_of(sqlite_engine, "live") == exported
-    # Field by field, both written by the one pair writer (user ids differ: names), but for
-    # method, score and confidence (columns 2-5): Grace's export messages in the thread
-    # carry no roles, and the import takes the role a message gives, where the live bot
-    # reads her guild role (Moderator), which ranks her answer by another rule.
+    # Field by field, both written by the one pair writer (user ids differ: names), the
+    # method included: a thread message without the reply button is a thread answer live
+    # as on import. Score, confidence and its reason (columns 3-5) differ where the export
+    # gives no roles for Grace (her thread and forum-post answers): the import ranks them
+    # as a member's, the live bot reads her guild role (Moderator).
     rows = pair_rows(sqlite_engine, "exported", people="display_name")
     live = pair_rows(sqlite_engine, "live", people="display_name")
-    assert [r[:2] + r[6:] for r in live] == [r[:2] + r[6:] for r in rows]
+    assert [r[:3] + r[6:] for r in live] == [r[:3] + r[6:] for r in rows]
+    same = [(lv, ex) for lv, ex in zip(live, rows, strict=True) if lv[3:6] == ex[3:6]]
+    assert [ex[0] for _, ex in same] == ["What is the difference between A and C share classes?"]
+    assert {(lv[3], ex[3]) for lv, ex in zip(live, rows, strict=True)} - {(12.5, 12.5)} == {
+        (12.0, 2.0)  # a moderator's thread answer live, a member's on import
+    }
