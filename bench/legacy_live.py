@@ -41,11 +41,8 @@ class _Known:
     members: Callable[[str], int | None]
 
 
-_NOTHING_KNOWN = _Known({}, lambda _: None)
-
-
 def _message_ids(
-    session: Session, chat_pk: int, externals: Iterable[str], known: _Known = _NOTHING_KNOWN
+    session: Session, chat_pk: int, externals: Iterable[str], known: _Known
 ) -> dict[str, int]:
     wanted = list(dict.fromkeys(externals))
     found = {ext: known.messages[ext] for ext in wanted if ext in known.messages}
@@ -61,7 +58,7 @@ def _message_ids(
 
 
 def _link_answers(
-    session: Session, row: QAPair, pair: PairedAnswer, chat_pk: int, known: _Known = _NOTHING_KNOWN
+    session: Session, row: QAPair, pair: PairedAnswer, chat_pk: int, known: _Known
 ) -> None:
     """Tie the pair to its answer messages (the ones not tied yet, in order)."""
     ids = _message_ids(session, chat_pk, pair.answer_ids, known)
@@ -80,7 +77,7 @@ def _insert(
     chat_pk: int,
     platform: str,
     decision: Decision,
-    known: _Known = _NOTHING_KNOWN,
+    known: _Known,
 ) -> int | None:
     pair = decision.pair
     assert pair is not None
@@ -142,7 +139,7 @@ def _grow(
     chat_pk: int,
     platform: str,
     decision: Decision,
-    known: _Known = _NOTHING_KNOWN,
+    known: _Known,
 ) -> tuple[str, int | None]:
     pair = decision.pair
     assert pair is not None
@@ -174,14 +171,14 @@ def _apply_decisions(
     chat_pk: int,
     platform: str,
     decisions: Sequence[Decision],
-    message_ids: Mapping[str, int] | None = None,
-    member_ids: Callable[[str], int | None] | None = None,
+    message_ids: Mapping[str, int],
+    member_ids: Callable[[str], int | None],
 ) -> Applied:
     """Write the engine's ``new`` / ``update`` / ``drop`` decisions for one message, each
     with its own statements (a drop is storage's one ``drop_pair``)."""
     if not decisions:
         return Applied("stored")
-    known = _Known(message_ids or {}, member_ids or _NOTHING_KNOWN.members)
+    known = _Known(message_ids, member_ids)
     kind, ids = "stored", list[int]()
     for decision in decisions:
         if decision.kind is DecisionKind.NEW:

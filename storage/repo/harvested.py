@@ -157,9 +157,9 @@ def thread_starter(
 
 def drop_pair(
     session: Session, *, community_id: int, platform: str, key: PairKey, reason: str
-) -> int | None:
+) -> None:
     """Write the engine's ``drop`` of pair ``key``: a pending pair leaves every dataset
-    (a reviewed one stays as it was reviewed). The pair's id if it was dropped."""
+    (a reviewed one stays as it was reviewed)."""
     row = session.exec(
         select(QAPair).where(
             QAPair.community_id == community_id,
@@ -167,10 +167,9 @@ def drop_pair(
         )
     ).first()
     if row is None or row.status != PairStatus.PENDING or row.deleted_at is not None:
-        return None
+        return
     drop = PairChange(row.id or 0, DecisionKind.DROP, row.question_text, row.answer_text, reason)
     apply_change(session, row, drop, actor_label="harvest")
-    return row.id
 
 
 # -- edits and deletes ----------------------------------------------------------------
