@@ -34,7 +34,7 @@ from harvest.exports.limits import DEFAULT_MAX_MESSAGE_BYTES
 from harvest.model import ChatMessage, PairedAnswer, Role
 from harvest.questions import QuestionConfig
 from storage.db import session_scope
-from storage.models import Member, QAPair, utcnow
+from storage.models import Community, Member, QAPair, utcnow
 from storage.repo.classifiers import auto_approve, classifier_scorer
 from storage.repo.communities import find_chat, upsert_chat
 from storage.repo.import_rows import (
@@ -124,8 +124,11 @@ class _Importer:
                 if new:
                     self.info.created_chats.append(chat.id or 0)
                 if chat.community_id != self.community_id:
+                    owner = session.get(Community, chat.community_id)
                     raise ConflictError(
-                        f"chat {platform}:{external_id} already belongs to another community"
+                        f"chat {platform}:{external_id} already belongs to community "
+                        f"{owner.name if owner else chat.community_id!r}: import it into that "
+                        "community (-c), a chat's messages and pairs live in one"
                     )
                 self.chats[key] = chat.id or 0
         return self.chats[key]
