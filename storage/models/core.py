@@ -151,8 +151,7 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("chat_id", "external_id", name="uq_message_external"),
         Index("ix_messages_chat_sent", "chat_id", "sent_at"),
-        # An answerer's previous message (merging follow-ups) and replies to a question.
-        Index("ix_messages_chat_author_sent", "chat_id", "author_id", "sent_at"),
+        # Replies to a question (which questions still wait for an answer).
         Index("ix_messages_chat_reply", "chat_id", "reply_to_external_id"),
     )
 
