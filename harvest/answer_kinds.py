@@ -34,12 +34,15 @@ class AnswerKind(StrEnum):
 _REACTION_EN = re.compile(
     r"\b(?:thanks?|thank\s+you|thx|ty|tysm|great|nice|cool|awesome|amazing|congrats|"
     r"congratulations|finally|love|noted|wow|lol|lmao|haha+|same|me\s+too|good\s+question|"
-    r"following|bump|excellent|perfect|sweet|yay|neat|heads-up|heads\s+up)\b|"
+    r"following|bump|excellent|perfect|sweet|yay|neat|heads-up|heads\s+up|"
+    # "you're welcome" and its kin, laughing and signing off: replies to a reply
+    r"np|no\s+probs?|no\s+problem|yw|(?:you'?re|ur|you\s+are)\s+welcome|anytime|"
+    r"glad\s+(?:to|i\s+could)\s+help|good\s+luck|cheers|hehe*|heh|hah|brb|bbl|afk)\b|"
     r"\+1|\^",
     re.IGNORECASE,
 )
 _REACTION_ZH = re.compile(
-    r"同问|同求|谢谢|多谢|感谢|收到|太棒|终于|厉害|赞|辛苦|哈哈|好的|坐等|蹲|顶|学习了|"
+    r"同问|同求|谢谢|多谢|感谢|收到|太棒|终于|厉害|赞|辛苦|哈哈|好的|坐等|蹲|顶|学习了|不客气|客气了|"
     r"插眼|mark|牛|恭喜|期待|好耶|棒|666"
 )
 # The helper is on it but has not answered yet.
@@ -89,7 +92,13 @@ _NEW_TOPIC = re.compile(
 _SENTENCE_SPLIT = re.compile(r"(?<=[?？!！。.;；])\s*|\n+")
 _SPACE_RUN = re.compile(r"\s+")
 _MENTION = re.compile(r"@[\w.]+")
-_INFORMATIVE = re.compile(r"https?://|\d{2,}|→|`|/\w")
+# What makes a short reply carry an answer despite a "thanks" or "cool" in it: a link, a
+# number, a path, code, or an instruction ("cool, just run sudo update-grub").
+_INFORMATIVE = re.compile(
+    r"https?://|\d{2,}|→|`|/\w|\b(?:sudo|apt(?:-get)?|run|try|use|install|type|open|click|"
+    r"edit|set|press)\b|运行|安装|输入|打开|点击|设置",
+    re.IGNORECASE,
+)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # A leading addressee: one word (no spaces) and ":" or ",", as IRC and Telegram users write.
 _ADDRESS = re.compile(r"^[^\s:：,，]{1,32}[:：,，]\s*")

@@ -28,6 +28,12 @@ from harvest.questions import is_question, is_small_talk
         "不太确定，我之前好像看过类似的",
         "great news, congrats team!",
         "👀",
+        "np ottscorp",
+        "no problem",
+        "you're welcome :)",
+        "hehe",
+        "good luck!",
+        "不客气",
     ],
 )
 def test_acknowledgements_are_acks(text: str) -> None:
@@ -69,6 +75,9 @@ def test_a_helpers_own_question_after_answering_is_a_follow_up() -> None:
         "Yes, install it from addons.mozilla.org. Did you try it already?",
         "谢谢提问！QDII受外汇额度限制，所以会限购。",
         "可以，移动端默认把最近 30 天的笔记缓存在本地。",
+        "cool, just run sudo update-grub",
+        "thanks, try kooldock",
+        "np, use the ppa",
     ],
 )
 def test_answers_stay_answers(text: str) -> None:
