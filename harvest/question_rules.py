@@ -40,7 +40,8 @@ FILLER = (
 _AUX = (
     r"(?:is|are|was|were|am|do|does|did|can|could|should|would|will|shall|may|might|must|"
     r"has|have|had|isn't|aren't|wasn't|doesn't|didn't|can't|cannot|couldn't|won't|wouldn't|"
-    r"shouldn't|haven't|hasn't)"
+    r"shouldn't|haven't|hasn't|isnt|arent|wasnt|doesnt|didnt|cant|couldnt|wouldnt|shouldnt|"
+    r"havent|hasnt)"
 )
 _PRON = (
     r"(?:i|you|we|they|he|she|it|there|this|that|these|those|anyone|anybody|someone|somebody|"
@@ -78,8 +79,9 @@ RULES: tuple[tuple[str, str, str], ...] = (
         "en_aux_start",
         "start",
         rf"(?:(?:is|are|was|were|does|did|can|could|should|would|will|isn't|aren't|doesn't|"
-        rf"didn't|can't|couldn't|won't|wouldn't|shouldn't)\s+(?:{_PRON}|{_DET})|(?:do|am|"
-        rf"have|has|may|shall|haven't|hasn't)\s+{_SUBJ})\b",
+        rf"didn't|can't|couldn't|won't|wouldn't|shouldn't|isnt|arent|doesnt|didnt|couldnt|"
+        rf"wouldnt|shouldnt)\s+(?:{_PRON}|{_DET})|(?:do|am|have|has|may|shall|haven't|hasn't|"
+        rf"havent|hasnt)\s+{_SUBJ})\b",
     ),
     (
         "en_anyone",
@@ -144,6 +146,22 @@ RULES: tuple[tuple[str, str, str], ...] = (
         r"(?:i'm|i\s+am|i\s+was|i've\s+been|been)\s+(?:looking|searching)\s+for\b|"
         + _expand("can't cannot couldn't", r"\s+(?:seem\s+to\s+)?(?:find|locate)\b")
         + r"|unable\s+to\s+(?:find|locate)\b",
+    ),
+    (
+        # A problem of one's own told as a statement: "my wifi doesn't work after the
+        # upgrade", "i can't get sound", "i keep getting an error" (first person only: a
+        # helper's "that won't work" is no request).
+        "en_trouble",
+        "any",
+        r"my\s+(?:[\w.+-]+\s+){0,3}(?:doesn't|doesnt|does\s+not|won't|wont|isn't|isnt|is\s+not|"
+        r"stopped|keeps\s+(?:crashing|freezing|failing|disconnecting)|can't|cant|cannot|"
+        r"fails?\s+to|crashe[sd]|freezes|has\s+stopped)\b|"
+        r"i\s+(?:can't|cant|cannot|can\s+not|couldn't|couldnt|am\s+unable\s+to|am\s+not\s+able\s+"
+        r"to)\s+(?:seem\s+to\s+)?(?:get|connect|install|boot|mount|log\s*in|login|access|open|"
+        r"run|start|see|hear|play|use|print|update|upgrade|remove|uninstall|compile|download|"
+        r"change|make)\b|"
+        r"i(?:'m|\s+am)?\s+(?:keep\s+getting|getting|get|got)\s+(?:an?\s+|this\s+|the\s+|"
+        r"some\s+)?(?:[\w.-]+\s+)?errors?\b",
     ),
     # Chinese, anywhere.
     (

@@ -122,7 +122,8 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
     en_start_re = en_next_re = None
     if en_start is not None:  # at the text's start / after a sentence end (fast: a charset)
         en_start_re = re.compile(f"{FILLER}(?:{en_start.pattern})")
-        en_next_re = re.compile(rf"[.!;。！；\n]\s*{FILLER}(?:{en_start.pattern})")
+        # a sentence end, or a dash between clauses ("nick - can you give me the command")
+        en_next_re = re.compile(rf"(?:[.!;。！；\n]|\s[-–—]+)\s*{FILLER}(?:{en_start.pattern})")
     en_any = [p for n, k, p in rules if k == "any" and n.startswith("en_")]
     en_any_re = _compile_all(en_any, "patterns", flat=True)
     zh_re = _compile_all([p for n, k, p in rules if n.startswith("zh_")], "patterns", flat=True)

@@ -92,6 +92,11 @@ def test_answers_stay_answers(text: str) -> None:
         "I can't find the 2.0 release notes anywhere",
         "求一个导入印象笔记的方法",
         "有人知道怎么把字体调大",
+        "my fail2ban does not seem to be active",
+        "i cant get sound to work after the upgrade",
+        "i keep getting an error when i boot",
+        "isnt there an application in the repos for that",
+        "eepberries - can you give me the command for this",
     ],
 )
 def test_questions_without_a_question_mark(text: str) -> None:
@@ -116,3 +121,12 @@ def test_topic_shift_markers() -> None:
         True,
         False,
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["that won't work, use gksudo", "i can't remember", "my laptop is fine now", "i got it"],
+)
+def test_trouble_is_only_ones_own(text: str) -> None:
+    """A helper's "that won't work" or a plain first-person remark is no request."""
+    assert is_question(text) is False
