@@ -44,7 +44,14 @@ from harvest.pairing import PairingConfig, pair_all, role_of
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "bench" / "labels"
 DEFAULT_IRC = "/work/shared/realdata/ubuntu-irc-dev"
-REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev", "irc_dev_heldout", "irc_fresh")
+REAL_STYLE = (
+    "discord_support",
+    "telegram_forum",
+    "irc_dev",
+    "irc_dev_heldout",
+    "irc_fresh",
+    "irc_blind",
+)
 
 
 @dataclass
@@ -83,7 +90,7 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             roles |= {k: Role.MODERATOR for k in DEMO_MODERATORS}
             roles |= {k: Role.EXPERT for k in DEMO_EXPERTS}
         out.append(Dataset(name, msgs, roles, good, bad, None))
-    for irc_path in (LABELS / "irc_dev.json", LABELS / "irc_fresh.json"):
+    for irc_path in (LABELS / f"{name}.json" for name in ("irc_dev", "irc_fresh", "irc_blind")):
         good, bad, data = _labels(irc_path)
         for log in data["logs"]:
             raw = irc_data / f"{log['name']}.raw.txt"
