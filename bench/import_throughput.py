@@ -24,11 +24,14 @@ import argparse
 import json
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -114,13 +117,37 @@ def _child(kind: str, export: str, db: str, implicit: bool) -> dict[str, float]:
     }
 
 
-def _bound(export: str, db: str) -> int:
-    """ijson + sqlite3 executemany of the message rows (chat, id, author, text, reply, date)."""
-    import sqlite3
-
+def _messages(export: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each message of a Telegram export, streamed by ijson's C backend, with its text."""
     import ijson
 
     backend = ijson.get_backend("yajl2_c")
+    with open(export, "rb") as handle:
+        for m in backend.items(handle, "messages.item", use_float=True):
+            text = m.get("text", "")
+            if isinstance(text, list):
+                text = "".join(t if isinstance(t, str) else t.get("text", "") for t in text)
+            yield m, text
+
+
+def _insert_all(con: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
+    """``executemany`` ``rows`` 5,000 at a time, a commit each; how many rows there were."""
+    n, batch = 0, []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= 5000:
+            con.executemany(sql, batch)
+            con.commit()
+            n += len(batch)
+            batch = []
+    con.executemany(sql, batch)
+    con.commit()
+    con.close()
+    return n + len(batch)
+
+
+def _bound(export: str, db: str) -> int:
+    """ijson + sqlite3 executemany of the message rows (chat, id, author, text, reply, date)."""
     con = sqlite3.connect(db)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute(
@@ -128,41 +155,25 @@ def _bound(export: str, db: str) -> int:
         " author TEXT, text TEXT, reply_to TEXT, sent_at INTEGER, UNIQUE(chat_id, external_id))"
     )
     sql = "INSERT OR IGNORE INTO bound_messages VALUES (NULL, 1, ?, ?, ?, ?, ?)"
-    n, rows = 0, []
-    with open(export, "rb") as handle:
-        for m in backend.items(handle, "messages.item", use_float=True):
-            text = m.get("text", "")
-            if isinstance(text, list):
-                text = "".join(t if isinstance(t, str) else t.get("text", "") for t in text)
-            reply = m.get("reply_to_message_id")
-            rows.append(
-                (
-                    str(m["id"]),
-                    m.get("from_id"),
-                    text,
-                    None if reply is None else str(reply),
-                    int(m["date_unixtime"]),
-                )
-            )
-            if len(rows) >= 5000:
-                con.executemany(sql, rows)
-                con.commit()
-                n += len(rows)
-                rows = []
-    con.executemany(sql, rows)
-    con.commit()
-    con.close()
-    return n + len(rows)
+    rows = (
+        (
+            str(m["id"]),
+            m.get("from_id"),
+            text,
+            None if m.get("reply_to_message_id") is None else str(m["reply_to_message_id"]),
+            int(m["date_unixtime"]),
+        )
+        for m, text in _messages(export)
+    )
+    return _insert_all(con, sql, rows)
 
 
 def _bound_schema(export: str, db: str) -> int:
     """ijson + sqlite3 executemany of the rows fanqa's import stores for the messages (every
     ``messages`` column, members created as they appear) into fanqa's own schema (its
     indexes and foreign keys), no pairing: what parsing plus inserting *these* rows allow."""
-    import sqlite3
     from datetime import UTC, datetime
 
-    import ijson
     from sqlmodel import Session
 
     from storage import make_engine
@@ -175,7 +186,6 @@ def _bound_schema(export: str, db: str) -> int:
         session.flush()
         session.add(Chat(community_id=community.id, platform="telegram", external_id="1"))
         session.commit()
-    backend = ijson.get_backend("yajl2_c")
     con = sqlite3.connect(db)
     con.execute("PRAGMA foreign_keys=ON")
     sql = (
@@ -186,34 +196,25 @@ def _bound_schema(export: str, db: str) -> int:
         "INSERT INTO members (community_id, platform, external_id, display_name, role, is_bot)"
         " VALUES (1, 'telegram', ?, ?, 'member', 0)"
     )
-    members: dict[str, int] = {}
-    n, rows = 0, []
-    with open(export, "rb") as handle:
-        for m in backend.items(handle, "messages.item", use_float=True):
-            text = m.get("text", "")
-            if isinstance(text, list):
-                text = "".join(t if isinstance(t, str) else t.get("text", "") for t in text)
-            author = m.get("from_id") or m.get("actor_id")
-            member = members.get(author) if author else None
-            if member is None and author:
-                name = m.get("from") or m.get("actor") or ""
-                member = members[author] = con.execute(member_sql, (author, name)).lastrowid  # type: ignore[assignment]
-            reply = m.get("reply_to_message_id")
-            sent = datetime.fromtimestamp(int(m["date_unixtime"]), UTC)
-            rows.append(
-                (1, "telegram", str(m["id"]), member, text,
-                 None if reply is None else str(reply), None,
-                 sent.isoformat(" ", "microseconds")[:26], None, False, False, False, False, None)
-            )  # fmt: skip
-            if len(rows) >= 5000:
-                con.executemany(sql, rows)
-                con.commit()
-                n += len(rows)
-                rows = []
-    con.executemany(sql, rows)
-    con.commit()
-    con.close()
-    return n + len(rows)
+    members: dict[str, int | None] = {}
+
+    def member(m: dict[str, Any]) -> int | None:
+        author = m.get("from_id") or m.get("actor_id")
+        if not author:
+            return None
+        if author not in members:
+            name = m.get("from") or m.get("actor") or ""
+            members[author] = con.execute(member_sql, (author, name)).lastrowid
+        return members[author]
+
+    rows = (
+        (1, "telegram", str(m["id"]), member(m), text,
+         None if m.get("reply_to_message_id") is None else str(m["reply_to_message_id"]), None,
+         datetime.fromtimestamp(int(m["date_unixtime"]), UTC).isoformat(" ", "microseconds")[:26],
+         None, False, False, False, False, None)
+        for m, text in _messages(export)
+    )  # fmt: skip
+    return _insert_all(con, sql, rows)
 
 
 def _run(kind: str, export: Path, workdir: Path, implicit: bool = True) -> dict[str, float]:
