@@ -97,6 +97,8 @@ def test_answers_stay_answers(text: str) -> None:
         "i keep getting an error when i boot",
         "isnt there an application in the repos for that",
         "eepberries - can you give me the command for this",
+        "我的账号登录不了",
+        "我这个基金赎回不了",
     ],
 )
 def test_questions_without_a_question_mark(text: str) -> None:
@@ -125,7 +127,14 @@ def test_topic_shift_markers() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["that won't work, use gksudo", "i can't remember", "my laptop is fine now", "i got it"],
+    [
+        "that won't work, use gksudo",
+        "i can't remember",
+        "my laptop is fine now",
+        "i got it",
+        "你这样操作会报错",
+        "我已经解决了",
+    ],
 )
 def test_trouble_is_only_ones_own(text: str) -> None:
     """A helper's "that won't work" or a plain first-person remark is no request."""
