@@ -157,6 +157,8 @@ class HarvestEngine:
                     asking = asks and not ex.helping(chat, author, to, at)
             if asking:
                 ex.ask(chat, author, at)
+            elif to is None or to == author:
+                ex.tell(chat, author, at, text)  # a problem told to all also seeks help
         # 0. (precision) the asker replies to their helper: answering what the helper asked,
         # or adding details, continues the exchange; a new question of theirs does not
         if (

@@ -1,8 +1,9 @@
 """Who is helping whom: a helper's questions to the member they help are not questions to learn.
 
 A member B *helps* A once B's message replies to (or names) A on a message of A's that was
-not directed at B, while A seeks help: the message asks, or A asked something within
-``HELPER_SECONDS`` (A's problem told in statements). A's question back to B does not make B a
+not directed at B, while A seeks help: the message asks, or A asked something, or told
+everyone of a problem ("it does not show any interface :(", :func:`tells_trouble`), within
+``HELPER_SECONDS``. A's question back to B does not make B a
 helper, nor does a comment on an announcement. For
 ``HELPER_SECONDS`` after B last directed a message at A, B is A's helper, and a question B
 directs at A ("are you running kde or gnome?", "does the device show up in sudo fdisk -l?")
@@ -14,9 +15,10 @@ by topic says nothing of roles.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 
-__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges"]
+__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "tells_trouble"]
 
 HELPER_SECONDS = 30 * 60.0
 
@@ -24,18 +26,59 @@ HELPER_SECONDS = 30 * 60.0
 DIRECTED_LINKS = frozenset({"reply", "addressed"})
 
 _Key = tuple[str, str, str]  # (chat, helper, helped)
+_TOLD = 4  # a member's latest messages to everyone kept
+
+# Trouble told without asking ("it does not show any network interface :(", "it wouldn t
+# mount", 装不上): whoever answers it helps its author, as if they had asked.
+_TROUBLE = re.compile(
+    r"\b(?:doesn'?t|doesn\s+t|does\s+not|won'?t|won\s+t|wouldn'?t|wouldn\s+t|can'?t|can\s+t|"
+    r"cannot|isn'?t|is\s+not|not)\s+(?:seem\s+to\s+)?(?:work|show|mount|boot|start|load|"
+    r"connect|detect|recogni[sz]e|find|see|play|open|install|run)|\berrors?\b|\bfail(?:s|ed|"
+    r"ing|ure)?\b|\bbroken\b|\bcrash|\bstuck\b|:\(|"
+    r"不了|打不开|报错|出错|失败|没反应|闪退|卡死|不能用",
+    re.IGNORECASE,
+)
+
+
+def tells_trouble(text: str) -> bool:
+    """Whether ``text`` tells of a problem (a failure, an error), asked or not."""
+    return _TROUBLE.search(text) is not None
 
 
 class Exchanges:
     """Bounded memory of who each message was directed at and who helps whom, per chat."""
 
-    __slots__ = ("_asked", "_directed", "_helps", "_max")
+    __slots__ = ("_asked", "_directed", "_helps", "_max", "_told")
 
     def __init__(self, max_tracked: int) -> None:
         self._max = max_tracked
         self._directed: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._helps: OrderedDict[_Key, float] = OrderedDict()
         self._asked: OrderedDict[tuple[str, str], float] = OrderedDict()
+        # each member's latest messages to everyone: read (for trouble told) only when
+        # someone takes one of their messages up, not for every message
+        self._told: dict[tuple[str, str], list[tuple[float, str]]] = {}
+
+    def tell(self, chat: str, author: str, at: float, text: str) -> None:
+        """``author`` said ``text`` to everyone (no reply, no name) at ``at``."""
+        told = self._told
+        recent = told.get((chat, author))
+        if recent is None:
+            if len(told) >= self._max:
+                del told[next(iter(told))]
+            told[(chat, author)] = [(at, text)]
+        else:
+            recent.append((at, text))
+            if len(recent) > _TOLD:
+                del recent[0]
+
+    def _seeks_help(self, chat: str, member: str, at: float) -> bool:
+        """Whether ``member`` asked, or told everyone of a problem, within the window."""
+        asked = self._asked.get((chat, member))
+        if asked is not None and at - asked <= HELPER_SECONDS:
+            return True
+        recent = self._told.get((chat, member), ())
+        return any(at - t <= HELPER_SECONDS and tells_trouble(text) for t, text in recent)
 
     def ask(self, chat: str, author: str, at: float) -> None:
         """``author`` asked something (to anyone) at ``at``."""
@@ -69,8 +112,7 @@ class Exchanges:
         if key not in helps:
             if self._directed.get((chat, target_id)) == author:
                 return
-            asked = self._asked.get((chat, target_author))
-            if not target_asks and (asked is None or at - asked > HELPER_SECONDS):
+            if not target_asks and not self._seeks_help(chat, target_author, at):
                 return
         helps.pop(key, None)
         helps[key] = at

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harvest.engine.exchanges import HELPER_SECONDS, Exchanges
+from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, tells_trouble
 from tests.harvest.test_pairing import msg, pairs, summary
 
 
@@ -34,6 +34,41 @@ def test_a_diagnostic_question_about_a_problem_told_in_statements() -> None:
         ]
     )
     assert summary(found) == [("1", ("2",), "implicit")]
+
+
+def test_a_problem_told_without_asking_makes_its_helper_a_helper() -> None:
+    """The member only told the problem ("it does not show any interface :("): whoever
+    addresses them about it helps them, so the helper's question gets no pair from the
+    member's reply; before, the reply (and more of the member's lines) was its "answer"."""
+    found = pairs(
+        [
+            msg("1", "a", "installed wireshark but it does not show any network interface :(", 0),
+            msg("2", "b", "Alice: are you running kde or gnome?", 420),
+            msg("3", "a", "Bob: gnome i think, i just installed ubuntu", 480),
+        ]
+    )
+    assert summary(found) == []
+    # the helper answers a later line of the member's that tells no trouble itself: the
+    # member told it to everyone minutes before, so they still seek help
+    found = pairs(
+        [
+            msg("1", "a", "installed wireshark but it does not show any network interface :(", 0),
+            msg("2", "a", "with kdesu it runs nicely, odd", 300),
+            msg("3", "b", "Alice: are you running kde or gnome?", 420),
+            msg("4", "a", "Bob: gnome i think, i just installed ubuntu", 480),
+        ]
+    )
+    assert summary(found) == []
+
+
+def test_trouble_told_is_recognised_in_both_languages() -> None:
+    assert [
+        tells_trouble(t) for t in ("it wouldn t mount", "我的U盘打不开", "fixed it, thanks")
+    ] == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_a_question_replying_to_an_announcement_still_pairs() -> None:
@@ -71,4 +106,7 @@ def test_memory_stays_bounded() -> None:
         ex.ask("g", f"u{i}", float(i))
         ex.direct("g", f"m{i}", f"u{i}")
         ex.respond("g", f"h{i}", f"q{i}", f"u{i}", float(i), True)
-    assert max(len(ex._asked), len(ex._helps), len(ex._directed)) <= 10
+        ex.tell("g", f"u{i}", float(i), "it does not work")
+        ex.tell("g", "u0", float(i), "it does not work")
+    assert max(len(ex._asked), len(ex._helps), len(ex._directed), len(ex._told)) <= 10
+    assert max(len(told) for told in ex._told.values()) <= 4
