@@ -27,6 +27,7 @@ __all__ = [
     "SMALL_TALK",
     "URL_RE",
     "WORD_RE",
+    "ZH_FAILURES",
 ]
 
 # Patterns run on the lower-cased text. "start" patterns are matched at each sentence start
@@ -50,6 +51,14 @@ _PRON = (
 _DET = r"(?:the|my|your|our|his|her|their|a|an|any|some)"
 _SUBJ = r"(?:i|you|we|they|he|she|it|anyone|anybody|someone|somebody|u|ya|people|there)"
 _END = r"(?=[\s，。！？、；：,.!?;:~～…)）\"”'」』]|$)"
+
+
+# What a failure is called in Chinese (打不开, 登录不了, 报错 …): a first-person one asks
+# (``zh_trouble``), and any one told to everyone seeks help (harvest.engine.exchanges).
+ZH_FAILURES = (
+    "打不开|用不了|登不上|登录不了|连不上|装不上|安装不了|下载不了|赎回不了|买不了|提现不了|"
+    "报错|出错|失败了|没反应|不能用|闪退|卡死"
+)
 
 
 def _expand(heads: str, tail: str) -> str:
@@ -192,8 +201,7 @@ RULES: tuple[tuple[str, str, str], ...] = (
         # 我安装的时候报错 (first person, as en_trouble).
         "zh_trouble",
         "any",
-        r"我[^，。！？,.!?\s]{0,10}(?:打不开|用不了|登不上|登录不了|连不上|装不上|安装不了|"
-        r"下载不了|赎回不了|买不了|提现不了|报错|出错|失败了|没反应|不能用|闪退|卡死)",
+        rf"我[^，。！？,.!?\s]{{0,10}}(?:{ZH_FAILURES})",
     ),
     (
         "zh_a_not_a",

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
+from harvest.question_rules import ZH_FAILURES
+
 __all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "tells_trouble"]
 
 HELPER_SECONDS = 30 * 60.0
@@ -35,7 +37,7 @@ _TROUBLE = re.compile(
     r"cannot|isn'?t|is\s+not|not)\s+(?:seem\s+to\s+)?(?:work|show|mount|boot|start|load|"
     r"connect|detect|recogni[sz]e|find|see|play|open|install|run)|\berrors?\b|\bfail(?:s|ed|"
     r"ing|ure)?\b|\bbroken\b|\bcrash|\bstuck\b|:\(|"
-    r"不了|打不开|报错|出错|失败|没反应|闪退|卡死|不能用",
+    rf"不了|失败|{ZH_FAILURES}",
     re.IGNORECASE,
 )
 
