@@ -4,8 +4,9 @@ Generates Telegram Desktop exports (bench/gen_export.py), then in separate child
 (so each peak RSS is its own):
 - ours: ``fanqa``'s importer (ijson streaming, pairing, batched INSERT … ON CONFLICT), at two
   sizes so you can see whether memory grows with the file; on the large file also with
-  implicit linking off, and with ``reader_process`` (parsing and pairing in a child process
-  while the parent writes; its peak RSS is the two processes' peaks added);
+  implicit linking off, and with ``reader_process`` (the pairing in a child process that
+  reads the file too, while the parent reads and writes; its peak RSS is the two processes'
+  peaks added);
 - naive: whole-file ``json.load`` + one ORM ``session.add`` per message, one commit;
 - bound: what parsing plus inserting allow here: ijson (C backend) streams the same file and
   the stdlib ``sqlite3`` ``executemany``-inserts the messages as tuples, no pairing: a slim

@@ -269,11 +269,14 @@ def import_messages(
     stale_after: timedelta = timedelta(minutes=10),
     scorer: Scorer | None = None,
     reader_process: bool = False,
+    reread: Callable[[], Iterable[ExportChatInfo | ChatMessage]] | None = None,
 ) -> ImportSummary:
     """Store a stream of export items for ``community``: all of it, or nothing.
 
-    With ``reader_process`` the items are read and paired in a child process
-    (:func:`bot.import_reader.read_chunks_in_child`) while this one writes.
+    With ``reader_process`` the items are paired in a child process
+    (:func:`bot.import_reader.read_chunks_in_child`) that reads them again, from
+    ``reread()`` when given (a fresh reader of the same export), while this one reads and
+    writes them.
 
     The community's question patterns apply (as they do live) unless ``pairing`` names
     its own question config; its pair classifier scores the pairs (as it does live) unless
@@ -291,8 +294,10 @@ def import_messages(
                 scorer = classifier_scorer(session, run.community_id)
         state = _Importer(engine, run)
         harvester = HarvestEngine(pairing, state.roles, scorer=scorer, incremental=False)
-        read = read_chunks_in_child if reader_process else read_chunks
-        chunks = read(items, harvester, max_message_bytes, CHUNK)
+        if reader_process:
+            chunks = read_chunks_in_child(items, harvester, max_message_bytes, CHUNK, reread)
+        else:
+            chunks = read_chunks(items, harvester, max_message_bytes, CHUNK)
         # A heartbeat now and then (not a transaction per chunk): far more often than a
         # run is taken for abandoned.
         every, last_beat = min(_BEAT_S, stale_after.total_seconds() / 10), time.monotonic()
@@ -342,6 +347,7 @@ def import_export(
     return import_messages(
         engine,
         read_export(path),
+        reread=partial(read_export, path),
         community=community,
         source=str(path),
         platform=detected,

@@ -234,3 +234,24 @@ def test_pairs_whose_content_is_stored_are_counted_as_duplicates(
     second = importer.import_export(engine, paths[1], community="fund")
     assert (second.pairs_found, second.pairs_added, second.pairs_duplicate) == (2, 0, 2)
     assert counts(engine)["QAPair"] == 1
+
+
+def test_a_reader_process_that_reads_another_export_fails_the_import(
+    live: Engine, tmp_path: Path
+) -> None:
+    """With the pairing in a child process both processes read the export; should the
+    child's read differ from this one's (the file changed under the import), the import
+    stops with an error and leaves nothing behind, instead of storing mismatched flags."""
+    from harvest.exports import read_export
+
+    before = counts(live)
+    first, other = export(tmp_path / "a.json", 900), export(tmp_path / "b.json", 700)
+    with pytest.raises(RuntimeError, match="different export"):
+        importer.import_messages(
+            live,
+            read_export(first),
+            reread=lambda: read_export(other),
+            community="fund",
+            reader_process=True,
+        )
+    assert counts(live) == before
