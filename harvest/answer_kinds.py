@@ -38,7 +38,7 @@ _REACTION_EN = re.compile(
     # "you're welcome" and its kin, laughing and signing off: replies to a reply
     r"np|no\s+probs?|no\s+problem|yw|(?:you'?re|ur|you\s+are)\s+welcome|anytime|"
     r"glad\s+(?:to|i\s+could)\s+help|good\s+luck|cheers|hehe*|heh|hah|brb|bbl|afk)\b|"
-    r"\+1|\^",
+    r"(?<!\w)\+1\b|\^",
     re.IGNORECASE,
 )
 _REACTION_ZH = re.compile(
