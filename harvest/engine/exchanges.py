@@ -11,6 +11,10 @@ is a diagnostic question: A's replies to it answer the helper, they are no pairs
 A directs at B (the asker's follow-up, "do I run that as root?") stays a question. Only
 explicit direction counts (the reply button or a name): a message linked by turn-taking or
 by topic says nothing of roles.
+
+The question B first took up of A's stays the exchange's topic while B helps A: B's later
+message to a line A said to B that asks nothing ("done that", "it s not in the list")
+answers it, so a solution found after diagnostic back-and-forth pairs with the problem.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
+from harvest.engine.state import Answer, Group
+from harvest.model import ChatMessage
 from harvest.question_rules import ZH_FAILURES
 
 __all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "tells_trouble"]
@@ -50,7 +56,7 @@ def tells_trouble(text: str) -> bool:
 class Exchanges:
     """Bounded memory of who each message was directed at and who helps whom, per chat."""
 
-    __slots__ = ("_asked", "_directed", "_helps", "_max", "_told")
+    __slots__ = ("_asked", "_directed", "_helps", "_max", "_told", "_topics")
 
     def __init__(self, max_tracked: int) -> None:
         self._max = max_tracked
@@ -60,6 +66,36 @@ class Exchanges:
         # each member's latest messages to everyone: read (for trouble told) only when
         # someone takes one of their messages up, not for every message
         self._told: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        # (chat, helper, helped) → the question of the helped the helper last took up
+        self._topics: OrderedDict[_Key, tuple[Group, float]] = OrderedDict()
+
+    def note(
+        self,
+        msg: ChatMessage,
+        at: float,
+        asks: bool,
+        target: str | None,
+        to: str | None,
+        directed: bool,
+        target_asks: bool,
+    ) -> bool:
+        """Record what ``msg`` (which ``asks`` or not; linked to ``target`` of ``to``,
+        ``directed`` at them: a reply or a name, ``target_asks`` when that message asks)
+        says of who helps whom; return whether it asks as a question to pair: a helper's
+        question to whom they help does not."""
+        chat, author = msg.chat_id, msg.author_id
+        asking = asks
+        if to is not None and to != author:
+            assert target is not None
+            self.direct(chat, msg.message_id, to)
+            if directed:
+                self.respond(chat, author, target, to, at, target_asks)
+                asking = asks and not self.helping(chat, author, to, at)
+        if asking:
+            self.ask(chat, author, at)
+        elif to is None or to == author:
+            self.tell(chat, author, at, msg.text)  # a problem told to all also seeks help
+        return asking
 
     def tell(self, chat: str, author: str, at: float, text: str) -> None:
         """``author`` said ``text`` to everyone (no reply, no name) at ``at``."""
@@ -97,6 +133,15 @@ class Exchanges:
         if len(directed) > self._max:
             directed.popitem(last=False)
 
+    def said_aside(self, answer: Answer, message_id: str) -> bool:
+        """Whether ``message_id``, the answerer's own message outside ``answer``, was said
+        to someone other than the asker: what follows it continues that talk, not the
+        answer."""
+        if any(m.message_id == message_id for m in answer.msgs):
+            return False
+        to = self._directed.get((answer.msgs[0].chat_id, message_id))
+        return to is not None and to != answer.group.author_id
+
     def respond(
         self,
         chat: str,
@@ -129,3 +174,48 @@ class Exchanges:
             return False
         back = self._helps.get((chat, helped, helper))
         return back is None or back < since
+
+    def take_up(self, chat: str, helper: str, question: Group, at: float) -> None:
+        """``helper`` answers (or asks back about) ``question``: the exchange's topic,
+        unless they are helping its author with an earlier question still."""
+        topics = self._topics
+        key = (chat, helper, question.author_id)
+        held = topics.pop(key, None)
+        if held is not None and at - held[1] <= HELPER_SECONDS:
+            question = held[0]
+        topics[key] = (question, at)
+        if len(topics) > self._max:
+            topics.popitem(last=False)
+
+    def answered(
+        self,
+        chat: str,
+        helper: str,
+        entry: Group,
+        target_id: str,
+        latest: Group | None,
+        named: bool,
+        at: float,
+    ) -> Group:
+        """What ``helper``'s message to ``target_id`` (of ``entry``, a member's messages that
+        ask nothing) answers. Named (not by the reply button, which names its message),
+        the member's ``latest`` group when it asks, is unanswered and came since: an
+        answer goes to the question its author last asked. Else, when ``target_id`` was
+        said to ``helper`` ("done that", "it s not in the list") while they help that
+        member, the question they are helping with (its first one): a solution found
+        after diagnostic back-and-forth answers the problem. Else ``entry`` itself."""
+        if (
+            named
+            and latest is not None
+            and latest is not entry
+            and latest.qidx >= 0
+            and not latest.answered
+            and latest.last_at >= entry.last_at
+        ):
+            return latest
+        if self._directed.get((chat, target_id)) != helper:
+            return entry
+        held = self._topics.get((chat, helper, entry.author_id))
+        if held is None or not self.helping(chat, helper, entry.author_id, at):
+            return entry
+        return held[0]

@@ -46,7 +46,11 @@ class PairingConfig:
     and counter-questions and the answerer's own follow-up questions are left out of
     answers; an asker's reply to their helper continues the exchange on the first
     question instead of making a pair; one message @mentioning several askers answers
-    each; a forum topic stops being one question once another member asks in it. Off:
+    each; a forum topic stops being one question once another member asks in it; a
+    message to a member on a line that asks nothing answers their newer question, or the
+    question its author is helping them with (:meth:`Exchanges.answered`); a question
+    linked by turn-taking only asks, it answers nothing; the answerer's talk with a third
+    member stays out of their answer. Off:
     the pairer without them (the pair-quality bench's baseline). ``learned_linking``:
     implicit links from :class:`harvest.reply_model.LearnedLinker` instead of the rules.
     """

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, tells_trouble
+from harvest.engine.state import Group
+from harvest.model import ChatMessage
 from tests.harvest.test_pairing import msg, pairs, summary
 
 
@@ -85,6 +87,108 @@ def test_a_question_replying_to_an_announcement_still_pairs() -> None:
     assert summary(found) == [("3", ("4",), "reply")]
 
 
+def _irc(mid: str, author: str, text: str, t: float) -> ChatMessage:
+    return msg(mid, author, text, t, platform="irc")
+
+
+def test_a_solution_after_the_members_report_answers_their_problem() -> None:
+    """The helper's first suggestion did not work; the member says so to the helper
+    without a name, and the helper's next suggestion answers the member's problem (it was
+    lost before: the report asks nothing, so the reply to it paired with nothing)."""
+    found = pairs(
+        [
+            _irc("1", "a", "my ipod touch won't mount, any idea?", 0),
+            _irc("2", "b", "Alice: unplug it, wait ten seconds and plug it back in", 60),
+            _irc("3", "a", "still nothing, it's not in the list", 300),
+            _irc("4", "b", "Alice: then run sudo ipod-touch-mount", 600),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit"), ("1", ("4",), "implicit")]
+
+
+def test_a_solution_to_someone_not_helped_pairs_with_nothing() -> None:
+    """A message to a member's line said to everyone is no answer to their old question."""
+    found = pairs(
+        [
+            _irc("1", "a", "my ipod touch won't mount, any idea?", 0),
+            _irc("2", "b", "Alice: unplug it and plug it back in", 60),
+            _irc("3", "a", "I like the new theme", 2400),
+            _irc("4", "b", "Alice: the theme is from the ppa", 2460),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
+
+
+def test_an_answer_by_name_goes_to_the_members_newer_question() -> None:
+    """The linker ties "Alice: look into hdparm" to Alice's older line said to Bob; Alice
+    asked everyone since, and that is what the answer answers."""
+    found = pairs(
+        [
+            _irc("1", "b", "the new kernel is out today", 0),
+            _irc("2", "a", "Bob: yes, it broke my wifi for a day", 30),
+            _irc("3", "a", "is it me or are parallel writes to a laptop disk slow in linux?", 400),
+            _irc("4", "b", "Alice: look into hdparm, it can tune the drive", 460),
+        ]
+    )
+    assert summary(found) == [("3", ("4",), "implicit")]
+    # with the reply button the member's line is named: no newer question is guessed
+    found = pairs(
+        [
+            msg("1", "b", "the new kernel is out today", 0),
+            msg("2", "a", "Bob: yes, it broke my wifi for a day", 30),
+            msg("3", "a", "is it me or are parallel writes to a laptop disk slow in linux?", 400),
+            msg("4", "b", "that's a good point", 460, reply_to_id="2"),
+        ]
+    )
+    assert summary(found) == []
+
+
+def test_a_question_linked_by_turn_taking_only_asks() -> None:
+    """Carol speaks after Bob asked her something: turn-taking links her line to his
+    question, but her line is a question of her own, not an answer to his."""
+    found = pairs(
+        [
+            _irc("1", "c", "hi all", 0),
+            _irc("2", "b", "Carol: is cheese a program?", 30),
+            _irc(
+                "3",
+                "c",
+                "is it me or are simultaneous writes to hard disks slow in linux, or is it"
+                " my 5400rpm drive (laptop)",
+                60,
+            ),
+            _irc("4", "d", "Carol: could look into hdparm, careful with it", 120),
+        ]
+    )
+    assert summary(found) == [("3", ("4",), "implicit")]
+
+
+def test_the_answerers_talk_with_a_third_member_is_no_part_of_the_answer() -> None:
+    """Bob answers Alice, then answers Carol (who took up his own question) and goes on
+    to her: his follow-up continues that talk and stays out of Alice's answer; so does
+    his turn after Carol addressed him."""
+    found = pairs(
+        [
+            _irc("1", "b", "does wine run photoshop at all?", 0),
+            _irc("2", "a", "can photoshop cs2 be installed in ubuntu?", 20),
+            _irc("3", "b", "Alice: no, but you can try wine", 40),
+            _irc("4", "c", "Bob: wine may not be reliable for that", 50),
+            _irc("5", "b", "Carol: better than nothing", 60),
+            _irc("6", "b", "some things work really well in wine", 70),
+        ]
+    )
+    assert summary(found) == [("2", ("3",), "implicit"), ("1", ("4",), "implicit")]
+    found = pairs(
+        [
+            _irc("1", "a", "how do I let dexter use sudo?", 0),
+            _irc("2", "b", "Alice: sudo adduser dexter admin", 30),
+            _irc("3", "c", "Bob: visudo is safer than nano though", 40),
+            _irc("4", "b", "nano is fine too if you are careful", 50),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
+
+
 def test_helping_ends_after_the_helper_window() -> None:
     """A helper stays one while they keep talking to the member, not forever; the member
     helped back more recently is no longer helped."""
@@ -108,5 +212,11 @@ def test_memory_stays_bounded() -> None:
         ex.respond("g", f"h{i}", f"q{i}", f"u{i}", float(i), True)
         ex.tell("g", f"u{i}", float(i), "it does not work")
         ex.tell("g", "u0", float(i), "it does not work")
-    assert max(len(ex._asked), len(ex._helps), len(ex._directed), len(ex._told)) <= 10
+        ex.take_up("g", f"h{i}", _group(f"u{i}"), float(i))
+    sizes = (ex._asked, ex._helps, ex._directed, ex._told, ex._topics)
+    assert max(len(s) for s in sizes) <= 10
     assert max(len(told) for told in ex._told.values()) <= 4
+
+
+def _group(author: str) -> Group:
+    return Group(msg("q", author, "how?"), 0.0, True)
