@@ -170,7 +170,7 @@ class HarvestEngine:
             self._precise
             and directed
             and entry is not None
-            and entry.qidx < 0
+            and (entry.qidx < 0 or entry.answered)
             and entry.answers_to is None
             and target is not None
         ):  # to a member, on nothing they asked: their latest question, or the one helped on

@@ -198,9 +198,10 @@ class Exchanges:
         at: float,
     ) -> Group:
         """What ``helper``'s message to ``target_id`` (of ``entry``, a member's messages that
-        ask nothing) answers. Named (not by the reply button, which names its message),
-        the member's ``latest`` group when it asks, is unanswered and came since: an
-        answer goes to the question its author last asked. Else, when ``target_id`` was
+        ask nothing or were answered already) answers. Named (not by the reply button,
+        which names its message), the member's ``latest`` group when it asks, is
+        unanswered and came since: an answer goes to the open question its author last
+        asked (a follow-up said to another helper included). Else, when ``target_id`` was
         said to ``helper`` ("done that", "it s not in the list") while they help that
         member, the question they are helping with (its first one): a solution found
         after diagnostic back-and-forth answers the problem. Else ``entry`` itself."""
@@ -213,7 +214,7 @@ class Exchanges:
             and latest.last_at >= entry.last_at
         ):
             return latest
-        if self._directed.get((chat, target_id)) != helper:
+        if entry.qidx >= 0 or self._directed.get((chat, target_id)) != helper:
             return entry
         held = self._topics.get((chat, helper, entry.author_id))
         if held is None or not self.helping(chat, helper, entry.author_id, at):

@@ -143,6 +143,21 @@ def test_an_answer_by_name_goes_to_the_members_newer_question() -> None:
     assert summary(found) == []
 
 
+def test_an_answer_by_name_goes_to_the_follow_up_asked_since() -> None:
+    """Alice's first question was answered; she asks her helper a follow-up, and another
+    member answers her by name: the answer goes to the follow-up, not the first question
+    (the linker picks her last line said to everyone)."""
+    found = pairs(
+        [
+            _irc("1", "a", "how do I let dexter use sudo?", 0),
+            _irc("2", "b", "Alice: visudo /etc/sudoers", 30),
+            _irc("3", "a", "Bob: do I run that as dexter or as root?", 60),
+            _irc("4", "c", "Alice: as root", 90),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit"), ("3", ("4",), "implicit")]
+
+
 def test_a_question_linked_by_turn_taking_only_asks() -> None:
     """Carol speaks after Bob asked her something: turn-taking links her line to his
     question, but her line is a question of her own, not an answer to his."""
