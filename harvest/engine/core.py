@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from harvest.engine.building import PairBuilder
 from harvest.engine.decisions import Decision
-from harvest.engine.exchanges import DIRECTED_LINKS, Exchanges
+from harvest.engine.exchanges import DIRECTED_LINKS, Exchanges, names
 from harvest.engine.rules import PairingConfig, role_of
 from harvest.engine.scoring import Scorer, score_pair
 from harvest.engine.state import Answer as _Answer
@@ -148,7 +148,12 @@ class HarvestEngine:
         pending = self._pending
         answer = pending.get(key)
         asking = asks  # as a question to pair: not a helper's question to whom they help
-        directed = reason in DIRECTED_LINKS and target_author not in (None, author)
+        directed = target_author not in (None, author) and (
+            reason in DIRECTED_LINKS
+            or (
+                reason == "learned" and entry is not None and names(text, entry.msgs[0].author_name)
+            )
+        )
         if self._precise:
             back = directed and self._asks_back(entry, target)
             asking = self._exchanges.note(msg, at, asks, target, target_author, directed, back)
@@ -202,12 +207,7 @@ class HarvestEngine:
             return Fed(out, asks)
         # 2. a reply (or link) to another member's question group
         group = entry if entry is not None and target_author != author and entry.qidx >= 0 else None
-        if (
-            self._precise
-            and asks
-            and method is PairMethod.IMPLICIT
-            and reason not in DIRECTED_LINKS
-        ):
+        if self._precise and asks and method is PairMethod.IMPLICIT and not directed:
             group = None  # a question linked by turn-taking only asks anew, it answers nothing
         # 3. a message in another member's thread
         root: _Group | None = None

@@ -9,8 +9,9 @@ helper, nor does a comment on an announcement. For
 directs at A ("are you running kde or gnome?", "does the device show up in sudo fdisk -l?")
 is a diagnostic question: A's replies to it answer the helper, they are no pairs. A question
 A directs at B (the asker's follow-up, "do I run that as root?") stays a question. Only
-explicit direction counts (the reply button or a name): a message linked by turn-taking or
-by topic says nothing of roles.
+explicit direction counts (the reply button or a name; a message the learned linker tied to
+one of A's that opens with A's name, :func:`names`, is directed at A too): a message linked
+by turn-taking or by topic says nothing of roles.
 
 The question B first took up of A's stays the exchange's topic while B helps A: B's later
 message to a line A said to B that asks nothing ("done that", "it s not in the list")
@@ -26,7 +27,7 @@ from harvest.engine.state import Answer, Group
 from harvest.model import ChatMessage
 from harvest.question_rules import ZH_FAILURES
 
-__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "tells_trouble"]
+__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "names", "tells_trouble"]
 
 HELPER_SECONDS = 30 * 60.0
 
@@ -46,6 +47,17 @@ _TROUBLE = re.compile(
     rf"不了|失败|{ZH_FAILURES}",
     re.IGNORECASE,
 )
+
+
+def names(text: str, name: str) -> bool:
+    """Whether ``text`` opens with ``name`` (or ``@name``) as its addressee: "max82fr: run
+    dmesg" names max82fr, however a linker tied the message to one of theirs."""
+    wanted = name.strip().lower()
+    head = text.lstrip().lstrip("@")[: len(wanted) + 1].lower()
+    if len(wanted) < 2 or not head.startswith(wanted):
+        return False
+    rest = head[len(wanted) :]
+    return not rest or not (rest.isalnum() or rest in "_-")
 
 
 def tells_trouble(text: str) -> bool:

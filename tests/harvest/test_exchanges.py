@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, tells_trouble
+from harvest.engine.core import HarvestEngine
+from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, names, tells_trouble
 from harvest.engine.state import Group
+from harvest.linking import ImplicitLinker
 from harvest.model import ChatMessage
 from tests.harvest.test_pairing import msg, pairs, summary
 
@@ -202,6 +204,47 @@ def test_the_answerers_talk_with_a_third_member_is_no_part_of_the_answer() -> No
         ]
     )
     assert summary(found) == [("1", ("2",), "implicit")]
+
+
+class _ModelLinker(ImplicitLinker):
+    """The rule linker's links, reported as a learned linker reports links it chose."""
+
+    def feed_at(self, msg: ChatMessage, at: float) -> str | None:
+        target = super().feed_at(msg, at)
+        if self.last_reason == "addressed":
+            self.last_reason = "learned"
+        return target
+
+
+def test_a_message_naming_the_member_is_directed_however_it_was_linked() -> None:
+    """With learned linking the model, not a name rule, may choose the link: a message
+    that opens with the name of its target's author is still directed at them, so the
+    helper's diagnostic question gets no pair from the member's reply."""
+    messages = [
+        _irc("1", "a", "wireshark hangs when I pick an interface, how do I fix it?", 0),
+        _irc("2", "b", "Alice: run it with pkexec instead of gksudo", 60),
+        _irc("3", "a", "Bob: same thing, it still hangs", 300),
+        _irc("4", "b", "Alice: are you running kde or gnome?", 600),
+        _irc("5", "a", "Bob: gnome, on 8.04", 660),
+    ]
+    engine = HarvestEngine(incremental=False)
+    engine._linker = _ModelLinker(engine.config.linker)
+    closed = [d.pair for m in messages for d in engine.feed(m).decisions]
+    closed += [d.pair for d in engine.flush()]
+    assert [(p.question_id, p.answer_ids) for p in closed if p is not None] == [("1", ("2",))]
+
+
+def test_names_reads_the_addressee_a_message_opens_with() -> None:
+    assert [
+        names(text, name)
+        for text, name in (
+            ("max82fr: run dmesg", "max82fr"),
+            ("@Bob try it", "Bob"),
+            ("bob, try it", "Bob"),
+            ("Bobby: try it", "Bob"),
+            ("try it, Bob", "Bob"),
+        )
+    ] == [True, True, True, False, False]
 
 
 def test_helping_ends_after_the_helper_window() -> None:
