@@ -187,6 +187,7 @@ class HarvestEngine:
         if (
             answer is not None
             and at - answer.last_at <= self._window
+            and len(answer.msgs) < self.config.max_answer_parts
             and (
                 target is None
                 or (target_author == author and not (precise and ex.said_aside(answer, target)))
