@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from harvest.engine.building import PairBuilder
 from harvest.engine.decisions import Decision
-from harvest.engine.exchanges import DIRECTED_LINKS, Exchanges, names
+from harvest.engine.exchanges import Exchanges, directs
 from harvest.engine.rules import PairingConfig, role_of
 from harvest.engine.scoring import Scorer, score_pair
 from harvest.engine.state import Answer as _Answer
@@ -148,12 +148,7 @@ class HarvestEngine:
         pending = self._pending
         answer = pending.get(key)
         asking = asks  # as a question to pair: not a helper's question to whom they help
-        directed = target_author not in (None, author) and (
-            reason in DIRECTED_LINKS
-            or (
-                reason == "learned" and entry is not None and names(text, entry.msgs[0].author_name)
-            )
-        )
+        directed = target_author not in (None, author) and directs(reason, text, entry)
         if self._precise:
             back = directed and self._asks_back(entry, target)
             asking = self._exchanges.note(msg, at, asks, target, target_author, directed, back)
@@ -208,7 +203,12 @@ class HarvestEngine:
             return Fed(out, asks)
         # 2. a reply (or link) to another member's question group
         group = entry if entry is not None and target_author != author and entry.qidx >= 0 else None
-        if self._precise and asks and method is PairMethod.IMPLICIT and not directed:
+        if (
+            self._precise
+            and group is not None
+            and not directed
+            and (asks or (reason == "called" and not group.addressed_to(target, msg.author_name)))
+        ):  # nor does a turn taken after a question that did not name its author
             group = None  # a question linked by turn-taking only asks anew, it answers nothing
         # 3. a message in another member's thread
         root: _Group | None = None
@@ -312,10 +312,8 @@ class HarvestEngine:
 
     def _asks_back(self, entry: _Group | None, target: str | None) -> bool:
         """True when ``target``, a message of ``entry``, reads as a question."""
-        for m in entry.msgs if entry is not None else ():
-            if m.message_id == target:
-                return self._detect(m)
-        return False
+        found = entry.message(target) if entry is not None else None
+        return found is not None and self._detect(found)
 
     def _continue_exchange(
         self, msg: ChatMessage, at: float, entry: _Group, question: _Group

@@ -23,11 +23,11 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
-from harvest.engine.state import Answer, Group
+from harvest.engine.state import Answer, Group, names
 from harvest.model import ChatMessage
 from harvest.question_rules import ZH_FAILURES
 
-__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "names", "tells_trouble"]
+__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "directs", "names", "tells_trouble"]
 
 HELPER_SECONDS = 30 * 60.0
 
@@ -49,15 +49,13 @@ _TROUBLE = re.compile(
 )
 
 
-def names(text: str, name: str) -> bool:
-    """Whether ``text`` opens with ``name`` (or ``@name``) as its addressee: "max82fr: run
-    dmesg" names max82fr, however a linker tied the message to one of theirs."""
-    wanted = name.strip().lower()
-    head = text.lstrip().lstrip("@")[: len(wanted) + 1].lower()
-    if len(wanted) < 2 or not head.startswith(wanted):
-        return False
-    rest = head[len(wanted) :]
-    return not rest or not (rest.isalnum() or rest in "_-")
+def directs(reason: str, text: str, target: Group | None) -> bool:
+    """Whether a message linked for ``reason`` to a message of ``target`` is directed at
+    its author: a reply or a name the rules read, or a learned link to someone the text
+    opens with (the model, not a name rule, chose it)."""
+    if reason in DIRECTED_LINKS:
+        return True
+    return reason == "learned" and target is not None and names(text, target.msgs[0].author_name)
 
 
 def tells_trouble(text: str) -> bool:

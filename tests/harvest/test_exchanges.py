@@ -180,6 +180,29 @@ def test_a_question_linked_by_turn_taking_only_asks() -> None:
     assert summary(found) == [("3", ("4",), "implicit")]
 
 
+def test_a_turn_taken_answers_only_a_question_that_named_its_author() -> None:
+    """Bob speaks right after Alice's question, which was tied to his greeting by
+    turn-taking: his line answers it only when the question named him."""
+    found = pairs(
+        [
+            _irc("1", "a", "hi all", 0),
+            _irc("2", "b", "Alice: welcome back", 10),
+            _irc("3", "a", "is apparmor on by default in 11.10?", 20),
+            _irc("4", "b", "I shouted too loud before, sorry", 30),
+        ]
+    )
+    assert summary(found) == []
+    found = pairs(
+        [
+            _irc("1", "a", "hi all", 0),
+            _irc("2", "b", "Alice: welcome back", 10),
+            _irc("3", "a", "Bob: is apparmor on by default in 11.10?", 20),
+            _irc("4", "b", "it is, since 7.10", 30),
+        ]
+    )
+    assert summary(found) == [("3", ("4",), "implicit")]
+
+
 def test_the_answerers_talk_with_a_third_member_is_no_part_of_the_answer() -> None:
     """Bob answers Alice, then answers Carol (who took up his own question) and goes on
     to her: his follow-up continues that talk and stays out of Alice's answer; so does
