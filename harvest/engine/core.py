@@ -244,7 +244,7 @@ class HarvestEngine:
             made = self._remember(msg, at, key, False, False, asking)
             if self._precise:
                 made.answers_to = group
-                self._exchanges.take_up(chat, author, group, at)
+                self._exchanges.take_up(chat, author, group)
             self._publish(answer, out)
         else:
             continuing = target is None or target_author == author

@@ -13,9 +13,9 @@ explicit direction counts (the reply button or a name; a message the learned lin
 one of A's that opens with A's name, :func:`names`, is directed at A too): a message linked
 by turn-taking or by topic says nothing of roles.
 
-The question B first took up of A's stays the exchange's topic while B helps A: B's later
+The question of A's that B last took up is the exchange's topic while B helps A: B's later
 message to a line A said to B that asks nothing ("done that", "it s not in the list")
-answers it, so a solution found after diagnostic back-and-forth pairs with the problem.
+answers it, so a solution found after diagnostic back-and-forth pairs with the question.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Exchanges:
         # someone takes one of their messages up, not for every message
         self._told: dict[tuple[str, str], list[tuple[float, str]]] = {}
         # (chat, helper, helped) → the question of the helped the helper last took up
-        self._topics: OrderedDict[_Key, tuple[Group, float]] = OrderedDict()
+        self._topics: OrderedDict[_Key, Group] = OrderedDict()
 
     def note(
         self,
@@ -185,15 +185,12 @@ class Exchanges:
         back = self._helps.get((chat, helped, helper))
         return back is None or back < since
 
-    def take_up(self, chat: str, helper: str, question: Group, at: float) -> None:
-        """``helper`` answers (or asks back about) ``question``: the exchange's topic,
-        unless they are helping its author with an earlier question still."""
+    def take_up(self, chat: str, helper: str, question: Group) -> None:
+        """``helper`` answers (or asks back about) ``question``: the exchange's topic now."""
         topics = self._topics
         key = (chat, helper, question.author_id)
-        held = topics.pop(key, None)
-        if held is not None and at - held[1] <= HELPER_SECONDS:
-            question = held[0]
-        topics[key] = (question, at)
+        topics.pop(key, None)
+        topics[key] = question
         if len(topics) > self._max:
             topics.popitem(last=False)
 
@@ -213,7 +210,7 @@ class Exchanges:
         unanswered and came since: an answer goes to the open question its author last
         asked (a follow-up said to another helper included). Else, when ``target_id`` was
         said to ``helper`` ("done that", "it s not in the list") while they help that
-        member, the question they are helping with (its first one): a solution found
+        member, the question of theirs the helper last took up: a solution found
         after diagnostic back-and-forth answers the problem. Else ``entry`` itself."""
         if (
             named
@@ -226,7 +223,7 @@ class Exchanges:
             return latest
         if entry.qidx >= 0 or self._directed.get((chat, target_id)) != helper:
             return entry
-        held = self._topics.get((chat, helper, entry.author_id))
-        if held is None or not self.helping(chat, helper, entry.author_id, at):
+        topic = self._topics.get((chat, helper, entry.author_id))
+        if topic is None or not self.helping(chat, helper, entry.author_id, at):
             return entry
-        return held[0]
+        return topic

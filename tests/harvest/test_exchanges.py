@@ -293,7 +293,7 @@ def test_memory_stays_bounded() -> None:
         ex.respond("g", f"h{i}", f"q{i}", f"u{i}", float(i), True)
         ex.tell("g", f"u{i}", float(i), "it does not work")
         ex.tell("g", "u0", float(i), "it does not work")
-        ex.take_up("g", f"h{i}", _group(f"u{i}"), float(i))
+        ex.take_up("g", f"h{i}", _group(f"u{i}"))
     sizes = (ex._asked, ex._helps, ex._directed, ex._told, ex._topics)
     assert max(len(s) for s in sizes) <= 10
     assert max(len(told) for told in ex._told.values()) <= 4
