@@ -27,7 +27,15 @@ from harvest.engine.state import Answer, Group, names
 from harvest.model import ChatMessage
 from harvest.question_rules import ZH_FAILURES
 
-__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "directs", "names", "tells_trouble"]
+__all__ = [
+    "DIRECTED_LINKS",
+    "HELPER_SECONDS",
+    "Exchanges",
+    "answers_nothing",
+    "directs",
+    "names",
+    "tells_trouble",
+]
 
 HELPER_SECONDS = 30 * 60.0
 
@@ -43,7 +51,7 @@ _TROUBLE = re.compile(
     r"\b(?:doesn'?t|doesn\s+t|does\s+not|won'?t|won\s+t|wouldn'?t|wouldn\s+t|can'?t|can\s+t|"
     r"cannot|isn'?t|is\s+not|not)\s+(?:seem\s+to\s+)?(?:work|show|mount|boot|start|load|"
     r"connect|detect|recogni[sz]e|find|see|play|open|install|run)|\berrors?\b|\bfail(?:s|ed|"
-    r"ing|ure)?\b|\bbroken\b|\bcrash|\bstuck\b|:\(|"
+    r"ing|ure)?\b|\bbroken\b|\bcrash|\bstuck\b|:\(|\bstopped\s+working\b|"
     rf"不了|失败|{ZH_FAILURES}",
     re.IGNORECASE,
 )
@@ -56,6 +64,21 @@ def directs(reason: str, text: str, target: Group | None) -> bool:
     if reason in DIRECTED_LINKS:
         return True
     return reason == "learned" and target is not None and names(text, target.msgs[0].author_name)
+
+
+def answers_nothing(
+    msg: ChatMessage, asks: bool, reason: str, question: Group, target: str | None
+) -> bool:
+    """Whether ``msg``, linked to ``target`` of ``question`` but not directed at it (by
+    turn-taking or topic only), is no answer to it: it asks itself (a question of its own);
+    it is a turn taken after a question that did not open with its author's name; or it
+    follows an open question only and tells a trouble of its own ("Sound stopped
+    working")."""
+    if asks:
+        return True
+    if reason == "called":
+        return not question.addressed_to(target, msg.author_name)
+    return reason == "question" and tells_trouble(msg.text)
 
 
 def tells_trouble(text: str) -> bool:

@@ -67,12 +67,14 @@ def test_a_problem_told_without_asking_makes_its_helper_a_helper() -> None:
 
 def test_trouble_told_is_recognised_in_both_languages() -> None:
     assert [
-        tells_trouble(t) for t in ("it wouldn t mount", "我的U盘打不开", "fixed it, thanks")
-    ] == [
-        True,
-        True,
-        False,
-    ]
+        tells_trouble(t)
+        for t in (
+            "it wouldn t mount",
+            "我的U盘打不开",
+            "Sound stopped working.",
+            "fixed it, thanks",
+        )
+    ] == [True, True, True, False]
 
 
 def test_a_question_replying_to_an_announcement_still_pairs() -> None:
@@ -201,6 +203,36 @@ def test_a_turn_taken_answers_only_a_question_that_named_its_author() -> None:
         ]
     )
     assert summary(found) == [("3", ("4",), "implicit")]
+
+
+def _a_regular_answerer() -> list[ChatMessage]:
+    """Bob answers three of Carol's questions by name: a regular answerer."""
+    lines = []
+    for i in range(3):
+        lines.append(_irc(f"c{i}", "c", f"how do I fix problem number {i}?", 60 * i))
+        lines.append(_irc(f"b{i}", "b", f"Carol: reinstall package {i}", 60 * i + 20))
+    return lines
+
+
+def test_a_regulars_own_trouble_after_an_open_question_answers_nothing() -> None:
+    """A regular answerer's next line after an unanswered question answers it, unless the
+    line tells a trouble of their own ("Sound stopped working")."""
+    found = pairs(
+        [
+            *_a_regular_answerer(),
+            _irc("1", "a", "is there a way to share my laptop's wifi with my phone?", 300),
+            _irc("2", "b", "Sound stopped working on my thinkpad since the upgrade.", 330),
+        ]
+    )
+    assert [p.question_id for p in found] == ["c0", "c1", "c2"]
+    found = pairs(
+        [
+            *_a_regular_answerer(),
+            _irc("1", "a", "is there a way to share my laptop's wifi with my phone?", 300),
+            _irc("2", "b", "make an ad hoc connection in network manager", 330),
+        ]
+    )
+    assert summary(found)[-1] == ("1", ("2",), "implicit")
 
 
 def test_the_answerers_talk_with_a_third_member_is_no_part_of_the_answer() -> None:
