@@ -110,6 +110,18 @@ def test_a_solution_after_the_members_report_answers_their_problem() -> None:
     assert summary(found) == [("1", ("2",), "implicit"), ("1", ("4",), "implicit")]
 
 
+def test_a_solution_after_the_members_report_answers_their_problem_in_chinese() -> None:
+    found = pairs(
+        [
+            msg("1", "z", "我的U盘插上没反应，怎么办？", 0),
+            msg("2", "l", "张三：先换个USB口试试", 60),
+            msg("3", "z", "还是不行，文件管理器里看不到", 300),
+            msg("4", "l", "张三：那就在磁盘管理里给它分配一个盘符", 600),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit"), ("1", ("4",), "implicit")]
+
+
 def test_a_solution_to_someone_not_helped_pairs_with_nothing() -> None:
     """A message to a member's line said to everyone is no answer to their old question."""
     found = pairs(
