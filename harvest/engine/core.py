@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from harvest.engine.building import PairBuilder
 from harvest.engine.decisions import Decision
-from harvest.engine.exchanges import Exchanges, answers_nothing, directs
+from harvest.engine.exchanges import Exchanges, directs
 from harvest.engine.rules import PairingConfig, role_of
 from harvest.engine.scoring import Scorer, score_pair
 from harvest.engine.state import Answer as _Answer
@@ -203,8 +203,8 @@ class HarvestEngine:
             return Fed(out, asks)
         # 2. a reply (or link) to another member's question group
         group = entry if entry is not None and target_author != author and entry.qidx >= 0 else None
-        if self._precise and group is not None and not directed:
-            group = None if answers_nothing(msg, asks, reason, group, target) else group
+        if self._precise and group is not None and not directed and target is not None:
+            group = None if self._exchanges.answers_nothing(msg, asks, reason, target) else group
         # 3. a message in another member's thread
         root: _Group | None = None
         if thread is not None:

@@ -31,7 +31,6 @@ __all__ = [
     "DIRECTED_LINKS",
     "HELPER_SECONDS",
     "Exchanges",
-    "answers_nothing",
     "directs",
     "names",
     "tells_trouble",
@@ -66,21 +65,6 @@ def directs(reason: str, text: str, target: Group | None) -> bool:
     return reason == "learned" and target is not None and names(text, target.msgs[0].author_name)
 
 
-def answers_nothing(
-    msg: ChatMessage, asks: bool, reason: str, question: Group, target: str | None
-) -> bool:
-    """Whether ``msg``, linked to ``target`` of ``question`` but not directed at it (by
-    turn-taking or topic only), is no answer to it: it asks itself (a question of its own);
-    it is a turn taken after a question that did not open with its author's name; or it
-    follows an open question only and tells a trouble of its own ("Sound stopped
-    working")."""
-    if asks:
-        return True
-    if reason == "called":
-        return not question.addressed_to(target, msg.author_name)
-    return reason == "question" and tells_trouble(msg.text)
-
-
 def tells_trouble(text: str) -> bool:
     """Whether ``text`` tells of a problem (a failure, an error), asked or not."""
     return _TROUBLE.search(text) is not None
@@ -89,11 +73,13 @@ def tells_trouble(text: str) -> bool:
 class Exchanges:
     """Bounded memory of who each message was directed at and who helps whom, per chat."""
 
-    __slots__ = ("_asked", "_directed", "_helps", "_max", "_told", "_topics")
+    __slots__ = ("_asked", "_directed", "_helps", "_max", "_named", "_told", "_topics")
 
     def __init__(self, max_tracked: int) -> None:
         self._max = max_tracked
         self._directed: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # the same for messages directed by a reply or a name only (not turn-taking)
+        self._named: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._helps: OrderedDict[_Key, float] = OrderedDict()
         self._asked: OrderedDict[tuple[str, str], float] = OrderedDict()
         # each member's latest messages to everyone: read (for trouble told) only when
@@ -122,6 +108,10 @@ class Exchanges:
             assert target is not None
             self.direct(chat, msg.message_id, to)
             if directed:
+                named = self._named
+                named[(chat, msg.message_id)] = to
+                if len(named) > self._max:
+                    named.popitem(last=False)
                 self.respond(chat, author, target, to, at, target_asks)
                 asking = asks and not self.helping(chat, author, to, at)
         if asking:
@@ -165,6 +155,18 @@ class Exchanges:
         directed[(chat, message_id)] = to_author
         if len(directed) > self._max:
             directed.popitem(last=False)
+
+    def answers_nothing(self, msg: ChatMessage, asks: bool, reason: str, target: str) -> bool:
+        """Whether ``msg``, linked to another member's question ``target`` but not
+        directed at it (by turn-taking or topic only), is no answer to it: it asks itself
+        (a question of its own); it is a turn taken after a question that was not said to
+        its author by a reply or a name; or it follows an open question only and tells a
+        trouble of its own ("Sound stopped working")."""
+        if asks:
+            return True
+        if reason == "called":
+            return self._named.get((msg.chat_id, target)) != msg.author_id
+        return reason == "question" and tells_trouble(msg.text)
 
     def said_aside(self, answer: Answer, message_id: str) -> bool:
         """Whether ``message_id``, the answerer's own message outside ``answer``, was said

@@ -59,11 +59,6 @@ class Group:
                 return m
         return None
 
-    def addressed_to(self, message_id: str | None, name: str) -> bool:
-        """Whether the group's message ``message_id`` opens with ``name`` (its addressee)."""
-        found = self.message(message_id)
-        return found is not None and names(found.text, name)
-
     def freeze(self) -> None:
         """Fix the question's id at its first answer."""
         if not self.qid:

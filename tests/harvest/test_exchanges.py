@@ -338,7 +338,10 @@ def test_memory_stays_bounded() -> None:
         ex.tell("g", f"u{i}", float(i), "it does not work")
         ex.tell("g", "u0", float(i), "it does not work")
         ex.take_up("g", f"h{i}", _group(f"u{i}"))
-    sizes = (ex._asked, ex._helps, ex._directed, ex._told, ex._topics)
+        ex.note(
+            msg(f"n{i}", f"h{i}", "Bob: try this", i), float(i), False, "q", f"u{i}", True, False
+        )
+    sizes = (ex._asked, ex._helps, ex._directed, ex._named, ex._told, ex._topics)
     assert max(len(s) for s in sizes) <= 10
     assert max(len(told) for told in ex._told.values()) <= 4
 
