@@ -33,12 +33,12 @@ class AnswerKind(StrEnum):
 # Words that carry no answer on their own: reactions, agreement, thanks, waiting.
 _REACTION_EN = re.compile(
     r"\b(?:thanks?|thank\s+you|thx|ty|tysm|great|nice|cool|awesome|amazing|congrats|"
-    r"congratulations|finally|love|noted|wow|lol|lmao|haha+|same|me\s+too|good\s+question|"
+    r"congratulations|finally|love|noted|wow|lol|lmao|haha+|(?<!the\s)same|me\s+too|good\s+question|"
     r"following|bump|excellent|perfect|sweet|yay|neat|heads-up|heads\s+up|"
     # "you're welcome" and its kin, laughing and signing off: replies to a reply
     r"np|no\s+probs?|no\s+problem|yw|(?:you'?re|ur|you\s+are)\s+welcome|anytime|"
     r"glad\s+(?:to|i\s+could)\s+help|good\s+luck|cheers|hehe*|heh|hah|brb|bbl|afk)\b|"
-    r"\+1|\^",
+    r"(?<!\w)\+1\b|\^",
     re.IGNORECASE,
 )
 _REACTION_ZH = re.compile(

@@ -10,8 +10,8 @@ from harvest.answer_kinds import answer_kind as kind_of_answer
 from harvest.engine.decisions import Decision, DecisionKind
 from harvest.engine.rules import role_of, score_answer, strip_address
 from harvest.engine.scoring import PairFeatures, Scorer, answer_kind
-from harvest.engine.state import Answer
-from harvest.model import ChatMessage, PairedAnswer, Role
+from harvest.engine.state import Answer, Group
+from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
 from harvest.questions import QuestionConfig
 
 __all__ = ["PairBuilder"]
@@ -55,6 +55,19 @@ class PairBuilder:
         pair = self.build(answer)
         if pair is not None and self.answer_like(pair):
             out.append(Decision(DecisionKind.CLOSE, answer.key(), pair))
+
+    def answer_all(
+        self, msg: ChatMessage, at: float, groups: list[Group], out: list[Decision]
+    ) -> None:
+        """One message @mentioning several askers answers each one's open question."""
+        for group in groups:
+            if group.author_id == msg.author_id or group.qidx < 0:
+                continue
+            group.freeze()
+            role = role_of(msg, self.roles)
+            answer = Answer(group, msg, at, PairMethod.IMPLICIT, "addressed", role)
+            self.publish(answer, out)
+            self.close(answer, out)
 
     def answer_messages(self, msgs: list[ChatMessage]) -> list[ChatMessage]:
         """With ``precision``, only the messages that answer: no acks, no questions back

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from harvest.engine.building import PairBuilder
 from harvest.engine.decisions import Decision
-from harvest.engine.exchanges import DIRECTED_LINKS, Exchanges
+from harvest.engine.exchanges import Exchanges, directs
 from harvest.engine.rules import PairingConfig, role_of
 from harvest.engine.scoring import Scorer, score_pair
 from harvest.engine.state import Answer as _Answer
@@ -73,6 +73,7 @@ class HarvestEngine:
         )
         self._publish = builder.publish
         self._close = builder.close
+        self._answer_all = builder.answer_all
         self._linker: ImplicitLinker | None = None
         if config.implicit:
             linker_config = config.linker or LinkerConfig(question=config.question)
@@ -147,18 +148,10 @@ class HarvestEngine:
         pending = self._pending
         answer = pending.get(key)
         asking = asks  # as a question to pair: not a helper's question to whom they help
+        directed = target_author not in (None, author) and directs(reason, text, entry)
         if self._precise:
-            ex, to = self._exchanges, target_author
-            if to is not None and to != author:
-                assert entry is not None and target is not None
-                ex.direct(chat, msg.message_id, to)
-                if reason in DIRECTED_LINKS:
-                    ex.respond(chat, author, target, to, at, self._asks_back(entry, target))
-                    asking = asks and not ex.helping(chat, author, to, at)
-            if asking:
-                ex.ask(chat, author, at)
-            elif to is None or to == author:
-                ex.tell(chat, author, at, text)  # a problem told to all also seeks help
+            back = directed and self._asks_back(entry, target)
+            asking = self._exchanges.note(msg, at, asks, target, target_author, directed, back)
         # 0. (precision) the asker replies to their helper: answering what the helper asked,
         # or adding details, continues the exchange; a new question of theirs does not
         if (
@@ -174,13 +167,32 @@ class HarvestEngine:
             entry = None  # not an answer to the helper's message: roles are not reversed
             target_author = None
         if (
+            self._precise
+            and directed
+            and entry is not None
+            and (entry.qidx < 0 or entry.answered)
+            and entry.answers_to is None
+            and target is not None
+        ):  # to a member, on nothing they asked: their latest question, or the one helped on
+            latest = self._current.get((chat, thread or "", entry.author_id))
+            named = method is PairMethod.IMPLICIT  # a reply button names its message
+            entry = self._exchanges.answered(chat, author, entry, target, latest, named, at)
+        asker = answer.group.author_id if answer is not None else None
+        precise, ex = self._precise, self._exchanges
+        if (
             answer is not None
             and at - answer.last_at <= self._window
+            and len(answer.msgs) < self.config.max_answer_parts
             and (
                 target is None
-                or target_author == author
+                or (target_author == author and not (precise and ex.said_aside(answer, target)))
                 or entry is answer.group
-                or (weak and not (entry is not None and entry.qidx >= 0))
+                or (
+                    weak
+                    and not (entry is not None and entry.qidx >= 0)
+                    # turn-taking with a third member is no follow-up of the answer
+                    and not (precise and target_author not in (None, author, asker))
+                )
             )
         ):
             answer.msgs.append(msg)
@@ -191,6 +203,8 @@ class HarvestEngine:
             return Fed(out, asks)
         # 2. a reply (or link) to another member's question group
         group = entry if entry is not None and target_author != author and entry.qidx >= 0 else None
+        if self._precise and group is not None and not directed and target is not None:
+            group = None if self._exchanges.answers_nothing(msg, asks, reason, target) else group
         # 3. a message in another member's thread
         root: _Group | None = None
         if thread is not None:
@@ -225,13 +239,15 @@ class HarvestEngine:
             made = self._remember(msg, at, key, False, False, asking)
             if self._precise:
                 made.answers_to = group
+                self._exchanges.take_up(chat, author, group)
             self._publish(answer, out)
         else:
             continuing = target is None or target_author == author
             self._remember(msg, at, key, continuing, thread is not None and root is None, asking)
         linker = self._linker
         if self._precise and linker is not None and linker.also:
-            self._answer_others(msg, at, linker.also, out)
+            found = [self._messages.get((chat, t)) for t in linker.also]
+            self._answer_all(msg, at, [g for g in found if g is not None], out)
         return Fed(out, asks)
 
     def flush(self) -> list[Decision]:
@@ -289,12 +305,10 @@ class HarvestEngine:
 
     # -- precision (harvest.answer_kinds) -------------------------------------------------
 
-    def _asks_back(self, entry: _Group, target: str | None) -> bool:
+    def _asks_back(self, entry: _Group | None, target: str | None) -> bool:
         """True when ``target``, a message of ``entry``, reads as a question."""
-        for m in entry.msgs:
-            if m.message_id == target:
-                return self._detect(m)
-        return False
+        found = entry.message(target) if entry is not None else None
+        return found is not None and self._detect(found)
 
     def _continue_exchange(
         self, msg: ChatMessage, at: float, entry: _Group, question: _Group
@@ -308,21 +322,6 @@ class HarvestEngine:
         if helper is not None and helper.group is question:
             helper.last_at = at
             self._pending.move_to_end(hkey)
-
-    def _answer_others(
-        self, msg: ChatMessage, at: float, targets: tuple[str, ...], out: list[Decision]
-    ) -> None:
-        """One message @mentioning several askers answers each one's open question."""
-        for target in targets:
-            group = self._messages.get((msg.chat_id, target))
-            if group is None or group.author_id == msg.author_id or group.qidx < 0:
-                continue
-            group.freeze()
-            answer = _Answer(
-                group, msg, at, PairMethod.IMPLICIT, "addressed", role_of(msg, self.roles)
-            )
-            self._publish(answer, out)
-            self._close(answer, out)
 
     # -- internals -----------------------------------------------------------------------
 

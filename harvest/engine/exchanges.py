@@ -9,8 +9,13 @@ helper, nor does a comment on an announcement. For
 directs at A ("are you running kde or gnome?", "does the device show up in sudo fdisk -l?")
 is a diagnostic question: A's replies to it answer the helper, they are no pairs. A question
 A directs at B (the asker's follow-up, "do I run that as root?") stays a question. Only
-explicit direction counts (the reply button or a name): a message linked by turn-taking or
-by topic says nothing of roles.
+explicit direction counts (the reply button or a name; a message the learned linker tied to
+one of A's that opens with A's name, :func:`names`, is directed at A too): a message linked
+by turn-taking or by topic says nothing of roles.
+
+The question of A's that B last took up is the exchange's topic while B helps A: B's later
+message to a line A said to B that asks nothing ("done that", "it s not in the list")
+answers it, so a solution found after diagnostic back-and-forth pairs with the question.
 """
 
 from __future__ import annotations
@@ -18,9 +23,18 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
+from harvest.engine.state import Answer, Group, names
+from harvest.model import ChatMessage
 from harvest.question_rules import ZH_FAILURES
 
-__all__ = ["DIRECTED_LINKS", "HELPER_SECONDS", "Exchanges", "tells_trouble"]
+__all__ = [
+    "DIRECTED_LINKS",
+    "HELPER_SECONDS",
+    "Exchanges",
+    "directs",
+    "names",
+    "tells_trouble",
+]
 
 HELPER_SECONDS = 30 * 60.0
 
@@ -36,10 +50,19 @@ _TROUBLE = re.compile(
     r"\b(?:doesn'?t|doesn\s+t|does\s+not|won'?t|won\s+t|wouldn'?t|wouldn\s+t|can'?t|can\s+t|"
     r"cannot|isn'?t|is\s+not|not)\s+(?:seem\s+to\s+)?(?:work|show|mount|boot|start|load|"
     r"connect|detect|recogni[sz]e|find|see|play|open|install|run)|\berrors?\b|\bfail(?:s|ed|"
-    r"ing|ure)?\b|\bbroken\b|\bcrash|\bstuck\b|:\(|"
+    r"ing|ure)?\b|\bbroken\b|\bcrash|\bstuck\b|:\(|\bstopped\s+working\b|"
     rf"不了|失败|{ZH_FAILURES}",
     re.IGNORECASE,
 )
+
+
+def directs(reason: str, text: str, target: Group | None) -> bool:
+    """Whether a message linked for ``reason`` to a message of ``target`` is directed at
+    its author: a reply or a name the rules read, or a learned link to someone the text
+    opens with (the model, not a name rule, chose it)."""
+    if reason in DIRECTED_LINKS:
+        return True
+    return reason == "learned" and target is not None and names(text, target.msgs[0].author_name)
 
 
 def tells_trouble(text: str) -> bool:
@@ -50,16 +73,52 @@ def tells_trouble(text: str) -> bool:
 class Exchanges:
     """Bounded memory of who each message was directed at and who helps whom, per chat."""
 
-    __slots__ = ("_asked", "_directed", "_helps", "_max", "_told")
+    __slots__ = ("_asked", "_directed", "_helps", "_max", "_named", "_told", "_topics")
 
     def __init__(self, max_tracked: int) -> None:
         self._max = max_tracked
         self._directed: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # the same for messages directed by a reply or a name only (not turn-taking)
+        self._named: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._helps: OrderedDict[_Key, float] = OrderedDict()
         self._asked: OrderedDict[tuple[str, str], float] = OrderedDict()
         # each member's latest messages to everyone: read (for trouble told) only when
         # someone takes one of their messages up, not for every message
         self._told: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        # (chat, helper, helped) → the question of the helped the helper last took up
+        self._topics: OrderedDict[_Key, Group] = OrderedDict()
+
+    def note(
+        self,
+        msg: ChatMessage,
+        at: float,
+        asks: bool,
+        target: str | None,
+        to: str | None,
+        directed: bool,
+        target_asks: bool,
+    ) -> bool:
+        """Record what ``msg`` (which ``asks`` or not; linked to ``target`` of ``to``,
+        ``directed`` at them: a reply or a name, ``target_asks`` when that message asks)
+        says of who helps whom; return whether it asks as a question to pair: a helper's
+        question to whom they help does not."""
+        chat, author = msg.chat_id, msg.author_id
+        asking = asks
+        if to is not None and to != author:
+            assert target is not None
+            self.direct(chat, msg.message_id, to)
+            if directed:
+                named = self._named
+                named[(chat, msg.message_id)] = to
+                if len(named) > self._max:
+                    named.popitem(last=False)
+                self.respond(chat, author, target, to, at, target_asks)
+                asking = asks and not self.helping(chat, author, to, at)
+        if asking:
+            self.ask(chat, author, at)
+        elif to is None or to == author:
+            self.tell(chat, author, at, msg.text)  # a problem told to all also seeks help
+        return asking
 
     def tell(self, chat: str, author: str, at: float, text: str) -> None:
         """``author`` said ``text`` to everyone (no reply, no name) at ``at``."""
@@ -97,6 +156,27 @@ class Exchanges:
         if len(directed) > self._max:
             directed.popitem(last=False)
 
+    def answers_nothing(self, msg: ChatMessage, asks: bool, reason: str, target: str) -> bool:
+        """Whether ``msg``, linked to another member's question ``target`` but not
+        directed at it (by turn-taking or topic only), is no answer to it: it asks itself
+        (a question of its own); it is a turn taken after a question that was not said to
+        its author by a reply or a name; or it follows an open question only and tells a
+        trouble of its own ("Sound stopped working")."""
+        if asks:
+            return True
+        if reason == "called":
+            return self._named.get((msg.chat_id, target)) != msg.author_id
+        return reason == "question" and tells_trouble(msg.text)
+
+    def said_aside(self, answer: Answer, message_id: str) -> bool:
+        """Whether ``message_id``, the answerer's own message outside ``answer``, was said
+        to someone other than the asker: what follows it continues that talk, not the
+        answer."""
+        if any(m.message_id == message_id for m in answer.msgs):
+            return False
+        to = self._directed.get((answer.msgs[0].chat_id, message_id))
+        return to is not None and to != answer.group.author_id
+
     def respond(
         self,
         chat: str,
@@ -129,3 +209,46 @@ class Exchanges:
             return False
         back = self._helps.get((chat, helped, helper))
         return back is None or back < since
+
+    def take_up(self, chat: str, helper: str, question: Group) -> None:
+        """``helper`` answers (or asks back about) ``question``: the exchange's topic now."""
+        topics = self._topics
+        key = (chat, helper, question.author_id)
+        topics.pop(key, None)
+        topics[key] = question
+        if len(topics) > self._max:
+            topics.popitem(last=False)
+
+    def answered(
+        self,
+        chat: str,
+        helper: str,
+        entry: Group,
+        target_id: str,
+        latest: Group | None,
+        named: bool,
+        at: float,
+    ) -> Group:
+        """What ``helper``'s message to ``target_id`` (of ``entry``, a member's messages that
+        ask nothing or were answered already) answers. Named (not by the reply button,
+        which names its message), the member's ``latest`` group when it asks, is
+        unanswered and came since: an answer goes to the open question its author last
+        asked (a follow-up said to another helper included). Else, when ``target_id`` was
+        said to ``helper`` ("done that", "it s not in the list") while they help that
+        member, the question of theirs the helper last took up: a solution found
+        after diagnostic back-and-forth answers the problem. Else ``entry`` itself."""
+        if (
+            named
+            and latest is not None
+            and latest is not entry
+            and latest.qidx >= 0
+            and not latest.answered
+            and latest.last_at >= entry.last_at
+        ):
+            return latest
+        if entry.qidx >= 0 or self._directed.get((chat, target_id)) != helper:
+            return entry
+        topic = self._topics.get((chat, helper, entry.author_id))
+        if topic is None or not self.helping(chat, helper, entry.author_id, at):
+            return entry
+        return topic

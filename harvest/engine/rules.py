@@ -39,6 +39,9 @@ class PairingConfig:
     first message is the question and other members' messages in it are answers.
     ``implicit``: messages without ``reply_to_id`` are linked by :class:`ImplicitLinker`.
     ``max_tracked``: recent messages remembered (memory stays flat on any import size).
+    ``max_answer_parts``: the most messages one answer merges; the answerer's further
+    follow-ups stay out of it (a busy chat's helper can chain a dozen lines within the
+    window, an answer no moderator reads as one).
     ``forum_platforms``: platforms whose threads are long-lived forum topics (Telegram):
     a topic asks only when its first message is a question, where a thread started from
     a message elsewhere (a Discord forum post) asks by nature.
@@ -46,7 +49,11 @@ class PairingConfig:
     and counter-questions and the answerer's own follow-up questions are left out of
     answers; an asker's reply to their helper continues the exchange on the first
     question instead of making a pair; one message @mentioning several askers answers
-    each; a forum topic stops being one question once another member asks in it. Off:
+    each; a forum topic stops being one question once another member asks in it; a
+    message to a member on a line that asks nothing answers their newer question, or the
+    question its author is helping them with (:meth:`Exchanges.answered`); a question
+    linked by turn-taking only asks, it answers nothing; the answerer's talk with a third
+    member stays out of their answer. Off:
     the pairer without them (the pair-quality bench's baseline). ``learned_linking``:
     implicit links from :class:`harvest.reply_model.LearnedLinker` instead of the rules.
     """
@@ -55,6 +62,7 @@ class PairingConfig:
     threads: bool = True
     implicit: bool = True
     max_tracked: int = 20_000
+    max_answer_parts: int = 6
     question: QuestionConfig = field(default=DEFAULT)
     linker: LinkerConfig | None = None
     forum_platforms: frozenset[str] = frozenset({"telegram"})
@@ -66,6 +74,8 @@ class PairingConfig:
             raise InputError("merge_window must be >= 0", field="merge_window")
         if self.max_tracked < 1:
             raise InputError("max_tracked must be >= 1", field="max_tracked")
+        if self.max_answer_parts < 1:
+            raise InputError("max_answer_parts must be >= 1", field="max_answer_parts")
 
 
 def is_harvestable(msg: ChatMessage) -> bool:

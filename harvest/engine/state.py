@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from harvest.model import ChatMessage, PairMethod, Role
 
-__all__ = ["Answer", "Group", "newest", "retext"]
+__all__ = ["Answer", "Group", "names", "newest", "retext"]
 
 _K = TypeVar("_K")
 
@@ -51,6 +51,13 @@ class Group:
                 self.qidx = len(self.msgs)
         self.msgs.append(msg)
         self.last_at = at
+
+    def message(self, message_id: str | None) -> ChatMessage | None:
+        """The message ``message_id`` when it is one of the group's."""
+        for m in self.msgs:
+            if m.message_id == message_id:
+                return m
+        return None
 
     def freeze(self) -> None:
         """Fix the question's id at its first answer."""
@@ -114,3 +121,14 @@ def newest(groups: dict[_K, Group], keep: int) -> dict[_K, Group]:
     """The ``keep`` most recently active entries of ``groups`` (bounds memory)."""
     recent = sorted(groups.items(), key=lambda item: item[1].last_at)[-keep:]
     return dict(recent)
+
+
+def names(text: str, name: str) -> bool:
+    """Whether ``text`` opens with ``name`` (or ``@name``) as its addressee: "max82fr: run
+    dmesg" names max82fr, however a linker tied the message to one of theirs."""
+    wanted = name.strip().lower()
+    head = text.lstrip().lstrip("@")[: len(wanted) + 1].lower()
+    if len(wanted) < 2 or not head.startswith(wanted):
+        return False
+    rest = head[len(wanted) :]
+    return not rest or not (rest.isalnum() or rest in "_-")

@@ -78,6 +78,8 @@ def test_a_helpers_own_question_after_answering_is_a_follow_up() -> None:
         "cool, just run sudo update-grub",
         "thanks, try kooldock",
         "np, use the ppa",
+        "zicada, #ubuntu+1",  # a channel's name, no "+1" vote
+        "like. not at the same time",  # "the same" is no "same here"
     ],
 )
 def test_answers_stay_answers(text: str) -> None:

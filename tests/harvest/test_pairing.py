@@ -131,6 +131,29 @@ def test_answerer_follow_ups_within_window_are_merged() -> None:
     ]
 
 
+def test_an_answer_merges_at_most_max_answer_parts_messages() -> None:
+    """A helper chaining lines within the window makes an answer of the first
+    ``max_answer_parts`` (6 by default); the rest stay out of it (replying to the
+    question, they make the next answer)."""
+    lines = [msg("1", "a", "How do I set up a fund plan?", 0)]
+    lines += [
+        msg(str(i), "b", f"step {i}: open the page and tap item {i}", 10 * i, reply_to_id="1")
+        for i in range(2, 11)
+    ]
+    found = pairs(lines, implicit=False)
+    assert [p.answer_ids for p in found] == [("2", "3", "4", "5", "6", "7"), ("8", "9", "10")]
+    found = pairs(lines[:6], implicit=False, max_answer_parts=3)
+    assert [p.answer_ids for p in found] == [("2", "3", "4"), ("5", "6")]
+    found = pairs(  # IRC style: one line by name, the rest linked by turn-taking
+        [
+            msg("1", "a", "How do I set up a fund plan?", 0, platform="irc"),
+            msg("2", "b", "Alice: open the fund page", 10, platform="irc"),
+            *(msg(str(i), "b", f"then tap item {i}", 10 * i, platform="irc") for i in range(3, 10)),
+        ]
+    )
+    assert [p.answer_ids for p in found] == [("2", "3", "4", "5", "6", "7")]
+
+
 def test_follow_up_after_the_askers_thanks_is_merged() -> None:
     """Without reply buttons, the answerer's next line after the asker's reply still merges."""
     found = pairs(
