@@ -51,6 +51,7 @@ REAL_STYLE = (
     "irc_dev_heldout",
     "irc_fresh",
     "irc_blind",
+    "irc_blind2",
 )
 
 
@@ -90,7 +91,9 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             roles |= {k: Role.MODERATOR for k in DEMO_MODERATORS}
             roles |= {k: Role.EXPERT for k in DEMO_EXPERTS}
         out.append(Dataset(name, msgs, roles, good, bad, None))
-    for irc_path in (LABELS / f"{name}.json" for name in ("irc_dev", "irc_fresh", "irc_blind")):
+    for irc_path in (
+        LABELS / f"{name}.json" for name in ("irc_dev", "irc_fresh", "irc_blind", "irc_blind2")
+    ):
         good, bad, data = _labels(irc_path)
         for log in data["logs"]:
             raw = irc_data / f"{log['name']}.raw.txt"
