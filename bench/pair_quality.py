@@ -4,7 +4,9 @@ Datasets: the demo export, a Discord support channel and a Telegram forum group 
 announcement topics (fixtures written in the exporters' formats), and Ubuntu IRC dev logs
 (labels by line number here, logs read from ``--irc-data``, skipped when absent). A
 predicted pair is correct when its question and one of its answer messages form a pair
-labelled good; every labelled good pair it misses lowers recall. Fixture datasets are
+labelled good; every labelled good pair it misses lowers recall (``answer_recall`` counts
+each (asker, answer message) once instead: the labels pair one answer with every line of
+a question spread over several lines, a harvested pair has one question). Fixture datasets are
 labelled completely; on IRC only predictions inside the labelled line ranges count. IRC
 groups: ``irc_dev`` (the regions the rules were written against), ``irc_dev_heldout``
 (labelled after the rules were frozen) and ``irc_fresh`` (``irc_fresh.json``: labelled
@@ -26,7 +28,7 @@ import os
 import random
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,15 @@ class Dataset:
     good: set[tuple[str, str]]  # (question id, answer id)
     bad: dict[tuple[str, str], str]  # (question id, answer id) → failure class
     scope: list[tuple[int, int]] | None  # labelled line ranges (IRC), None: everything
+    authors: dict[str, str] = field(init=False, repr=False)  # message id → author
+
+    def __post_init__(self) -> None:
+        self.authors = {m.message_id: m.author_id for m in self.messages}
+
+    def answer_units(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """(asker, answer message) of each (question, answer) pair: the labels attach one
+        answer to each line of a question spread over several, a harvested pair has one."""
+        return {(self.authors.get(q, q), a) for q, a in pairs}
 
     def in_scope(self, message_id: str) -> bool:
         if self.scope is None:
@@ -148,7 +159,19 @@ def score(
             correct += 1
             found |= hits
     gold = {g for g in ds.good if keep is None or half_of(ds.name, g[0]) == keep}
-    return prf(correct, predicted, len(found & gold), len(gold))
+    gold_units = ds.answer_units(gold)
+    return prf(correct, predicted, len(found & gold), len(gold)) | answer_recall(
+        len(ds.answer_units(found & gold) & gold_units), len(gold_units)
+    )
+
+
+def answer_recall(recalled: int, gold: int) -> dict[str, float | int]:
+    """Recall counted once per (asker, answer message) instead of once per labelled pair."""
+    return {
+        "answer_recall": round(recalled / gold, 4) if gold else 0.0,
+        "answers_recalled": recalled,
+        "answers_gold": gold,
+    }
 
 
 def prf(correct: int, predicted: int, recalled: int, gold: int) -> dict[str, float | int]:
@@ -171,7 +194,10 @@ def add(total: dict[str, float | int], part: dict[str, float | int]) -> dict[str
     """Sum counts and recompute the ratios."""
     keys = ("correct", "predicted", "recalled", "gold")
     counts = [int(total.get(k, 0)) + int(part[k]) for k in keys]
-    return prf(*counts)
+    if "answers_gold" not in part:
+        return prf(*counts)
+    units = [int(total.get(k, 0)) + int(part[k]) for k in ("answers_recalled", "answers_gold")]
+    return prf(*counts) | answer_recall(*units)
 
 
 def failures(ds: Dataset, pairs: Iterable[PairedAnswer]) -> dict[str, int]:
