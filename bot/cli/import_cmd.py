@@ -89,8 +89,8 @@ _IMPLICIT = typer.Option(
 _PARALLEL = typer.Option(
     False,
     "--parallel/--no-parallel",
-    help="Parse and pair in a second process while this one writes: about 1.4x faster on a "
-    "machine with a free CPU core (it uses two).",
+    help="Pair in a second process that reads the export too, while this one reads and "
+    "writes: about 1.4x faster with a free CPU core (it uses two), slower without one.",
 )
 
 
