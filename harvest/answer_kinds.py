@@ -60,6 +60,24 @@ _DEFLECT = re.compile(
     r"(?:can't|cannot)\s+help\s+(?:you\s+)?(?:with|there)|去.{0,6}群(?:里)?问",
     re.IGNORECASE,
 )
+# Tells the asker how to behave in the chat instead of answering: off topic, language,
+# asking to ask, repeating, ranting, taking it elsewhere (a moderator's or bot's notice).
+_ETIQUETTE = re.compile(
+    r"\boff[\s-]?topic\b|\bkeep\s+(?:it|this)\s+(?:on[\s-]?(?:channel|topic)|in\s+(?:the\s+)?"
+    r"channel)|\bwatch\s+(?:your|ur|the)\s+language\b|\bfamily[\s-]friendly\b|\b(?:don'?t|do\s+"
+    r"not|please\s+don'?t)\s+(?:ask\s+to\s+ask|feel\s+ignored|flood|spam|cross-?post|repeat)|"
+    r"\brepeat(?:ing)?\s+your\s+question|\brant(?:ing)?\s+(?:here|in\s+here|isn'?t)|"
+    r"\b(?:take|move)\s+(?:it|this|that)\s+(?:to|into)\s+#|"
+    r"请勿刷屏|不要刷屏|别刷屏|注意(?:言辞|用词|素质)|文明用语|跑题了|偏题了|别跑题|不要发广告",
+    re.IGNORECASE,
+)
+# Declines to answer: the answerer cannot help, leaves it to someone else, or is coming.
+_DECLINE = re.compile(
+    r"\b(?:can'?t|cannot|couldn'?t|can\s+not)\s+help\b|\b(?:some(?:one|body)|any(?:one|body))"
+    r"\s+else\s+(?:knows?|will|might|may|can|could)\b|\bhang\s+on\b|\bhold\s+on\b|"
+    r"\bi'?(?:ve|\s+have)\s+never\s+(?:used|tried|done)\b|帮不了|帮不上|别人.{0,4}(?:知道|会)",
+    re.IGNORECASE,
+)
 # Asks the asker for details without a question mark ("pastebin the output").
 _REQUEST_INFO = re.compile(
     r"^(?:please\s+|pls\s+|can\s+you\s+)?(?:clarify|elaborate|be\s+more\s+specific|pastebin|"
@@ -165,6 +183,10 @@ def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> Answer
     if _PENDING.search(stripped) or (size <= 120 and _is_reaction(stripped)):
         return AnswerKind.ACK
     if size <= 120 and ((size <= 60 and _HEDGE.search(stripped)) or _DEFLECT.search(stripped)):
+        return AnswerKind.ACK
+    if size <= 250 and _ETIQUETTE.search(stripped):
+        return AnswerKind.ACK
+    if size <= 120 and _DECLINE.search(stripped) and not _INFORMATIVE.search(stripped):
         return AnswerKind.ACK
     if _REQUEST_INFO.search(stripped):
         return AnswerKind.CLARIFYING

@@ -348,3 +348,30 @@ def test_memory_stays_bounded() -> None:
 
 def _group(author: str) -> Group:
     return Group(msg("q", author, "how?"), 0.0, True)
+
+
+def test_an_etiquette_notice_or_a_decline_by_name_makes_no_pair() -> None:
+    """IRC style: "Alice: please don't ask to ask" and "Alice: sorry, I can't help you"
+    answer nothing; the helper who then answers makes the pair."""
+    found = pairs(
+        [
+            msg("1", "a", "how do I get w32codecs installed? apt says no install candidate", 0),
+            msg("2", "b", "Alice: please keep it on-channel, and watch your language", 30),
+            msg("3", "c", "Alice: sorry, I can't help you there :/", 40),
+            msg("4", "b", "Alice: enable the multiverse repository first, then apt-get it", 200),
+        ]
+    )
+    assert summary(found) == [("1", ("4",), "implicit")]
+
+
+def test_a_chinese_etiquette_notice_makes_no_pair() -> None:
+    """注意言辞 / 帮不了 answer nothing; the later answer pairs."""
+    found = pairs(
+        [
+            msg("1", "a", "怎么卸载谷歌地球？删不掉啊", 0),
+            msg("2", "b", "注意言辞，这里是技术群", 20, reply_to_id="1"),
+            msg("3", "c", "抱歉，这个我帮不了你", 30, reply_to_id="1"),
+            msg("4", "c", "用 sudo apt-get purge googleearth 试试", 300, reply_to_id="1"),
+        ]
+    )
+    assert summary(found) == [("1", ("4",), "reply")]
