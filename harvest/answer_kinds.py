@@ -107,7 +107,7 @@ _NEW_TOPIC = re.compile(
     r"顺便|对了|另外|题外话|公告)",
     re.IGNORECASE,
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[?？!！。.;；])\s*|\n+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[?？!！。;；])\s*|(?<=\.)\s+|\n+")
 _SPACE_RUN = re.compile(r"\s+")
 _MENTION = re.compile(r"@[\w.]+")
 # What makes a short reply carry an answer despite a "thanks" or "cool" in it: a link, a
@@ -194,6 +194,8 @@ def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> Answer
         return AnswerKind.SMALL_TALK
     # Cheap first: a text that is no question as a whole has no sentence that only asks.
     if not is_question(stripped, config) or not _questions_only(stripped, config):
+        return AnswerKind.ANSWER
+    if "://" in stripped:  # "does https://… sound like your problem?" points to an answer
         return AnswerKind.ANSWER
     if follows_answer:
         return AnswerKind.FOLLOW_UP_QUESTION

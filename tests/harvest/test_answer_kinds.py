@@ -92,6 +92,18 @@ def test_declining_with_a_pointer_stays_an_answer(text: str) -> None:
     assert answer_kind(text) == AnswerKind.ANSWER
 
 
+def test_a_question_back_with_version_numbers_is_one_sentence() -> None:
+    """The dots of "libperl5.10" end no sentence: the question back stays one question."""
+    text = "is there not a libperl5.10 to go with perl-base5.10 ?"
+    assert answer_kind(text) == AnswerKind.CLARIFYING
+
+
+def test_a_question_back_that_carries_a_link_points_to_an_answer() -> None:
+    """ "Does <bug link> sound like your problem?" answers by pointing."""
+    text = "Does https://bugs.launchpad.net/ubuntu/+source/wireshark/+bug/321943 sound like it?"
+    assert answer_kind(text) == AnswerKind.ANSWER
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
