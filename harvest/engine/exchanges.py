@@ -26,6 +26,7 @@ from collections import OrderedDict
 from harvest.engine.state import Answer, Group, names
 from harvest.model import ChatMessage
 from harvest.question_rules import ZH_FAILURES
+from harvest.questions import asks_addressee
 
 __all__ = [
     "DIRECTED_LINKS",
@@ -114,6 +115,8 @@ class Exchanges:
                     named.popitem(last=False)
                 self.respond(chat, author, target, to, at, target_asks)
                 asking = asks and not self.helping(chat, author, to, at)
+        if asking and asks_addressee(msg.text):
+            asking = False  # "nick: have you tried X?" asks about them, for them
         if asking:
             self.ask(chat, author, at)
         elif to is None or to == author:

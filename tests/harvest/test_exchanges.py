@@ -375,3 +375,35 @@ def test_a_chinese_etiquette_notice_makes_no_pair() -> None:
         ]
     )
     assert summary(found) == [("1", ("4",), "reply")]
+
+
+def test_a_question_about_the_addressee_gets_no_pair() -> None:
+    """ "Alice: have you asked in #flossk?" asks about Alice, for her: her "yes" answers
+    the one who asked, it is no pair, even when no helping was seen before."""
+    found = pairs(
+        [
+            msg("1", "a", "kemi naj shqiptar ktu apo fare", 0),
+            msg("2", "b", "Alice: have you asked in #flossk ?", 30),
+            msg("3", "a", "Bob: yes, nobody there", 60),
+        ]
+    )
+    assert summary(found) == []
+    found = pairs(
+        [
+            msg("1", "z", "我的显卡是 GTX 1060", 0),
+            msg("2", "l", "张三：你装了 dkms 没有？", 30),
+            msg("3", "z", "装了，昨天装的", 60, reply_to_id="2"),
+        ]
+    )
+    assert summary(found) == []
+
+
+def test_asking_the_addressee_for_knowledge_stays_a_question() -> None:
+    """ "Bob: do you know how …" asks Bob for what he knows: his answer pairs."""
+    found = pairs(
+        [
+            msg("1", "a", "Bob: do you know how to search with grep?", 0),
+            msg("2", "b", "Alice: grep -r pattern dir", 30),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
