@@ -407,3 +407,26 @@ def test_asking_the_addressee_for_knowledge_stays_a_question() -> None:
         ]
     )
     assert summary(found) == [("1", ("2",), "implicit")]
+
+
+def test_reporting_back_to_ones_helper_answers_none_of_their_questions() -> None:
+    """Bob helps Alice, then asks everyone something of his own: Alice's next line to
+    him (here by the reply button) reports on her problem, it answers nothing of his."""
+    found = pairs(
+        [
+            msg("1", "a", "how do I uninstall googleearth? apt says it is not installed", 0),
+            msg("2", "b", "Alice: sudo dpkg --purge googleearth", 60),
+            msg("3", "b", "does anyone know the gnome equivalent of katapult?", 400),
+            msg("4", "a", "dpkg says conflicting actions, nothing happened", 430, reply_to_id="3"),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
+    found = pairs(
+        [
+            msg("1", "z", "谷歌地球怎么卸载？删不掉", 0),
+            msg("2", "l", "张三：sudo dpkg --purge googleearth", 60),
+            msg("3", "l", "有人知道 gnome 下类似 katapult 的启动器吗？", 400),
+            msg("4", "z", "提示冲突，还是删不掉", 430, reply_to_id="3"),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
