@@ -45,6 +45,13 @@ _REACTION_ZH = re.compile(
     r"同问|同求|谢谢|多谢|感谢|收到|太棒|终于|厉害|赞|辛苦|哈哈|好的|坐等|蹲|顶|学习了|不客气|客气了|"
     r"插眼|mark|牛|恭喜|期待|好耶|棒|666"
 )
+# A bare acknowledgement: "ok", "okey...", "i see", 嗯嗯, 明白了. Unlike "yes" / "no" / "sure"
+# it answers no yes/no question.
+_BARE_ACK = re.compile(
+    r"^(?:ok(?:ay|ey|ie)?|k+|alright|all\s+right|got\s+it|i\s+see|oic|ah+|oh+|hmm+|"
+    r"嗯+|哦+|噢+|了解了?|明白了?|知道了)[\s.!~…。！～]*$",
+    re.IGNORECASE,
+)
 # The helper is on it but has not answered yet.
 _PENDING = re.compile(
     r"^(?:(?:i'?m\s+|we'?re\s+)?looking\s+into\s+(?:it|this)|(?:let\s+me|i'?ll|will)\s+"
@@ -180,7 +187,9 @@ def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> Answer
     if _TWO_ALNUM.search(stripped) is None:
         return AnswerKind.ACK  # emoji, stickers' text, bare mentions, "e"
     size = len(stripped)
-    if _PENDING.search(stripped) or (size <= 120 and _is_reaction(stripped)):
+    if _BARE_ACK.match(stripped) or _PENDING.search(stripped):
+        return AnswerKind.ACK
+    if size <= 120 and _is_reaction(stripped):
         return AnswerKind.ACK
     if size <= 120 and ((size <= 60 and _HEDGE.search(stripped)) or _DEFLECT.search(stripped)):
         return AnswerKind.ACK

@@ -80,6 +80,20 @@ def test_declining_to_answer_is_no_answer(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["ok", "Okey.", "okey...", "nubbe: okay", "i see", "嗯嗯", "明白了"]
+)
+def test_a_bare_acknowledgement_is_no_answer(text: str) -> None:
+    """ "ok" on its own acknowledges; it answers no question ("yes" / "no" can)."""
+    assert answer_kind(text) == AnswerKind.ACK
+
+
+@pytest.mark.parametrize("text", ["yes", "nubbe: no", "sure", "ok, run sudo update-grub"])
+def test_a_bare_yes_or_no_still_answers(text: str) -> None:
+    """A yes / no answers a yes-no question; "ok" with an instruction answers."""
+    assert answer_kind(text) == AnswerKind.ANSWER
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "I can't help much, but sudo modprobe -r iwlwifi fixes it for most people",
