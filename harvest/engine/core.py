@@ -207,7 +207,7 @@ class HarvestEngine:
         # 2. a reply (or link) to another member's question group
         group = entry if entry is not None and target_author != author and entry.qidx >= 0 else None
         if self._precise and group is not None and not directed and target is not None:
-            group = None if self._exchanges.answers_nothing(msg, asks, reason, target) else group
+            group = None if ex.answers_nothing(msg, asks, reason, target, group) else group
         group = None if helped else group  # reporting back to a helper answers none of theirs
         # 3. a message in another member's thread
         root: _Group | None = None

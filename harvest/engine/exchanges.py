@@ -32,6 +32,7 @@ __all__ = [
     "DIRECTED_LINKS",
     "HELPER_SECONDS",
     "Exchanges",
+    "addresses_other",
     "directs",
     "names",
     "tells_trouble",
@@ -64,6 +65,15 @@ def directs(reason: str, text: str, target: Group | None) -> bool:
     if reason in DIRECTED_LINKS:
         return True
     return reason == "learned" and target is not None and names(text, target.msgs[0].author_name)
+
+
+# A leading IRC-style addressee: one word and a colon ("oga: all I can suggest …").
+_ADDRESSEE = re.compile(r"^\s*@?[^\s:：/]{2,32}(?::(?:\s|$)|：)")
+
+
+def addresses_other(text: str, name: str) -> bool:
+    """Whether ``text`` opens by addressing someone ("nick: …") other than ``name``."""
+    return _ADDRESSEE.match(text) is not None and not names(text, name)
 
 
 def tells_trouble(text: str) -> bool:
@@ -159,13 +169,16 @@ class Exchanges:
         if len(directed) > self._max:
             directed.popitem(last=False)
 
-    def answers_nothing(self, msg: ChatMessage, asks: bool, reason: str, target: str) -> bool:
-        """Whether ``msg``, linked to another member's question ``target`` but not
-        directed at it (by turn-taking or topic only), is no answer to it: it asks itself
-        (a question of its own); it is a turn taken after a question that was not said to
-        its author by a reply or a name; or it follows an open question only and tells a
-        trouble of its own ("Sound stopped working")."""
-        if asks:
+    def answers_nothing(
+        self, msg: ChatMessage, asks: bool, reason: str, target: str, question: Group
+    ) -> bool:
+        """Whether ``msg``, linked to another member's question ``target`` (of
+        ``question``) but not directed at it (by turn-taking or topic only), is no answer to
+        it: it asks itself (a question of its own); it opens by addressing someone else
+        ("oga: all I can suggest is …"); it is a turn taken after a question that was not
+        said to its author by a reply or a name; or it follows an open question only and
+        tells a trouble of its own ("Sound stopped working")."""
+        if asks or addresses_other(msg.text, question.msgs[0].author_name):
             return True
         if reason == "called":
             return self._named.get((msg.chat_id, target)) != msg.author_id

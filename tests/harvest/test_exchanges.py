@@ -430,3 +430,23 @@ def test_reporting_back_to_ones_helper_answers_none_of_their_questions() -> None
         ]
     )
     assert summary(found) == [("1", ("2",), "implicit")]
+
+
+def test_a_turn_taken_that_addresses_someone_else_answers_nothing() -> None:
+    """Alice names Bob in her question; Bob's next line opens with another member's name
+    ("Oga: all I can suggest …", someone who has not spoken here): it is said to them, it
+    does not answer Alice. Said to no one, the turn taken still answers."""
+    before = [
+        msg("0", "b", "the w32codecs howto is on the wiki", 0),
+        msg("1", "a", "Bob: that link is no use, how do I get the codecs?", 60),
+    ]
+    aside = msg("2", "b", "Oga: all I can suggest is reading the howto again", 90)
+    assert summary(pairs([*before, aside])) == []
+    answer = msg("2", "b", "enable multiverse, then apt-get install w32codecs", 90)
+    assert summary(pairs([*before, answer])) == [("1", ("2",), "implicit")]
+    zh = [
+        msg("0", "l", "解码器教程在 wiki 上", 0),
+        msg("1", "z", "李四：那个链接没用，解码器到底怎么装？", 60),
+        msg("2", "l", "王五：我只能建议你再看一遍教程", 90),
+    ]
+    assert summary(pairs(zh)) == []
