@@ -67,8 +67,9 @@ def directs(reason: str, text: str, target: Group | None) -> bool:
     return reason == "learned" and target is not None and names(text, target.msgs[0].author_name)
 
 
-# A leading IRC-style addressee: one word and a colon ("oga: all I can suggest …").
-_ADDRESSEE = re.compile(r"^\s*@?[^\s:：/]{2,32}(?::(?:\s|$)|：)")
+# A leading IRC-style addressee: one word, a colon and a space ("oga: all I can suggest
+# …", "王五: …"; not 方法：…, not an @handle, which need not be its owner's shown name).
+_ADDRESSEE = re.compile(r"^\s*[^\s:：/@]{2,32}[:：](?:\s|$)")
 
 
 def addresses_other(text: str, name: str) -> bool:

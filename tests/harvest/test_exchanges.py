@@ -447,6 +447,9 @@ def test_a_turn_taken_that_addresses_someone_else_answers_nothing() -> None:
     zh = [
         msg("0", "l", "解码器教程在 wiki 上", 0),
         msg("1", "z", "李四：那个链接没用，解码器到底怎么装？", 60),
-        msg("2", "l", "王五：我只能建议你再看一遍教程", 90),
+        msg("2", "l", "王五: 我只能建议你再看一遍教程", 90),
     ]
     assert summary(pairs(zh)) == []
+    # "方法：…" (a label, a full-width colon and no space) addresses no one: it answers
+    zh[2] = msg("2", "l", "方法：先启用 multiverse 源，再装 w32codecs", 90)
+    assert summary(pairs(zh)) == [("1", ("2",), "implicit")]
