@@ -45,6 +45,13 @@ _REACTION_ZH = re.compile(
     r"同问|同求|谢谢|多谢|感谢|收到|太棒|终于|厉害|赞|辛苦|哈哈|好的|坐等|蹲|顶|学习了|不客气|客气了|"
     r"插眼|mark|牛|恭喜|期待|好耶|棒|666"
 )
+# A bare acknowledgement: "ok", "okey...", "i see", 嗯嗯, 明白了. Unlike "yes" / "no" / "sure"
+# it answers no yes/no question.
+_BARE_ACK = re.compile(
+    r"^(?:ok(?:ay|ey|ie)?|k+|alright|all\s+right|got\s+it|i\s+see|oic|ah+|oh+|hmm+|"
+    r"嗯+|哦+|噢+|了解了?|明白了?|知道了)[\s.!~…。！～]*$",
+    re.IGNORECASE,
+)
 # The helper is on it but has not answered yet.
 _PENDING = re.compile(
     r"^(?:(?:i'?m\s+|we'?re\s+)?looking\s+into\s+(?:it|this)|(?:let\s+me|i'?ll|will)\s+"
@@ -58,6 +65,24 @@ _DEFLECT = re.compile(
     r"(?:might|would)\s+be\s+a\s+better\s+place|(?:try\s+)?ask(?:ing)?\s+(?:in|on)\s+#|"
     r"wrong\s+(?:channel|place|group)|please\s+join\s+#|not\s+familiar\s+with|"
     r"(?:can't|cannot)\s+help\s+(?:you\s+)?(?:with|there)|去.{0,6}群(?:里)?问",
+    re.IGNORECASE,
+)
+# Tells the asker how to behave in the chat instead of answering: off topic, language,
+# asking to ask, repeating, ranting, taking it elsewhere (a moderator's or bot's notice).
+_ETIQUETTE = re.compile(
+    r"\boff[\s-]?topic\b|\bkeep\s+(?:it|this)\s+(?:on[\s-]?(?:channel|topic)|in\s+(?:the\s+)?"
+    r"channel)|\bwatch\s+(?:your|ur|the)\s+language\b|\bfamily[\s-]friendly\b|\b(?:don'?t|do\s+"
+    r"not|please\s+don'?t)\s+(?:ask\s+to\s+ask|feel\s+ignored|flood|spam|cross-?post|repeat)|"
+    r"\brepeat(?:ing)?\s+your\s+question|\brant(?:ing)?\s+(?:here|in\s+here|isn'?t)|"
+    r"\b(?:take|move)\s+(?:it|this|that)\s+(?:to|into)\s+#|"
+    r"请勿刷屏|不要刷屏|别刷屏|注意(?:言辞|用词|素质)|文明用语|跑题了|偏题了|别跑题|不要发广告",
+    re.IGNORECASE,
+)
+# Declines to answer: the answerer cannot help, leaves it to someone else, or is coming.
+_DECLINE = re.compile(
+    r"\b(?:can'?t|cannot|couldn'?t|can\s+not)\s+help\b|\b(?:some(?:one|body)|any(?:one|body))"
+    r"\s+else\s+(?:knows?|will|might|may|can|could)\b|\bhang\s+on\b|\bhold\s+on\b|"
+    r"\bi'?(?:ve|\s+have)\s+never\s+(?:used|tried|done)\b|帮不了|帮不上|别人.{0,4}(?:知道|会)",
     re.IGNORECASE,
 )
 # Asks the asker for details without a question mark ("pastebin the output").
@@ -89,7 +114,7 @@ _NEW_TOPIC = re.compile(
     r"顺便|对了|另外|题外话|公告)",
     re.IGNORECASE,
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[?？!！。.;；])\s*|\n+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[?？!！。;；])\s*|(?<=\.)\s+|\n+")
 _SPACE_RUN = re.compile(r"\s+")
 _MENTION = re.compile(r"@[\w.]+")
 # What makes a short reply carry an answer despite a "thanks" or "cool" in it: a link, a
@@ -162,9 +187,15 @@ def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> Answer
     if _TWO_ALNUM.search(stripped) is None:
         return AnswerKind.ACK  # emoji, stickers' text, bare mentions, "e"
     size = len(stripped)
-    if _PENDING.search(stripped) or (size <= 120 and _is_reaction(stripped)):
+    if _BARE_ACK.match(stripped) or _PENDING.search(stripped):
+        return AnswerKind.ACK
+    if size <= 120 and _is_reaction(stripped):
         return AnswerKind.ACK
     if size <= 120 and ((size <= 60 and _HEDGE.search(stripped)) or _DEFLECT.search(stripped)):
+        return AnswerKind.ACK
+    if size <= 250 and _ETIQUETTE.search(stripped):
+        return AnswerKind.ACK
+    if size <= 120 and _DECLINE.search(stripped) and not _INFORMATIVE.search(stripped):
         return AnswerKind.ACK
     if _REQUEST_INFO.search(stripped):
         return AnswerKind.CLARIFYING
@@ -172,6 +203,8 @@ def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> Answer
         return AnswerKind.SMALL_TALK
     # Cheap first: a text that is no question as a whole has no sentence that only asks.
     if not is_question(stripped, config) or not _questions_only(stripped, config):
+        return AnswerKind.ANSWER
+    if "://" in stripped:  # "does https://… sound like your problem?" points to an answer
         return AnswerKind.ANSWER
     if follows_answer:
         return AnswerKind.FOLLOW_UP_QUESTION

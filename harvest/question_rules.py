@@ -13,6 +13,7 @@ __all__ = [
     "ACKS",
     "ACK_STRIP",
     "ADDRESS_RE",
+    "ASKS_ADDRESSEE",
     "BOT_COMMAND",
     "CODE_RE",
     "FILLER",
@@ -271,6 +272,17 @@ SMALL_TALK = re.compile(
     r"(?:hear|read|see)\s+me|^(?:somebody|someone|anyone)\s+can\s+(?:hear|read|see)\s+me|"
     r"吃了吗|吃饭了吗|周末(?:过得)?怎么样|^在吗|^有人吗|^有人在吗|聚一下|聚聚|约饭|面基|爬山|"
     r"出来玩|\b(?:meet\s*up|hang\s*out|grab\s+(?:a\s+)?(?:coffee|beer|drink))\b",
+    re.IGNORECASE,
+)
+# A question about the one it is said to ("nick: have you tried an ad hoc connection?",
+# "nick, are you running kde or gnome?", "did you try it already?", 张三：你装了驱动没有？):
+# it asks for a detail of their setup or what they did, nothing the chat would learn.
+# "nick: do you know how …" asks them for knowledge and stays a question.
+_TO = r"(?:@\S+[\s,:：，]*|[^\s:：,，]{1,32}[:：,，]\s*)"
+ASKS_ADDRESSEE = re.compile(
+    rf"^{_TO}(?:have|did|are|were|is|was|do(?!\s+(?:you|u|ya)\s+know\b))\s+(?:you|u|ya|your|ur)\b|"
+    r"^(?:have|did)\s+(?:you|u|ya)\b|"
+    rf"^{_TO}?(?:你|您)(?:有没有|是不是|是否|试过|装了|用的是|那边)",
     re.IGNORECASE,
 )
 MENTION_RE = re.compile(r"@[\w.]+")

@@ -14,6 +14,7 @@ from harvest.question_rules import (
     ACK_STRIP,
     ACKS,
     ADDRESS_RE,
+    ASKS_ADDRESSEE,
     BOT_COMMAND,
     CODE_RE,
     FILLER,
@@ -35,6 +36,7 @@ __all__ = [
     "GUARD_NAMES",
     "PATTERN_NAMES",
     "QuestionConfig",
+    "asks_addressee",
     "detect_language",
     "is_question",
     "is_small_talk",
@@ -191,6 +193,13 @@ DEFAULT = QuestionConfig()
 def is_question(text: str, config: QuestionConfig = DEFAULT) -> bool:
     """True when ``text`` reads as a question (English or Chinese) under ``config``."""
     return config._detect(text)
+
+
+def asks_addressee(text: str) -> bool:
+    """True for a question about the one it is said to ("nick: have you tried X?", "did you
+    try it already?", 你装了驱动没有？): a detail of their setup or of what they did, asked
+    to help them, not a question of the asker's to learn an answer to."""
+    return ASKS_ADDRESSEE.search(text.strip()) is not None
 
 
 def is_small_talk(text: str) -> bool:

@@ -149,8 +149,11 @@ class HarvestEngine:
         answer = pending.get(key)
         asking = asks  # as a question to pair: not a helper's question to whom they help
         directed = target_author not in (None, author) and directs(reason, text, entry)
+        helped = False  # said to the member who helps its author: their own exchange
         if self._precise:
             back = directed and self._asks_back(entry, target)
+            helper = target_author if directed else None
+            helped = helper is not None and self._exchanges.helping(chat, helper, author, at)
             asking = self._exchanges.note(msg, at, asks, target, target_author, directed, back)
         # 0. (precision) the asker replies to their helper: answering what the helper asked,
         # or adding details, continues the exchange; a new question of theirs does not
@@ -204,7 +207,8 @@ class HarvestEngine:
         # 2. a reply (or link) to another member's question group
         group = entry if entry is not None and target_author != author and entry.qidx >= 0 else None
         if self._precise and group is not None and not directed and target is not None:
-            group = None if self._exchanges.answers_nothing(msg, asks, reason, target) else group
+            group = None if ex.answers_nothing(msg, asks, reason, target, group) else group
+        group = None if helped else group  # reporting back to a helper answers none of theirs
         # 3. a message in another member's thread
         root: _Group | None = None
         if thread is not None:

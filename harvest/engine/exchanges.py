@@ -21,16 +21,19 @@ answers it, so a solution found after diagnostic back-and-forth pairs with the q
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
+from harvest.engine.echo import ECHO_SCAN, ECHO_SECONDS, ECHO_WORDS, content_words
 from harvest.engine.state import Answer, Group, names
 from harvest.model import ChatMessage
 from harvest.question_rules import ZH_FAILURES
+from harvest.questions import asks_addressee
 
 __all__ = [
     "DIRECTED_LINKS",
     "HELPER_SECONDS",
     "Exchanges",
+    "addresses_other",
     "directs",
     "names",
     "tells_trouble",
@@ -65,6 +68,16 @@ def directs(reason: str, text: str, target: Group | None) -> bool:
     return reason == "learned" and target is not None and names(text, target.msgs[0].author_name)
 
 
+# A leading IRC-style addressee: one word, a colon and a space ("oga: all I can suggest
+# …", "王五: …"; not 方法：…, not an @handle, which need not be its owner's shown name).
+_ADDRESSEE = re.compile(r"^\s*[^\s:：/@]{2,32}[:：](?:\s|$)")
+
+
+def addresses_other(text: str, name: str) -> bool:
+    """Whether ``text`` opens by addressing someone ("nick: …") other than ``name``."""
+    return _ADDRESSEE.match(text) is not None and not names(text, name)
+
+
 def tells_trouble(text: str) -> bool:
     """Whether ``text`` tells of a problem (a failure, an error), asked or not."""
     return _TROUBLE.search(text) is not None
@@ -73,7 +86,16 @@ def tells_trouble(text: str) -> bool:
 class Exchanges:
     """Bounded memory of who each message was directed at and who helps whom, per chat."""
 
-    __slots__ = ("_asked", "_directed", "_helps", "_max", "_named", "_told", "_topics")
+    __slots__ = (
+        "_asked",
+        "_directed",
+        "_heard",
+        "_helps",
+        "_max",
+        "_named",
+        "_told",
+        "_topics",
+    )
 
     def __init__(self, max_tracked: int) -> None:
         self._max = max_tracked
@@ -87,6 +109,8 @@ class Exchanges:
         self._told: dict[tuple[str, str], list[tuple[float, str]]] = {}
         # (chat, helper, helped) → the question of the helped the helper last took up
         self._topics: OrderedDict[_Key, Group] = OrderedDict()
+        # each chat's latest messages: (when, author, content words, asks), for echoes
+        self._heard: dict[str, deque[tuple[float, str, frozenset[str], bool]]] = {}
 
     def note(
         self,
@@ -103,7 +127,8 @@ class Exchanges:
         says of who helps whom; return whether it asks as a question to pair: a helper's
         question to whom they help does not."""
         chat, author = msg.chat_id, msg.author_id
-        asking = asks
+        echo = self._echoes(chat, author, at, msg.text, asks)  # remembers every message
+        asking = asks and not echo
         if to is not None and to != author:
             assert target is not None
             self.direct(chat, msg.message_id, to)
@@ -114,11 +139,32 @@ class Exchanges:
                     named.popitem(last=False)
                 self.respond(chat, author, target, to, at, target_asks)
                 asking = asks and not self.helping(chat, author, to, at)
+        if asking and asks_addressee(msg.text):
+            asking = False  # "nick: have you tried X?" asks about them, for them
         if asking:
             self.ask(chat, author, at)
         elif to is None or to == author:
             self.tell(chat, author, at, msg.text)  # a problem told to all also seeks help
         return asking
+
+    def _echoes(self, chat: str, author: str, at: float, text: str, asks: bool) -> bool:
+        """Remember ``text`` (which ``asks`` or not); whether it echoes what another member
+        just told: every content word of it is in their statement ("partition order?"
+        after "… the partition order in the menu will change"), a question back about it,
+        not one to pair. The same words as another's question ask that question again."""
+        words = content_words(text)
+        heard = self._heard.get(chat)
+        if heard is None:
+            if len(self._heard) >= self._max:
+                del self._heard[next(iter(self._heard))]
+            heard = self._heard[chat] = deque(maxlen=ECHO_SCAN)
+        echo = asks and 0 < len(words) <= ECHO_WORDS
+        echo = echo and any(
+            who != author and at - t <= ECHO_SECONDS and not told_asks and words <= said
+            for t, who, said, told_asks in heard
+        )
+        heard.append((at, author, words, asks))
+        return echo
 
     def tell(self, chat: str, author: str, at: float, text: str) -> None:
         """``author`` said ``text`` to everyone (no reply, no name) at ``at``."""
@@ -156,13 +202,16 @@ class Exchanges:
         if len(directed) > self._max:
             directed.popitem(last=False)
 
-    def answers_nothing(self, msg: ChatMessage, asks: bool, reason: str, target: str) -> bool:
-        """Whether ``msg``, linked to another member's question ``target`` but not
-        directed at it (by turn-taking or topic only), is no answer to it: it asks itself
-        (a question of its own); it is a turn taken after a question that was not said to
-        its author by a reply or a name; or it follows an open question only and tells a
-        trouble of its own ("Sound stopped working")."""
-        if asks:
+    def answers_nothing(
+        self, msg: ChatMessage, asks: bool, reason: str, target: str, question: Group
+    ) -> bool:
+        """Whether ``msg``, linked to another member's question ``target`` (of
+        ``question``) but not directed at it (by turn-taking or topic only), is no answer to
+        it: it asks itself (a question of its own); it opens by addressing someone else
+        ("oga: all I can suggest is …"); it is a turn taken after a question that was not
+        said to its author by a reply or a name; or it follows an open question only and
+        tells a trouble of its own ("Sound stopped working")."""
+        if asks or addresses_other(msg.text, question.msgs[0].author_name):
             return True
         if reason == "called":
             return self._named.get((msg.chat_id, target)) != msg.author_id

@@ -53,7 +53,12 @@ class PairingConfig:
     message to a member on a line that asks nothing answers their newer question, or the
     question its author is helping them with (:meth:`Exchanges.answered`); a question
     linked by turn-taking only asks, it answers nothing; the answerer's talk with a third
-    member stays out of their answer. Off:
+    member stays out of their answer; a question about the one it is said to ("nick: have
+    you tried X?") asks nothing to pair; a member's line to whoever helps them reports on
+    their own problem and answers none of the helper's questions; a turn taken that opens
+    by addressing someone else ("oga: …") answers not the asker; a short question whose
+    every content word another member just said ("partition order?") asks back about
+    what they said, nothing to pair. Off:
     the pairer without them (the pair-quality bench's baseline). ``learned_linking``:
     implicit links from :class:`harvest.reply_model.LearnedLinker` instead of the rules.
     """

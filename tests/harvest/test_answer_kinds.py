@@ -42,6 +42,83 @@ def test_acknowledgements_are_acks(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "plese keep it on-channel",
+        "anyway, all this windows stuff is off topic",
+        "take it to #ubuntu-offtopic",
+        "Please watch your language and topic to help keep this channel family friendly.",
+        "Please don't ask to ask a question, simply ask the question (all on ONE line, so "
+        "others can read and follow it easily). If anyone knows the answer they will most "
+        "likely reply. :-)",
+        "ranting here isn't going to help it work, sorry",
+        "请勿刷屏，有问题直接问",
+        "注意言辞，这里是技术群",
+    ],
+)
+def test_chat_etiquette_notices_are_no_answers(text: str) -> None:
+    """A notice on how to behave in the chat (off topic, language, asking to ask, taking
+    it elsewhere), a moderator's or a bot's, answers no question."""
+    assert answer_kind(text) == AnswerKind.ACK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yo're with integrated graphics, sorry i can't help you :/",
+        "That I'm not sure about unfortunately.  Perhaps someone else knows?  I've never "
+        "used that fail2ban filter.",
+        "I didn't forget you, just hang on with me for a second",
+        "抱歉，这个我帮不了你",
+        "这个问题别人可能知道",
+    ],
+)
+def test_declining_to_answer_is_no_answer(text: str) -> None:
+    """ "Sorry, I can't help you", "someone else may know", "hang on": the answerer
+    declines or defers, the question stays unanswered."""
+    assert answer_kind(text) == AnswerKind.ACK
+
+
+@pytest.mark.parametrize(
+    "text", ["ok", "Okey.", "okey...", "nubbe: okay", "i see", "嗯嗯", "明白了"]
+)
+def test_a_bare_acknowledgement_is_no_answer(text: str) -> None:
+    """ "ok" on its own acknowledges; it answers no question ("yes" / "no" can)."""
+    assert answer_kind(text) == AnswerKind.ACK
+
+
+@pytest.mark.parametrize("text", ["yes", "nubbe: no", "sure", "ok, run sudo update-grub"])
+def test_a_bare_yes_or_no_still_answers(text: str) -> None:
+    """A yes / no answers a yes-no question; "ok" with an instruction answers."""
+    assert answer_kind(text) == AnswerKind.ANSWER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't help much, but sudo modprobe -r iwlwifi fixes it for most people",
+        "hold on, run sudo update-grub first",
+        "the off-by-one is in line 40, use range(n + 1)",
+    ],
+)
+def test_declining_with_a_pointer_stays_an_answer(text: str) -> None:
+    """A decline that still carries an instruction or command answers."""
+    assert answer_kind(text) == AnswerKind.ANSWER
+
+
+def test_a_question_back_with_version_numbers_is_one_sentence() -> None:
+    """The dots of "libperl5.10" end no sentence: the question back stays one question."""
+    text = "is there not a libperl5.10 to go with perl-base5.10 ?"
+    assert answer_kind(text) == AnswerKind.CLARIFYING
+
+
+def test_a_question_back_that_carries_a_link_points_to_an_answer() -> None:
+    """ "Does <bug link> sound like your problem?" answers by pointing."""
+    text = "Does https://bugs.launchpad.net/ubuntu/+source/wireshark/+bug/321943 sound like it?"
+    assert answer_kind(text) == AnswerKind.ANSWER
+
+
+@pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("which URL are you using?", AnswerKind.CLARIFYING),

@@ -348,3 +348,142 @@ def test_memory_stays_bounded() -> None:
 
 def _group(author: str) -> Group:
     return Group(msg("q", author, "how?"), 0.0, True)
+
+
+def test_an_etiquette_notice_or_a_decline_by_name_makes_no_pair() -> None:
+    """IRC style: "Alice: please don't ask to ask" and "Alice: sorry, I can't help you"
+    answer nothing; the helper who then answers makes the pair."""
+    found = pairs(
+        [
+            msg("1", "a", "how do I get w32codecs installed? apt says no install candidate", 0),
+            msg("2", "b", "Alice: please keep it on-channel, and watch your language", 30),
+            msg("3", "c", "Alice: sorry, I can't help you there :/", 40),
+            msg("4", "b", "Alice: enable the multiverse repository first, then apt-get it", 200),
+        ]
+    )
+    assert summary(found) == [("1", ("4",), "implicit")]
+
+
+def test_a_chinese_etiquette_notice_makes_no_pair() -> None:
+    """注意言辞 / 帮不了 answer nothing; the later answer pairs."""
+    found = pairs(
+        [
+            msg("1", "a", "怎么卸载谷歌地球？删不掉啊", 0),
+            msg("2", "b", "注意言辞，这里是技术群", 20, reply_to_id="1"),
+            msg("3", "c", "抱歉，这个我帮不了你", 30, reply_to_id="1"),
+            msg("4", "c", "用 sudo apt-get purge googleearth 试试", 300, reply_to_id="1"),
+        ]
+    )
+    assert summary(found) == [("1", ("4",), "reply")]
+
+
+def test_a_question_about_the_addressee_gets_no_pair() -> None:
+    """ "Alice: have you asked in #flossk?" asks about Alice, for her: her "yes" answers
+    the one who asked, it is no pair, even when no helping was seen before."""
+    found = pairs(
+        [
+            msg("1", "a", "kemi naj shqiptar ktu apo fare", 0),
+            msg("2", "b", "Alice: have you asked in #flossk ?", 30),
+            msg("3", "a", "Bob: yes, nobody there", 60),
+        ]
+    )
+    assert summary(found) == []
+    found = pairs(
+        [
+            msg("1", "z", "我的显卡是 GTX 1060", 0),
+            msg("2", "l", "张三：你装了 dkms 没有？", 30),
+            msg("3", "z", "装了，昨天装的", 60, reply_to_id="2"),
+        ]
+    )
+    assert summary(found) == []
+
+
+def test_asking_the_addressee_for_knowledge_stays_a_question() -> None:
+    """ "Bob: do you know how …" asks Bob for what he knows: his answer pairs."""
+    found = pairs(
+        [
+            msg("1", "a", "Bob: do you know how to search with grep?", 0),
+            msg("2", "b", "Alice: grep -r pattern dir", 30),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
+
+
+def test_reporting_back_to_ones_helper_answers_none_of_their_questions() -> None:
+    """Bob helps Alice, then asks everyone something of his own: Alice's next line to
+    him (here by the reply button) reports on her problem, it answers nothing of his."""
+    found = pairs(
+        [
+            msg("1", "a", "how do I uninstall googleearth? apt says it is not installed", 0),
+            msg("2", "b", "Alice: sudo dpkg --purge googleearth", 60),
+            msg("3", "b", "does anyone know the gnome equivalent of katapult?", 400),
+            msg("4", "a", "dpkg says conflicting actions, nothing happened", 430, reply_to_id="3"),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
+    found = pairs(
+        [
+            msg("1", "z", "谷歌地球怎么卸载？删不掉", 0),
+            msg("2", "l", "张三：sudo dpkg --purge googleearth", 60),
+            msg("3", "l", "有人知道 gnome 下类似 katapult 的启动器吗？", 400),
+            msg("4", "z", "提示冲突，还是删不掉", 430, reply_to_id="3"),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
+
+
+def test_a_turn_taken_that_addresses_someone_else_answers_nothing() -> None:
+    """Alice names Bob in her question; Bob's next line opens with another member's name
+    ("Oga: all I can suggest …", someone who has not spoken here): it is said to them, it
+    does not answer Alice. Said to no one, the turn taken still answers."""
+    before = [
+        msg("0", "b", "the w32codecs howto is on the wiki", 0),
+        msg("1", "a", "Bob: that link is no use, how do I get the codecs?", 60),
+    ]
+    aside = msg("2", "b", "Oga: all I can suggest is reading the howto again", 90)
+    assert summary(pairs([*before, aside])) == []
+    answer = msg("2", "b", "enable multiverse, then apt-get install w32codecs", 90)
+    assert summary(pairs([*before, answer])) == [("1", ("2",), "implicit")]
+    zh = [
+        msg("0", "l", "解码器教程在 wiki 上", 0),
+        msg("1", "z", "李四：那个链接没用，解码器到底怎么装？", 60),
+        msg("2", "l", "王五: 我只能建议你再看一遍教程", 90),
+    ]
+    assert summary(pairs(zh)) == []
+    # "方法：…" (a label, a full-width colon and no space) addresses no one: it answers
+    zh[2] = msg("2", "l", "方法：先启用 multiverse 源，再装 w32codecs", 90)
+    assert summary(pairs(zh)) == [("1", ("2",), "implicit")]
+
+
+def test_an_echo_question_asks_nothing_to_pair() -> None:
+    """ "what doesn't Ubuntu have that Windows 3.1 has?" right after Bob said "surprising
+    that windows 3.1 had this, but ubuntu doesn't": every content word is Bob's, it asks
+    back about what he said; his reply makes no pair. A question with words of its own
+    stays a question."""
+    said = msg(
+        "1", "b", "no biggie, just surprising that windows 3.1 had this but ubuntu doesn't", 0
+    )
+    echo = msg("2", "a", "what doesn't Ubuntu have that Windows 3.1 has?", 60)
+    reply = msg("3", "b", "alt+f4, the app is gracefully killed", 90, reply_to_id="2")
+    assert summary(pairs([said, echo, reply])) == []
+    own = msg("2", "a", "does Windows 3.1 run in dosbox on ubuntu?", 60)
+    assert summary(pairs([said, own, reply])) == [("2", ("3",), "reply")]
+    zh = [
+        msg("1", "l", "重装以后网卡驱动没了，很奇怪", 0),
+        msg("2", "z", "网卡驱动没了？", 30),
+        msg("3", "l", "对，设备管理器里都看不到", 60, reply_to_id="2"),
+    ]
+    assert summary(pairs(zh)) == []
+
+
+def test_asking_anothers_question_again_is_no_echo() -> None:
+    """The same words as another member's question (not a statement) ask it again: the
+    second asker's question pairs with its answer."""
+    found = pairs(
+        [
+            msg("1", "b", "How do I redeem fund number 5?", 0),
+            msg("2", "a", "How do I redeem fund number 2?", 30),
+            msg("3", "c", "Tap Redeem in the app.", 60, reply_to_id="2"),
+        ]
+    )
+    assert ("2", ("3",), "reply") in summary(found)

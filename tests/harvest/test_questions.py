@@ -11,6 +11,7 @@ from harvest.questions import (
     DEFAULT,
     PATTERN_NAMES,
     QuestionConfig,
+    asks_addressee,
     detect_language,
     is_question,
 )
@@ -259,3 +260,25 @@ def test_config_is_comparable_and_default_is_shared() -> None:
 def test_detect_language(text: str, expected: str) -> None:
     """Han characters outnumbering Latin words means Chinese."""
     assert detect_language(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("arooni-mobile: Have you tried making an ad hoc connection?", True),
+        ("gwydionwaters, are you using ext2 or ext3?", True),
+        ("lukus001: Is your repositories updated?", True),
+        ("did you try it already?", True),
+        ("张三：你装了 dkms 没有？", True),
+        ("你是不是没开 root 权限？", True),
+        ("gwydionwaters, do you know how to search with grep?", False),
+        ("can you use rsync with a windows machine?", False),
+        ("do you need root to run wireshark?", False),
+        ("edbian, do I execute that as dexter(user) or root?", False),
+        ("你们谁知道怎么装驱动？", False),
+    ],
+)
+def test_a_question_about_its_addressee(text: str, expected: bool) -> None:
+    """Questions about the one they are said to (their setup, what they did) are told
+    apart from questions that ask them, or anyone, for knowledge."""
+    assert asks_addressee(text) is expected
