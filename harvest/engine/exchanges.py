@@ -109,8 +109,8 @@ class Exchanges:
         self._told: dict[tuple[str, str], list[tuple[float, str]]] = {}
         # (chat, helper, helped) → the question of the helped the helper last took up
         self._topics: OrderedDict[_Key, Group] = OrderedDict()
-        # each chat's latest messages: (when, author, content words, asks), for echoes
-        self._heard: dict[str, deque[tuple[float, str, frozenset[str], bool]]] = {}
+        # each chat's latest messages: (when, author, content words), for echo questions
+        self._heard: dict[str, deque[tuple[float, str, frozenset[str]]]] = {}
 
     def note(
         self,
@@ -127,7 +127,7 @@ class Exchanges:
         says of who helps whom; return whether it asks as a question to pair: a helper's
         question to whom they help does not."""
         chat, author = msg.chat_id, msg.author_id
-        echo = self._echoes(chat, author, at, msg.text, asks)  # remembers every message
+        echo = self._echoes(chat, author, at, msg.text)  # remembers every message
         asking = asks and not echo
         if to is not None and to != author:
             assert target is not None
@@ -147,23 +147,20 @@ class Exchanges:
             self.tell(chat, author, at, msg.text)  # a problem told to all also seeks help
         return asking
 
-    def _echoes(self, chat: str, author: str, at: float, text: str, asks: bool) -> bool:
-        """Remember ``text`` (which ``asks`` or not); whether it echoes what another member
-        just told: every content word of it is in their statement ("partition order?"
-        after "… the partition order in the menu will change"), a question back about it,
-        not one to pair. The same words as another's question ask that question again."""
+    def _echoes(self, chat: str, author: str, at: float, text: str) -> bool:
+        """Remember ``text``; whether it echoes a message another member just said: every
+        content word of it is theirs ("partition order?" after "… the partition order in
+        the menu will change"), a question back about what they said, not one to pair."""
         words = content_words(text)
         heard = self._heard.get(chat)
         if heard is None:
             if len(self._heard) >= self._max:
                 del self._heard[next(iter(self._heard))]
             heard = self._heard[chat] = deque(maxlen=ECHO_SCAN)
-        echo = asks and 0 < len(words) <= ECHO_WORDS
-        echo = echo and any(
-            who != author and at - t <= ECHO_SECONDS and not told_asks and words <= said
-            for t, who, said, told_asks in heard
+        echo = 0 < len(words) <= ECHO_WORDS and any(
+            who != author and at - t <= ECHO_SECONDS and words <= said for t, who, said in heard
         )
-        heard.append((at, author, words, asks))
+        heard.append((at, author, words))
         return echo
 
     def tell(self, chat: str, author: str, at: float, text: str) -> None:

@@ -474,16 +474,3 @@ def test_an_echo_question_asks_nothing_to_pair() -> None:
         msg("3", "l", "对，设备管理器里都看不到", 60, reply_to_id="2"),
     ]
     assert summary(pairs(zh)) == []
-
-
-def test_asking_anothers_question_again_is_no_echo() -> None:
-    """The same words as another member's question (not a statement) ask it again: the
-    second asker's question pairs with its answer."""
-    found = pairs(
-        [
-            msg("1", "b", "How do I redeem fund number 5?", 0),
-            msg("2", "a", "How do I redeem fund number 2?", 30),
-            msg("3", "c", "Tap Redeem in the app.", 60, reply_to_id="2"),
-        ]
-    )
-    assert ("2", ("3",), "reply") in summary(found)
