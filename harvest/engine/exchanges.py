@@ -21,9 +21,8 @@ answers it, so a solution found after diagnostic back-and-forth pairs with the q
 from __future__ import annotations
 
 import re
-from collections import OrderedDict, deque
+from collections import OrderedDict
 
-from harvest.engine.echo import ECHO_SCAN, ECHO_SECONDS, ECHO_WORDS, content_words
 from harvest.engine.state import Answer, Group, names
 from harvest.model import ChatMessage
 from harvest.question_rules import ZH_FAILURES
@@ -86,16 +85,7 @@ def tells_trouble(text: str) -> bool:
 class Exchanges:
     """Bounded memory of who each message was directed at and who helps whom, per chat."""
 
-    __slots__ = (
-        "_asked",
-        "_directed",
-        "_heard",
-        "_helps",
-        "_max",
-        "_named",
-        "_told",
-        "_topics",
-    )
+    __slots__ = ("_asked", "_directed", "_helps", "_max", "_named", "_told", "_topics")
 
     def __init__(self, max_tracked: int) -> None:
         self._max = max_tracked
@@ -109,8 +99,6 @@ class Exchanges:
         self._told: dict[tuple[str, str], list[tuple[float, str]]] = {}
         # (chat, helper, helped) → the question of the helped the helper last took up
         self._topics: OrderedDict[_Key, Group] = OrderedDict()
-        # each chat's latest messages: (when, author, content words), for echo questions
-        self._heard: dict[str, deque[tuple[float, str, frozenset[str]]]] = {}
 
     def note(
         self,
@@ -127,8 +115,7 @@ class Exchanges:
         says of who helps whom; return whether it asks as a question to pair: a helper's
         question to whom they help does not."""
         chat, author = msg.chat_id, msg.author_id
-        echo = self._echoes(chat, author, at, msg.text)  # remembers every message
-        asking = asks and not echo
+        asking = asks
         if to is not None and to != author:
             assert target is not None
             self.direct(chat, msg.message_id, to)
@@ -146,22 +133,6 @@ class Exchanges:
         elif to is None or to == author:
             self.tell(chat, author, at, msg.text)  # a problem told to all also seeks help
         return asking
-
-    def _echoes(self, chat: str, author: str, at: float, text: str) -> bool:
-        """Remember ``text``; whether it echoes a message another member just said: every
-        content word of it is theirs ("partition order?" after "… the partition order in
-        the menu will change"), a question back about what they said, not one to pair."""
-        words = content_words(text)
-        heard = self._heard.get(chat)
-        if heard is None:
-            if len(self._heard) >= self._max:
-                del self._heard[next(iter(self._heard))]
-            heard = self._heard[chat] = deque(maxlen=ECHO_SCAN)
-        echo = 0 < len(words) <= ECHO_WORDS and any(
-            who != author and at - t <= ECHO_SECONDS and words <= said for t, who, said in heard
-        )
-        heard.append((at, author, words))
-        return echo
 
     def tell(self, chat: str, author: str, at: float, text: str) -> None:
         """``author`` said ``text`` to everyone (no reply, no name) at ``at``."""

@@ -453,24 +453,3 @@ def test_a_turn_taken_that_addresses_someone_else_answers_nothing() -> None:
     # "方法：…" (a label, a full-width colon and no space) addresses no one: it answers
     zh[2] = msg("2", "l", "方法：先启用 multiverse 源，再装 w32codecs", 90)
     assert summary(pairs(zh)) == [("1", ("2",), "implicit")]
-
-
-def test_an_echo_question_asks_nothing_to_pair() -> None:
-    """ "what doesn't Ubuntu have that Windows 3.1 has?" right after Bob said "surprising
-    that windows 3.1 had this, but ubuntu doesn't": every content word is Bob's, it asks
-    back about what he said; his reply makes no pair. A question with words of its own
-    stays a question."""
-    said = msg(
-        "1", "b", "no biggie, just surprising that windows 3.1 had this but ubuntu doesn't", 0
-    )
-    echo = msg("2", "a", "what doesn't Ubuntu have that Windows 3.1 has?", 60)
-    reply = msg("3", "b", "alt+f4, the app is gracefully killed", 90, reply_to_id="2")
-    assert summary(pairs([said, echo, reply])) == []
-    own = msg("2", "a", "does Windows 3.1 run in dosbox on ubuntu?", 60)
-    assert summary(pairs([said, own, reply])) == [("2", ("3",), "reply")]
-    zh = [
-        msg("1", "l", "重装以后网卡驱动没了，很奇怪", 0),
-        msg("2", "z", "网卡驱动没了？", 30),
-        msg("3", "l", "对，设备管理器里都看不到", 60, reply_to_id="2"),
-    ]
-    assert summary(pairs(zh)) == []
