@@ -63,7 +63,8 @@ class Chunk:
     pairs: list[tuple[str, PairedAnswer]] = field(default_factory=list)
     messages: int = 0
     truncated: int = 0
-    asks: list[bool] = field(default_factory=list)  # each message's question flag, in order
+    # each message's question flag, in order: what the child sends instead of records
+    asks: list[bool] = field(default_factory=list)
 
 
 def read_chunks(
@@ -83,8 +84,8 @@ def _read(
     records: bool,
 ) -> Generator[Chunk, None, None]:
     """Chunks of ``items``: with ``records`` the chats and message records; with an
-    ``engine`` the pairs closed and each message's question flag (in its record, and in
-    ``asks``); without one every flag is False, to be set from the child's."""
+    ``engine`` the pairs closed and each message's question flag (in its record, or in
+    ``asks`` without records); without one every flag is False, to be set from the child's."""
     chunk = Chunk()
     platform_of: dict[str, str] = {}
     feed = engine.feed if engine is not None else None
@@ -103,7 +104,8 @@ def _read(
         if feed is not None:
             fed = feed(msg)
             asks = fed.is_question
-            chunk.asks.append(asks)
+            if not records:  # the child's: the flags go across instead of the records
+                chunk.asks.append(asks)
             platform_of[msg.chat_id] = msg.platform
             for decision in fed.decisions:
                 pair = decision.pair
@@ -189,7 +191,7 @@ _ASKS = 11  # the question flag's place in a MessageRecord
 def _merge(chunk: Chunk, paired: Chunk) -> None:
     """Set the question flags and pairs the child found on the chunk read here."""
     chunk.pairs = paired.pairs
-    chunk.asks = flags = paired.asks
+    flags = paired.asks
     if not any(flags):
         return
     n = 0

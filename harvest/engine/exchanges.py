@@ -34,7 +34,6 @@ __all__ = [
     "Exchanges",
     "addresses_other",
     "directs",
-    "names",
     "tells_trouble",
 ]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harvest.engine.core import HarvestEngine
-from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, names, tells_trouble
-from harvest.engine.state import Group
+from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, tells_trouble
+from harvest.engine.state import Group, names
 from harvest.linking import ImplicitLinker
 from harvest.model import ChatMessage
 from tests.harvest.test_pairing import msg, pairs, summary
