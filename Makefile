@@ -17,7 +17,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The engine's hot modules compiled with mypyc (harvest/native.py; the same sources, about
+# 1.5x faster); rebuilt when one changes. Without a C compiler it says so and the sources run.
+NATIVE_SRC := $(wildcard harvest/*.py harvest/engine/*.py)
+$(VENV)/.native: $(VENV)/.installed $(NATIVE_SRC) scripts/build_native.py
+	$(PY) scripts/build_native.py
+	touch $@
+
+install: $(VENV)/.installed $(VENV)/.native
 
 # The desk's browser tests drive Debian's Chromium (Playwright's own download is not used):
 # installed here, with a CJK font so Chinese pages render, when missing and apt-get is usable
@@ -61,4 +68,5 @@ bench: install
 	$(PY) bench/cli_startup.py
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache
+	rm -rf $(VENV) demo-out .pytest_cache harvest/_native.json fanqa_engine__mypyc.*
+	find harvest -name '*.so' -delete

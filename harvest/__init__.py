@@ -1,5 +1,11 @@
 """harvest: pure, platform-free harvesting of question → answer pairs."""
 
+from harvest.native import guard as _guard
+
+# Before any compiled module is imported: a build older than its sources is never used.
+NATIVE = _guard()
+
+# ruff: noqa: E402
 from harvest.errors import (
     ConflictError,
     FanqaError,

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from itertools import islice
 from types import MappingProxyType
 
+from mypy_extensions import mypyc_attr
+
 from harvest.answer_kinds import starts_new_topic
 from harvest.linking_config import LinkerConfig
 from harvest.linking_state import STRIP_CHARS, Conversation, Recent, Speaker, name_aliases
@@ -28,6 +30,8 @@ _PARTNERS = 8  # per speaker: latest message sent to each of this many partners
 _TAIL_WORDS = 3  # a name among the last words also addresses ("try LXDE, gremuchnik")
 
 
+# The learned linker (interpreted: numpy-bound) extends it.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ImplicitLinker:
     """Fed messages in order, says which earlier message each one replies to.
 
