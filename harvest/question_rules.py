@@ -140,7 +140,8 @@ RULES: tuple[tuple[str, str, str], ...] = (
         r"where|which|whether)|is\s+it\s+possible|is\s+there\s+(?:a|any)\s+way|how\s+(?:to|"
         r"do\s+i|can\s+i|should\s+i)\b|what\s+(?:should|do)\s+i\b|which\s+should\s+i|"
         r"what's\s+the\s+(?:best|right|correct|difference)|"
-        + _expand("i'd i", r"\s+(?:would\s+)?(?:like|want|need)\s+to\s+know\b"),
+        + _expand("i'd i", r"\s+(?:would\s+)?(?:like|want|need)\s+to\s+know\b")
+        + r"|wanted\s+to\s+know\b|wanna\s+know\b",
     ),
     (
         "en_tag_question",
