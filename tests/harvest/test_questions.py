@@ -127,6 +127,11 @@ MUST_PASS: list[tuple[str, bool]] = [
     ("wanna know which driver i am using", True),
     ("我只是想知道怎么看无线网卡驱动", True),
     ("I know what the command is", False),
+    ("is xubuntu supported here", True),
+    ("are nvidia drivers available for 9.04", True),
+    ("xubuntu is supported here", False),
+    ("are all installed now", False),
+    ("is fine now, thanks", False),
 ]
 
 
