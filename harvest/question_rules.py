@@ -85,6 +85,16 @@ RULES: tuple[tuple[str, str, str], ...] = (
         rf"(?:what|which|whose)\s+(?!an?\b)\w+\s+(?:{_AUX}|{_PRON}|should|would|to)\b",
     ),
     ("en_who", "start", r"who\s+(?!i\b|you\b|we\b|they\b)\w+"),
+    # "is xubuntu supported here", "are nvidia drivers available for 9.04": no statement
+    # opens with "is" and a thing's state
+    (
+        "en_aux_state",
+        "start",
+        r"(?:is|are|isn't|aren't|isnt|arent)\s+(?!(?:all|both|now|still|already|not|also|just|"
+        r"really|so|very|fine)\b)[a-z0-9][\w.+-]*(?:\s+[a-z0-9][\w.+-]*)?\s+"
+        r"(?:supported|available|compatible|installed|installable|possible|stable|safe|free|"
+        r"necessary|required|needed|worth)\b",
+    ),
     (
         "en_aux_start",
         "start",
@@ -140,7 +150,8 @@ RULES: tuple[tuple[str, str, str], ...] = (
         r"where|which|whether)|is\s+it\s+possible|is\s+there\s+(?:a|any)\s+way|how\s+(?:to|"
         r"do\s+i|can\s+i|should\s+i)\b|what\s+(?:should|do)\s+i\b|which\s+should\s+i|"
         r"what's\s+the\s+(?:best|right|correct|difference)|"
-        + _expand("i'd i", r"\s+(?:would\s+)?(?:like|want|need)\s+to\s+know\b"),
+        + _expand("i'd i", r"\s+(?:would\s+)?(?:like|want|need)\s+to\s+know\b")
+        + r"|wanted\s+to\s+know\b|wanna\s+know\b",
     ),
     (
         "en_tag_question",

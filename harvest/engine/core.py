@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from harvest.engine.building import PairBuilder
 from harvest.engine.decisions import Decision
-from harvest.engine.exchanges import Exchanges, directs
+from harvest.engine.exchanges import Exchanges, directs, relays
 from harvest.engine.rules import PairingConfig, role_of
 from harvest.engine.scoring import Scorer, score_pair
 from harvest.engine.state import Answer as _Answer
@@ -148,6 +148,9 @@ class HarvestEngine:
         pending = self._pending
         answer = pending.get(key)
         asking = asks  # as a question to pair: not a helper's question to whom they help
+        relayed = relays(entry, target, author) if self._precise and entry is not None else None
+        if relayed is not None:  # a bot's reply to a command said for a member's question
+            entry, target_author, reason = relayed, relayed.author_id, "reply"
         directed = target_author not in (None, author) and directs(reason, text, entry)
         helped = False  # said to the member who helps its author: their own exchange
         if self._precise:

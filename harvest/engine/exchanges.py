@@ -34,6 +34,7 @@ __all__ = [
     "Exchanges",
     "addresses_other",
     "directs",
+    "relays",
     "tells_trouble",
 ]
 
@@ -69,6 +70,26 @@ def directs(reason: str, text: str, target: Group | None) -> bool:
 # A leading IRC-style addressee: one word, a colon and a space ("oga: all I can suggest
 # …", "王五: …"; not 方法：…, not an @handle, which need not be its owner's shown name).
 _ADDRESSEE = re.compile(r"^\s*[^\s:：/@]{2,32}[:：](?:\s|$)")
+
+
+# A command to a chat bot said for someone ("!ipod | max82fr", "max82fr: !lts"): said in
+# answer to their question, the bot's reply to it answers that question. Not one said to
+# no one ("!usb": for whom is a guess) nor one the bot answers in private ("!appdb > x").
+_COMMAND = re.compile(
+    r"^\s*(?:![a-z][^|\n]{0,60}\|\s*\S|[^\s:：/@!]{2,32}[:,：]\s*![a-z][\w-]*(?:\s|$))",
+    re.IGNORECASE,
+)
+
+
+def relays(said_by: Group, target: str | None, author: str) -> Group | None:
+    """The question ``author``'s reply to ``target``, a message of ``said_by``, answers when
+    ``target`` is a bot command said for the member whose question ``said_by`` answers (the
+    bot's factoid: "max82fr: For information on … iPod, see …"); else ``None``."""
+    question = said_by.answers_to
+    if question is None or author in (said_by.author_id, question.author_id):
+        return None
+    said = said_by.message(target)
+    return question if said is not None and _COMMAND.match(said.text) else None
 
 
 def addresses_other(text: str, name: str) -> bool:

@@ -56,7 +56,8 @@ class PairingConfig:
     member stays out of their answer; a question about the one it is said to ("nick: have
     you tried X?") asks nothing to pair; a member's line to whoever helps them reports on
     their own problem and answers none of the helper's questions; a turn taken that opens
-    by addressing someone else ("oga: …") answers not the asker. Off:
+    by addressing someone else ("oga: …") answers not the asker; a channel bot's reply to
+    a command said for a member ("!ipod | max82fr") answers that member's question. Off:
     the pairer without them (the pair-quality bench's baseline). ``learned_linking``:
     implicit links from :class:`harvest.reply_model.LearnedLinker` instead of the rules.
     """

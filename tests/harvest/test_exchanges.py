@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harvest.engine.core import HarvestEngine
-from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, tells_trouble
+from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, relays, tells_trouble
 from harvest.engine.state import Group, names
 from harvest.linking import ImplicitLinker
 from harvest.model import ChatMessage
@@ -453,3 +453,52 @@ def test_a_turn_taken_that_addresses_someone_else_answers_nothing() -> None:
     # "方法：…" (a label, a full-width colon and no space) addresses no one: it answers
     zh[2] = msg("2", "l", "方法：先启用 multiverse 源，再装 w32codecs", 90)
     assert summary(pairs(zh)) == [("1", ("2",), "implicit")]
+
+
+def test_a_bots_reply_to_a_command_said_for_the_asker_answers_the_question() -> None:
+    """IRC: a helper calls the channel bot's factoid for the asker ("!ipod | Alice"); the
+    bot's reply to that command (the helper's line, not the asker's) answers her question."""
+    lines = [
+        msg("1", "a", "any help with an ipod touch please? it won't mount", 0),
+        msg("2", "b", "!ipod | Alice", 40, reply_to_id="1"),
+        msg(
+            "3",
+            "ubottu",
+            "See https://help.ubuntu.com/community/IPodHowto for iPods",
+            41,
+            reply_to_id="2",
+        ),
+    ]
+    found = pairs(lines)
+    assert [(q, a) for q, a, _ in summary(found)] == [("1", ("3",))]
+    named = msg("2", "b", "Alice: !ipod", 40, reply_to_id="1")
+    found = pairs([lines[0], named, lines[2]])
+    assert [(q, a) for q, a, _ in summary(found)] == [("1", ("3",))]
+
+
+def test_a_bots_reply_to_a_command_said_for_no_one_or_in_private_answers_nothing() -> None:
+    """ "!usb" said to no one (for whom is a guess) and "!appdb > Alice" (the bot answers in
+    private) leave the bot's public line unpaired."""
+    for command in ("!usb", "!appdb > Alice", "see the wiki"):
+        found = pairs(
+            [
+                msg("1", "a", "how do I install from a usb stick?", 0),
+                msg("2", "b", command, 40, reply_to_id="1"),
+                msg(
+                    "3",
+                    "ubottu",
+                    "For installing from USB see https://x.example",
+                    41,
+                    reply_to_id="2",
+                ),
+            ]
+        )
+        assert all("3" not in p.answer_ids for p in found), command
+
+
+def test_commands_said_for_someone_are_recognised() -> None:
+    said = Group(msg("2", "b", "!info cheese | stevr1it", 0), 0.0, False)
+    said.answers_to = Group(msg("1", "a", "is cheese a software?", 0), 0.0, True)
+    assert relays(said, "2", "ubottu") is said.answers_to
+    assert relays(said, "2", "a") is None  # the asker's own line is no bot reply
+    assert relays(said, "9", "ubottu") is None

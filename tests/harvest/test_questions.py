@@ -122,6 +122,16 @@ MUST_PASS: list[tuple[str, bool]] = [
     ("What a great update!", False),
     ("为什么？", True),
     ("这个能用吗？", True),
+    # asked in a statement's words, without a "?"
+    ("hi, just wanted to know what is the command to see my wireless driver", True),
+    ("wanna know which driver i am using", True),
+    ("我只是想知道怎么看无线网卡驱动", True),
+    ("I know what the command is", False),
+    ("is xubuntu supported here", True),
+    ("are nvidia drivers available for 9.04", True),
+    ("xubuntu is supported here", False),
+    ("are all installed now", False),
+    ("is fine now, thanks", False),
 ]
 
 
