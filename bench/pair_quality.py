@@ -54,6 +54,7 @@ REAL_STYLE = (
     "irc_fresh",
     "irc_blind",
     "irc_blind2",
+    "irc_blind3",
 )
 
 
@@ -103,7 +104,8 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             roles |= {k: Role.EXPERT for k in DEMO_EXPERTS}
         out.append(Dataset(name, msgs, roles, good, bad, None))
     for irc_path in (
-        LABELS / f"{name}.json" for name in ("irc_dev", "irc_fresh", "irc_blind", "irc_blind2")
+        LABELS / f"{name}.json"
+        for name in ("irc_dev", "irc_fresh", "irc_blind", "irc_blind2", "irc_blind3")
     ):
         good, bad, data = _labels(irc_path)
         for log in data["logs"]:

@@ -10,6 +10,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import harvest
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.importer import import_export
 from bot.runtime import open_engine
@@ -41,7 +42,7 @@ def _run(
             max_message_bytes=limit,
             reader_process=parallel,
         )
-        emit_json(dataclasses.asdict(summary))
+        emit_json(dataclasses.asdict(summary) | {"engine": _engine()})
         return
     # With --parallel the reader is forked: no progress thread may be running at that moment
     # (a lock it held would stay held in the child), so the bar is redrawn by each update.
@@ -76,9 +77,15 @@ def _run(
         ("pairs already known", summary.pairs_duplicate),
         ("pairs approved by the classifier", summary.pairs_auto_approved),
         ("seconds", f"{summary.seconds:.2f}"),
+        ("engine", _engine()),
     ]:
         table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
     console.print(table)
+
+
+def _engine() -> str:
+    """Which harvest engine ran: compiled (``make install``) or from its sources."""
+    return "compiled" if harvest.NATIVE else "sources"
 
 
 _COMMUNITY = typer.Option(..., "--community", "-c", help="Community the chats belong to.")

@@ -46,9 +46,8 @@ class HarvestEngine:
     member to a question (or any message of a question group: an asker's consecutive
     messages within the merge window) is an answer; the answerer's follow-ups within the
     window that reply to nobody else join it; with ``config.threads``, other members'
-    messages in a thread answer its starter. A thread started from a message (a Discord
-    forum post) asks by nature; a long-lived forum topic (``config.forum_platforms``,
-    Telegram) only when its first message is a question. Bots, service, empty and
+    messages in a thread answer its starter (a Discord forum post asks by nature, a
+    Telegram forum topic only when its first message asks). Bots, service, empty and
     media-only messages, self-answers and fillers never answer.
     """
 

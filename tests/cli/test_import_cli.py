@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+import harvest
 from bot.cli import app
 from bot.demo import DEMO_EXPORT
 from bot.importer import import_export
@@ -70,6 +71,8 @@ def test_cli_import_json_and_exit_code_2(tmp_path: Path, monkeypatch) -> None:
     ok = runner.invoke(app, ["import", "telegram", str(DEMO_EXPORT), "-c", "fund", "--json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["pairs_added"] >= 60
+    # It says which engine ran: compiled by `make install` where a C compiler is, else sources.
+    assert json.loads(ok.stdout)["engine"] == ("compiled" if harvest.NATIVE else "sources")
     bad = tmp_path / "bad.json"
     bad.write_text(
         '{"name": "x", "type": "private_group", "id": 1, "messages": [{"id": ', encoding="utf-8"
