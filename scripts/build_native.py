@@ -75,7 +75,9 @@ def main() -> int:
         build()
     except (Exception, SystemExit) as exc:  # setuptools reports a failed compile as SystemExit
         clean()
-        print(f"compiling the engine failed ({exc}); it runs from its sources", file=sys.stderr)
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = reason if len(reason) <= 160 else reason[:160] + "…"
+        print(f"compiling the engine failed ({reason}); it runs from its sources", file=sys.stderr)
         return 1 if args.strict else 0
     if {m: h["sha256"] for m, h in source_hashes().items()} != {
         m: h["sha256"] for m, h in hashes.items()
