@@ -16,7 +16,9 @@ Three systems on the same run: ``baseline`` (the pairing rules with the precisio
 predicates switched off: the harvester as it was), ``rules`` (today's rules), and
 ``learned`` (a :mod:`harvest.learner` classifier fitted on the moderator decisions of one
 half of the questions, evaluated on the other half, both rule systems re-scored on that
-half too), plus a learning curve after 0, 25, 50, 100 decisions.
+half too), plus a learning curve after 0, 25, 50, 100 decisions, and (``by_confidence``)
+the engine's precision / recall when only pairs of at least a given confidence are kept:
+the operating points a community's ``auto_approve_above`` chooses from.
 """
 
 from __future__ import annotations
@@ -282,6 +284,31 @@ def learned(
     return out, used
 
 
+CONFIDENCE_CUTS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
+
+
+def by_confidence(
+    datasets: list[Dataset], predictions: dict[str, list[PairedAnswer]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Counts of the pairs whose confidence is at least each cut, on real IRC and on all
+    real-style chats."""
+    out: dict[str, list[dict[str, Any]]] = {"irc": [], "real_style": []}
+    for cut in CONFIDENCE_CUTS:
+        per: dict[str, dict[str, float | int]] = {}
+        for ds in datasets:
+            kept = [
+                p
+                for p in predictions[ds.name]
+                if (p.confidence.value if p.confidence is not None else 0.0) >= cut
+            ]
+            group = group_name(ds)
+            per[group] = add(per.get(group, {}), score(ds, kept))
+        irc = [g for g in per if g.startswith("irc_")]
+        out["irc"].append({"min_confidence": cut, **summed(per, irc)})
+        out["real_style"].append({"min_confidence": cut, **summed(per, REAL_STYLE)})
+    return out
+
+
 def summed(per: dict[str, dict[str, float | int]], names: Iterable[str]) -> dict[str, float | int]:
     """The counts of ``names`` in ``per`` added up."""
     total: dict[str, float | int] = {}
@@ -336,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         counts["good"] += len(ds.good)
         counts["bad"] += len(ds.bad)
     report["labels"]["total"] = sum(c["good"] + c["bad"] for c in report["labels"].values())
+    report["by_confidence"] = by_confidence(datasets, predictions["rules_learned_linking"])
     # Learning from moderators: half of the questions' pairs are decided, the rest scored.
     groups = sorted({group_name(ds) for ds in datasets})
     halves: dict[str, Any] = {}
