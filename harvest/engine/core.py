@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import NamedTuple
 
 from harvest.engine.building import PairBuilder
-from harvest.engine.decisions import Decision
+from harvest.engine.decisions import Decision, Fed
 from harvest.engine.exchanges import Exchanges, directs, relays
 from harvest.engine.rules import PairingConfig, role_of
 from harvest.engine.scoring import Scorer, score_pair
@@ -19,18 +18,11 @@ from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.model import ChatMessage, PairMethod, Role
 from harvest.questions import is_question
 
-__all__ = ["Fed", "HarvestEngine"]
+__all__ = ["HarvestEngine"]
 
 _NO_ROLES: Mapping[str, Role] = MappingProxyType({})
 # Linker reasons that only follow turn-taking (not a name): they do not end an answer.
 _WEAK_LINKS = frozenset({"called", "continuation"})
-
-
-class Fed(NamedTuple):
-    """What one message did: the decisions it caused and whether it reads as a question."""
-
-    decisions: list[Decision]
-    is_question: bool
 
 
 class HarvestEngine:

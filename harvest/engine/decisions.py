@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from harvest.model import PairedAnswer
 
-__all__ = ["Decision", "DecisionKind", "PairKey", "final_pairs", "pair_key"]
+__all__ = ["Decision", "DecisionKind", "Fed", "PairKey", "final_pairs", "pair_key"]
 
 # (chat id, question message id, first answer message id): a pair's identity everywhere.
 PairKey = tuple[str, str, str]
@@ -34,6 +35,13 @@ class Decision:
     key: PairKey
     pair: PairedAnswer | None = None
     reason: str = ""
+
+
+class Fed(NamedTuple):
+    """What one message did: the decisions it caused and whether it reads as a question."""
+
+    decisions: list[Decision]
+    is_question: bool
 
 
 def pair_key(pair: PairedAnswer) -> PairKey:
