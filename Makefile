@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The engine's hot modules compiled with mypyc (harvest/native.py; the same sources, about
-# 1.5x faster); rebuilt when one changes. Without a C compiler it says so and the sources run.
+# 1.2x faster); rebuilt when one changes. Without a C compiler it says so and the sources run.
 NATIVE_SRC := $(wildcard harvest/*.py harvest/*/*.py)
 $(VENV)/.native: $(VENV)/.installed $(NATIVE_SRC) scripts/build_native.py
 	$(PY) scripts/build_native.py

@@ -5,12 +5,12 @@ announcement topics (fixtures written in the exporters' formats), and Ubuntu IRC
 (labels by line number here, logs read from ``--irc-data``, skipped when absent). A
 predicted pair is correct when its question and one of its answer messages form a pair
 labelled good; every labelled good pair it misses lowers recall (``answer_recall`` counts
-each (asker, answer message) once instead: the labels pair one answer with every line of
-a question spread over several lines, a harvested pair has one question). Fixture datasets are
-labelled completely; on IRC only predictions inside the labelled line ranges count. IRC
-groups: ``irc_dev`` (the regions the rules were written against), ``irc_dev_heldout``
-(labelled after the rules were frozen) and ``irc_fresh`` (``irc_fresh.json``: labelled
-blind, from the text alone, before the pairing changes of round 2 stop 17).
+each (asker, answer message) once: the labels pair one answer with every line of a question
+spread over several, a harvested pair has one). Fixture datasets are labelled completely;
+on IRC only predictions inside the labelled line ranges count. IRC groups: ``irc_dev``
+(the regions the rules were written against), ``irc_dev_heldout`` (labelled after the rules
+were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind3`` (labelled blind, from the text
+alone; see the README for how blind each still is).
 
 Three systems on the same run: ``baseline`` (the pairing rules with the precision
 predicates switched off: the harvester as it was), ``rules`` (today's rules), and
@@ -105,11 +105,8 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             roles |= {k: Role.MODERATOR for k in DEMO_MODERATORS}
             roles |= {k: Role.EXPERT for k in DEMO_EXPERTS}
         out.append(Dataset(name, msgs, roles, good, bad, None))
-    for irc_path in (
-        LABELS / f"{name}.json"
-        for name in ("irc_dev", "irc_fresh", "irc_blind", "irc_blind2", "irc_blind3")
-    ):
-        good, bad, data = _labels(irc_path)
+    for name in ("irc_dev", "irc_fresh", "irc_blind", "irc_blind2", "irc_blind3"):
+        good, bad, data = _labels(LABELS / f"{name}.json")
         for log in data["logs"]:
             raw = irc_data / f"{log['name']}.raw.txt"
             if not raw.exists():
@@ -287,20 +284,19 @@ def learned(
 CONFIDENCE_CUTS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 
 
+def _confidence(pair: PairedAnswer) -> float:
+    return pair.confidence.value if pair.confidence is not None else 0.0
+
+
 def by_confidence(
     datasets: list[Dataset], predictions: dict[str, list[PairedAnswer]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Counts of the pairs whose confidence is at least each cut, on real IRC and on all
-    real-style chats."""
+    """Counts of the pairs of at least each confidence, on IRC and all real-style chats."""
     out: dict[str, list[dict[str, Any]]] = {"irc": [], "real_style": []}
     for cut in CONFIDENCE_CUTS:
         per: dict[str, dict[str, float | int]] = {}
         for ds in datasets:
-            kept = [
-                p
-                for p in predictions[ds.name]
-                if (p.confidence.value if p.confidence is not None else 0.0) >= cut
-            ]
+            kept = [p for p in predictions[ds.name] if _confidence(p) >= cut]
             group = group_name(ds)
             per[group] = add(per.get(group, {}), score(ds, kept))
         irc = [g for g in per if g.startswith("irc_")]

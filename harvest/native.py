@@ -1,7 +1,7 @@
 """The engine's compiled build: which modules mypyc compiles, and never a stale one.
 
 ``make install`` compiles the modules of ``NATIVE_MODULES`` with mypyc (``scripts/
-build_native.py``): the same Python sources, as C extensions next to them, about 1.5x
+build_native.py``): the same Python sources, as C extensions next to them, about 1.2x
 faster. Python would import such an extension before its source even after the source
 changed, so the build records each source's hash (``harvest/_native.json``); when one
 differs, or ``FANQA_NATIVE=0`` is set, every compiled module is imported from its source
@@ -62,16 +62,23 @@ def _source(module: str) -> Path:
     return ROOT.joinpath(*module.split(".")).with_suffix(".py")
 
 
-def source_hashes() -> dict[str, dict[str, int | str]]:
-    """Each compiled module's source as the build records it: size, time and hash."""
+def _sha256(path: Path) -> str:
     import hashlib
 
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def source_hashes() -> dict[str, dict[str, int | str]]:
+    """Each compiled module's source as the build records it: size, time and hash."""
     found: dict[str, dict[str, int | str]] = {}
     for module in NATIVE_MODULES:
         path = _source(module)
         stat = path.stat()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        found[module] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+        found[module] = {
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "sha256": _sha256(path),
+        }
     return found
 
 
@@ -84,9 +91,7 @@ def _unchanged(module: str, built: object) -> bool:
     stat = path.stat()
     if (built.get("size"), built.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns):
         return True
-    import hashlib
-
-    return built.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest()
+    return built.get("sha256") == _sha256(path)
 
 
 def compiled_modules() -> list[Path]:
@@ -102,7 +107,8 @@ def _module_of(path: Path) -> str:
 
 def stale_reason() -> str | None:
     """Why the compiled modules must not be used (None: use them, or there are none)."""
-    if not compiled_modules():
+    compiled = compiled_modules()
+    if not compiled:
         return None
     if os.environ.get("FANQA_NATIVE", "1") == "0":
         return "FANQA_NATIVE=0"
@@ -112,7 +118,7 @@ def stale_reason() -> str | None:
         return f"{STAMP.name} is missing or unreadable"
     if not isinstance(built, dict):
         return f"{STAMP.name} is unreadable"
-    found = {_module_of(path) for path in compiled_modules()}
+    found = {_module_of(path) for path in compiled}
     if found != set(NATIVE_MODULES):
         odd = sorted(found ^ set(NATIVE_MODULES))
         return f"the build does not match NATIVE_MODULES ({', '.join(odd)})"

@@ -62,13 +62,13 @@ def main() -> int:
     parser.add_argument("--clean", action="store_true", help="only remove a build")
     args = parser.parse_args()
     os.chdir(ROOT)
-    hashes = source_hashes()
     if args.clean:
         clean()
         return 0
     if compiled_modules() and stale_reason() is None:
         print("compiled engine is up to date")
         return 0
+    hashes = source_hashes()
     clean()
     start = time.perf_counter()
     try:
@@ -79,9 +79,7 @@ def main() -> int:
         reason = reason if len(reason) <= 160 else reason[:160] + "…"
         print(f"compiling the engine failed ({reason}); it runs from its sources", file=sys.stderr)
         return 1 if args.strict else 0
-    if {m: h["sha256"] for m, h in source_hashes().items()} != {
-        m: h["sha256"] for m, h in hashes.items()
-    }:
+    if [h["sha256"] for h in source_hashes().values()] != [h["sha256"] for h in hashes.values()]:
         clean()
         print("sources changed while compiling; run it again", file=sys.stderr)
         return 1

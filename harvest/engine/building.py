@@ -60,11 +60,11 @@ class PairBuilder:
         self, msg: ChatMessage, at: float, groups: list[Group], out: list[Decision]
     ) -> None:
         """One message @mentioning several askers answers each one's open question."""
+        role = role_of(msg, self.roles)
         for group in groups:
             if group.author_id == msg.author_id or group.qidx < 0:
                 continue
             group.freeze()
-            role = role_of(msg, self.roles)
             answer = Answer(group, msg, at, PairMethod.IMPLICIT, "addressed", role)
             self.publish(answer, out)
             self.close(answer, out)
