@@ -68,5 +68,5 @@ bench: install
 	$(PY) bench/cli_startup.py
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache harvest/_native.json fanqa_engine__mypyc.*
+	rm -rf $(VENV) demo-out .pytest_cache harvest/_native.json
 	find harvest -name '*.so' -delete

@@ -31,6 +31,9 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parent.parent
 STAMP = Path(__file__).resolve().parent / "_native.json"
+# The library the compiled modules share (mypyc's runtime and their code), in the package
+# so that it is found wherever fanqa runs from.
+RUNTIME = "harvest._engine__mypyc"
 # The engine's hot path: detection, linking, pairing, scoring. Numpy-bound modules (the
 # learned linker's features) gain nothing and stay interpreted.
 NATIVE_MODULES: tuple[str, ...] = (
@@ -119,8 +122,8 @@ def stale_reason() -> str | None:
     if not isinstance(built, dict):
         return f"{STAMP.name} is unreadable"
     found = {_module_of(path) for path in compiled}
-    if found != set(NATIVE_MODULES):
-        odd = sorted(found ^ set(NATIVE_MODULES))
+    if found != {*NATIVE_MODULES, RUNTIME}:
+        odd = sorted(found ^ {*NATIVE_MODULES, RUNTIME})
         return f"the build does not match NATIVE_MODULES ({', '.join(odd)})"
     changed = [m for m in NATIVE_MODULES if not _unchanged(m, built.get(m))]
     if changed:

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["FANQA_NATIVE"] = "0"  # importing harvest must not judge the build being replaced
 from harvest.native import (  # noqa: E402
     NATIVE_MODULES,
+    RUNTIME,
     STAMP,
     compiled_modules,
     source_hashes,
@@ -33,12 +34,13 @@ from harvest.native import (  # noqa: E402
 
 del os.environ["FANQA_NATIVE"]
 
-GROUP = "fanqa_engine"
+GROUP = RUNTIME.removesuffix("__mypyc")
 
 
 def clean() -> None:
-    """Remove every compiled module, the shared runtime library and the stamp."""
-    for path in [*compiled_modules(), *ROOT.glob(f"{GROUP}__mypyc.*"), STAMP]:
+    """Remove every compiled module, the shared runtime library and the stamp (and the
+    runtime library's place before it moved into ``harvest/``)."""
+    for path in [*compiled_modules(), *ROOT.glob("fanqa_engine__mypyc.*"), STAMP]:
         path.unlink(missing_ok=True)
 
 

@@ -104,7 +104,8 @@ def test_a_build_older_than_a_source_is_never_used(
     stamp.write_text(json.dumps(hashes), encoding="utf-8")
     monkeypatch.setattr(native, "STAMP", stamp)
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    built = [ROOT.joinpath(*m.split(".")).with_suffix(suffix) for m in native.NATIVE_MODULES]
+    modules = (*native.NATIVE_MODULES, native.RUNTIME)
+    built = [ROOT.joinpath(*m.split(".")).with_suffix(suffix) for m in modules]
     monkeypatch.setattr(native, "compiled_modules", lambda: built)
     monkeypatch.delenv("FANQA_NATIVE", raising=False)
     assert native.stale_reason() is None
@@ -124,6 +125,18 @@ def test_a_build_older_than_a_source_is_never_used(
     monkeypatch.setattr(native, "compiled_modules", lambda: built)
     stamp.write_text("{not json", encoding="utf-8")
     assert native.stale_reason() == "_native.json is missing or unreadable"
+
+
+def test_the_installed_engine_imports_from_any_directory(tmp_path: Path) -> None:
+    """`fanqa` run outside the checkout finds every compiled module and their shared
+    library (it lives in the package, not beside it)."""
+    code = "import harvest, harvest.engine, harvest.linking; print(harvest.NATIVE)"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FANQA_NATIVE")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(harvest.NATIVE)
 
 
 def test_the_running_engine_says_whether_it_is_compiled() -> None:
