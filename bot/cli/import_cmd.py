@@ -12,6 +12,7 @@ from rich.table import Table
 
 import harvest
 from bot.cli.app import app, console, emit_json, handle_errors
+from bot.import_mode import choose_reader, export_bytes, machine
 from bot.importer import import_export
 from bot.runtime import open_engine
 from bot.settings import get_settings
@@ -27,11 +28,13 @@ def _run(
     community: str,
     as_json: bool,
     implicit: bool,
-    parallel: bool,
+    requested: bool | None,
 ) -> None:
     engine = open_engine()
     pairing = PairingConfig(implicit=implicit)
     limit = get_settings().max_message_bytes
+    choice = choose_reader(requested, export_bytes(path), machine())
+    parallel = choice.parallel
     if as_json:
         summary = import_export(
             engine,
@@ -42,7 +45,10 @@ def _run(
             max_message_bytes=limit,
             reader_process=parallel,
         )
-        emit_json(dataclasses.asdict(summary) | {"engine": _engine()})
+        emit_json(
+            dataclasses.asdict(summary)
+            | {"engine": _engine(), "parallel": {"used": parallel, "why": choice.why}}
+        )
         return
     # With --parallel the reader is forked: no progress thread may be running at that moment
     # (a lock it held would stay held in the child), so the bar is redrawn by each update.
@@ -78,6 +84,7 @@ def _run(
         ("pairs approved by the classifier", summary.pairs_auto_approved),
         ("seconds", f"{summary.seconds:.2f}"),
         ("engine", _engine()),
+        ("paired in a second process", f"{'yes' if parallel else 'no'}; {choice.why}"),
     ]:
         table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
     console.print(table)
@@ -94,10 +101,12 @@ _IMPLICIT = typer.Option(
     True, "--implicit/--no-implicit", help="Link answers given without the reply button."
 )
 _PARALLEL = typer.Option(
-    False,
+    None,
     "--parallel/--no-parallel",
     help="Pair in a second process that reads the export too, while this one reads and "
-    "writes: about 1.4x faster with a free CPU core (it uses two), slower without one.",
+    "writes: about 1.4x faster with a free CPU core (it uses two), slower without one. "
+    "Unset: automatic, for an export of 32 MiB or more when a CPU core is free.",
+    show_default=False,
 )
 
 
@@ -110,7 +119,7 @@ def import_telegram(
     community: str = _COMMUNITY,
     as_json: bool = _JSON,
     implicit: bool = _IMPLICIT,
-    parallel: bool = _PARALLEL,
+    parallel: bool | None = _PARALLEL,
 ) -> None:
     """Import a Telegram Desktop JSON export (one chat or a whole account)."""
     _run("telegram", path, community, as_json, implicit, parallel)
@@ -123,7 +132,7 @@ def import_discord(
     community: str = _COMMUNITY,
     as_json: bool = _JSON,
     implicit: bool = _IMPLICIT,
-    parallel: bool = _PARALLEL,
+    parallel: bool | None = _PARALLEL,
 ) -> None:
     """Import DiscordChatExporter JSON (threads exported with --include-threads too)."""
     _run("discord", path, community, as_json, implicit, parallel)

@@ -192,3 +192,73 @@ def test_cli_parallel_import_stores_what_the_plain_one_does(tmp_path: Path, monk
     failed = runner.invoke(app, ["import", "telegram", str(broken), "-c", "fund", "--parallel"])
     assert failed.exit_code == 2 and "result.json" in failed.stderr
     assert _stored(url) == (0, [])
+
+
+def test_reader_choice_auto_flag_and_machine() -> None:
+    """Unset, the second process is used only for a big export with a free core; a flag
+    always wins; every choice says why."""
+    from bot.import_mode import AUTO_MIN_BYTES, Machine, choose_reader
+
+    big, idle = AUTO_MIN_BYTES * 3, Machine(cpus=2, load=0.4, fork=True)
+    chosen = choose_reader(None, big, idle)
+    assert chosen.parallel and chosen.why.startswith("auto:") and "load 0.40" in chosen.why
+    for size, host, because in (
+        (AUTO_MIN_BYTES - 1, idle, "under 32 MiB"),
+        (big, Machine(2, 1.3, True), "no free CPU core (2 CPUs, load 1.30)"),
+        (big, Machine(1, 0.0, True), "one CPU"),
+        (big, Machine(8, None, True), "no load average"),
+        (big, Machine(8, 0.0, False), "cannot fork"),
+    ):
+        choice = choose_reader(None, size, host)
+        assert not choice.parallel and because in choice.why, choice
+    forced = choose_reader(True, 10, Machine(1, 9.0, False))
+    assert forced.parallel and forced.why == "--parallel given"
+    kept = choose_reader(False, big, idle)
+    assert not kept.parallel and kept.why == "--no-parallel given"
+
+
+def test_export_bytes_of_file_folder_and_missing(tmp_path: Path) -> None:
+    from bot.import_mode import export_bytes
+
+    (tmp_path / "a.json").write_bytes(b"x" * 100)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.json").write_bytes(b"y" * 50)
+    (tmp_path / "photo.jpg").write_bytes(b"z" * 1000)  # media next to a Telegram export
+    assert export_bytes(tmp_path) == 150
+    assert export_bytes(tmp_path / "a.json") == 100
+    assert export_bytes(tmp_path / "missing.json") == 0
+
+
+def test_cli_import_chooses_the_second_process_by_itself(tmp_path: Path, monkeypatch) -> None:
+    """Without the flag, `fanqa import` pairs in a second process when the export is big
+    enough and a core is free, and not when the machine is busy; the JSON says which and
+    why, and both store the same rows."""
+    import bot.cli.import_cmd
+    import bot.import_mode
+    import bot.importer
+    from bot.import_mode import Machine
+
+    forked = []
+    real = bot.importer.read_chunks_in_child
+
+    def spy(*args, **kwargs):
+        forked.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bot.importer, "read_chunks_in_child", spy)
+    monkeypatch.setattr(bot.import_mode, "AUTO_MIN_BYTES", 1024)  # the demo export is bigger
+    runner = CliRunner()
+    stored, said = [], []
+    for name, load in (("idle", 0.2), ("busy", 1.9)):
+        monkeypatch.setattr(bot.cli.import_cmd, "machine", lambda load=load: Machine(2, load, True))
+        url = f"sqlite:///{tmp_path / name}.db"
+        monkeypatch.setenv("FANQA_DATABASE_URL", url)
+        get_settings.cache_clear()
+        done = runner.invoke(app, ["import", "telegram", str(DEMO_EXPORT), "-c", "fund", "--json"])
+        assert done.exit_code == 0, done.output
+        said.append(json.loads(done.stdout)["parallel"])
+        stored.append(_stored(url))
+    assert forked == [True]  # only the idle machine's import forked
+    assert said[0]["used"] is True and "free CPU core" in said[0]["why"]
+    assert said[1] == {"used": False, "why": "auto: no free CPU core (2 CPUs, load 1.90)"}
+    assert stored[0] == stored[1] and stored[0][0] >= 400
