@@ -79,7 +79,8 @@ _ETIQUETTE = re.compile(
     r"请勿刷屏|不要刷屏|别刷屏|注意(?:言辞|用词|素质)|文明用语|跑题了|偏题了|别跑题|不要发广告",
     re.IGNORECASE,
 )
-# Declines to answer: the answerer cannot help, leaves it to someone else, or is coming.
+# Declines to answer: the answerer cannot help, leaves it to someone else, or is coming;
+# or rebukes the asker instead of answering.
 _DECLINE = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|can\s+not)\s+help\b|\b(?:some(?:one|body)|any(?:one|body))"
     r"\s+else\s+(?:knows?|will|might|may|can|could)\b|\bhang\s+on\b|\bhold\s+on\b|"
@@ -87,12 +88,9 @@ _DECLINE = re.compile(
     # out of ideas, or hoping someone else knows: "that's all I can think of", 只知道这些
     r"\bthat'?s\s+all\s+i\s+(?:can\s+think|know|got)\b|\b(?:maybe|perhaps|hopefully)\s+"
     r"some(?:one|body)\w*\s+else\b|\bnever\s+(?:tried|used)\s+(?:it|that|this|dat|them)\b|"
-    r"(?:只|就)知道这(?:些|么多)|只能想到这些|我(?:也)?没(?:试|用)过",
-    re.IGNORECASE,
-)
-# A rebuke instead of an answer: the asker was told already, should do the work, or is
-# asked back what they think ("i told you", "you tell us", 说过了, 自己去搜).
-_REBUKE = re.compile(
+    r"(?:只|就)知道这(?:些|么多)|只能想到这些|我(?:也)?没(?:试|用)过|"
+    # a rebuke instead of an answer: the asker was told already, should do the work, or is
+    # asked back what they think ("i told you", "you tell us", 说过了, 自己去搜)
     r"^(?:i\s+)?(?:already\s+)?told\s+you\b|\bi\s+(?:already\s+)?(?:told\s+you|suggested|said)"
     r"\s+(?:that\s+|it\s+|so\s+)?(?:already|twice|before|earlier|above)\b|^you\s+tell\s+(?:us|me)\b|"
     r"\bdo\s+(?:some\s+of\s+)?the\s+work\s+(?:by\s+)?yourself\b|\balready\s+helped\s+you\b|"
@@ -210,11 +208,7 @@ def _kind(stripped: str, follows_answer: bool, config: QuestionConfig) -> Answer
         return AnswerKind.ACK
     if size <= 250 and _ETIQUETTE.search(stripped):
         return AnswerKind.ACK
-    if (
-        size <= 120
-        and (_DECLINE.search(stripped) or _REBUKE.search(stripped))
-        and not _INFORMATIVE.search(stripped)
-    ):
+    if size <= 120 and _DECLINE.search(stripped) and not _INFORMATIVE.search(stripped):
         return AnswerKind.ACK
     if _REQUEST_INFO.search(stripped):
         return AnswerKind.CLARIFYING
