@@ -89,13 +89,14 @@ _DECLINE = re.compile(
     r"\bthat'?s\s+all\s+i\s+(?:can\s+think|know|got)\b|\b(?:maybe|perhaps|hopefully)\s+"
     r"some(?:one|body)\w*\s+else\b|\bnever\s+(?:tried|used)\s+(?:it|that|this|dat|them)\b|"
     r"(?:只|就)知道这(?:些|么多)|只能想到这些|我(?:也)?没(?:试|用)过|"
-    # a rebuke instead of an answer: the asker was told already, should do the work, or is
-    # asked back what they think ("i told you", "you tell us", 说过了, 自己去搜)
-    r"^(?:i\s+)?(?:already\s+)?told\s+you\b|\bi\s+(?:already\s+)?(?:told\s+you|suggested|said)"
-    r"\s+(?:that\s+|it\s+|so\s+)?(?:already|twice|before|earlier|above)\b|^you\s+tell\s+(?:us|me)\b|"
-    r"\bdo\s+(?:some\s+of\s+)?the\s+work\s+(?:by\s+)?yourself\b|\balready\s+helped\s+you\b|"
-    r"\bif\s+it\s+works,?\s+don'?t\s+(?:knock|touch|fix)\s+it\b|"
-    r"(?:说|讲|告诉你)过了|自己(?:去)?(?:搜|百度|谷歌)|(?:百度|谷歌)一下|你(?:自己)?说呢|能用就(?:行|别动)",
+    # a rebuke instead of an answer: the asker was told already (the whole message: one
+    # that goes on may repeat the answer), should do the work, or is asked back what they
+    # think ("i told you", "you tell us", 说过了, 自己去搜)
+    r"^(?:i\s+)?(?:already\s+)?told\s+(?:you|ya|u)(?:\s+(?:so|already|before|twice))?[\s.!…:)]*$|"
+    r"^you\s+tell\s+(?:us|me)[\s.!?…:)]*$|\bdo\s+(?:some\s+of\s+)?the\s+work\s+(?:by\s+)?"
+    r"yourself\b|\balready\s+helped\s+you\b|\bif\s+it\s+works,?\s+don'?t\s+(?:knock|touch|fix)\s+it\b|"
+    r"^我?(?:已经|早就|之前|上面)?(?:说|讲|告诉你)过了[啊呀吧嘛了。.!！~…]*$|自己(?:去)?(?:搜|百度|谷歌)|"
+    r"(?:百度|谷歌)一下|^你(?:自己)?说呢[?？。.!！]*$|能用就(?:行|别动)",
     re.IGNORECASE,
 )
 # Asks the asker for details without a question mark ("pastebin the output").

@@ -89,7 +89,6 @@ def test_declining_to_answer_is_no_answer(text: str) -> None:
     [
         "i told you",
         "mandrix: you tell us",
-        "I suggested twice to add Dexter to the admin group",
         "some people already helped you out, youve gotta do some of the work by yourself.",
         "if it works, don't knock it",
         "no hard feelings :)",
@@ -110,6 +109,8 @@ def test_rebukes_are_no_answers(text: str) -> None:
         "i told you: sudo apt-get install build-essential",
         "I never tried it, but try gnome-do instead",
         "我说过了，运行 sudo update-grub 就行",
+        "told you before, it is the gnome session",
+        "上面说过了，重启一下就好",
     ],
 )
 def test_a_rebuke_with_the_answer_still_answers(text: str) -> None:
