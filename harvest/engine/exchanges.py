@@ -16,7 +16,8 @@ by turn-taking or by topic says nothing of roles.
 The question of A's that B last took up is the exchange's topic while B helps A: B's later
 message to a line A said to B that asks nothing ("done that", "it s not in the list")
 answers it, so a solution found after diagnostic back-and-forth pairs with the question.
-Once A thanked B (by a reply or a name), that exchange is closed: a later message of B's
+Once A thanked B (by a reply or a name; not "thanks, but it still fails", nor a thanks
+that asks on), that exchange is closed: a later message of B's
 that a guess, not the reply button, ties to a question A asked before the thanks answers
 newer talk ("you could also change that with grub-customizer"), not that question.
 """
@@ -166,8 +167,8 @@ class Exchanges:
                 if len(named) > self._max:
                     named.popitem(last=False)
                 self.respond(chat, author, target, to, at, target_asks)
-                if _THANKS.search(msg.text):
-                    self._thank(chat, to, author, at)
+                if not asks and _THANKS.search(msg.text) and not tells_trouble(msg.text):
+                    self._thank(chat, to, author, at)  # not "thanks, but it still fails"
                 asking = asks and not self.helping(chat, author, to, at)
         if asking and asks_addressee(msg.text):
             asking = False  # "nick: have you tried X?" asks about them, for them

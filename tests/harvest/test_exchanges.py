@@ -518,6 +518,10 @@ def test_after_the_askers_thanks_the_helpers_next_message_answers_nothing_old() 
     assert summary(pairs(thanked)) == [("1", ("2",), "implicit")]
     replied = [*thanked[:4], msg("5", "b", thanked[4].text, 600, reply_to_id="1", platform="irc")]
     assert summary(pairs(replied)) == [("1", ("2",), "implicit"), ("1", ("5",), "reply")]
+    # "thanks, but it still fails" keeps the exchange open: the next suggestion answers
+    still = [*thanked[:2], _irc("3", "a", "Bob: thanks, but it still doesn't mount", 300)]
+    still.append(_irc("5", "b", "Alice: then run sudo ipod-touch-mount", 600))
+    assert summary(pairs(still)) == [("1", ("2",), "implicit"), ("1", ("5",), "implicit")]
 
 
 def test_after_the_askers_thanks_in_chinese() -> None:
