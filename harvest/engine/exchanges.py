@@ -39,6 +39,7 @@ __all__ = [
     "addresses_other",
     "directs",
     "relays",
+    "says_thanks",
     "tells_trouble",
 ]
 
@@ -67,6 +68,13 @@ _THANKS = re.compile(
     r"\b(?:thanks|thank\s+(?:you|u)|thx|tnx|ty|tysm|cheers)\b|谢谢|多谢|感谢|谢了|谢啦",
     re.IGNORECASE,
 )
+
+
+def says_thanks(text: str) -> bool:
+    """Whether ``text`` thanks someone ("thanks!", "ty", "cheers", 谢谢, 多谢, 感谢)."""
+    low = text.lower()  # cheap test first: most messages thank no one
+    hinted = "hank" in low or "ty" in low or "谢" in low or "thx" in low or "tnx" in low
+    return (hinted or "cheers" in low) and _THANKS.search(text) is not None
 
 
 def directs(reason: str, text: str, target: Group | None) -> bool:
@@ -167,7 +175,7 @@ class Exchanges:
                 if len(named) > self._max:
                     named.popitem(last=False)
                 self.respond(chat, author, target, to, at, target_asks)
-                if not asks and _THANKS.search(msg.text) and not tells_trouble(msg.text):
+                if not asks and says_thanks(msg.text) and not tells_trouble(msg.text):
                     self._thank(chat, to, author, at)  # not "thanks, but it still fails"
                 asking = asks and not self.helping(chat, author, to, at)
         if asking and asks_addressee(msg.text):

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from harvest.engine.core import HarvestEngine
-from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, relays, tells_trouble
+from harvest.engine.exchanges import (
+    HELPER_SECONDS,
+    Exchanges,
+    relays,
+    says_thanks,
+    tells_trouble,
+)
 from harvest.engine.state import Group, names
 from harvest.linking import ImplicitLinker
 from harvest.model import ChatMessage
@@ -535,3 +541,8 @@ def test_after_the_askers_thanks_in_chinese() -> None:
         ]
     )
     assert summary(found) == [("1", ("2",), "implicit")]
+
+
+def test_says_thanks() -> None:
+    assert says_thanks("Bob: thanks, that did it!") and says_thanks("ty") and says_thanks("谢谢")
+    assert not says_thanks("pretty empty type") and not says_thanks("the tank is full")
