@@ -22,7 +22,8 @@ class AnswerKind(StrEnum):
     """What a message sent in reply to a question is."""
 
     ANSWER = "answer"  # carries an answer (or part of one)
-    # "same here", "+1", "thanks", "looking into it", "pinging @x", "ask in #x", 同问, 收到
+    # "same here", "+1", "thanks", "looking into it", "pinging @x", "ask in #x", 同问, 收到;
+    # declines and rebukes: "that's all I can think of", "i told you", 说过了
     ACK = "ack"
     CLARIFYING = "clarifying"  # asks the asker for details: "which URL are you using?"
     COUNTER_QUESTION = "counter_question"  # "do you mean X or Y?", 你是说…还是…
@@ -36,7 +37,7 @@ _REACTION_EN = re.compile(
     r"congratulations|finally|love|noted|wow|lol|lmao|haha+|(?<!the\s)same|me\s+too|good\s+question|"
     r"following|bump|excellent|perfect|sweet|yay|neat|heads-up|heads\s+up|"
     # "you're welcome" and its kin, laughing and signing off: replies to a reply
-    r"np|no\s+probs?|no\s+problem|yw|(?:you'?re|ur|you\s+are)\s+welcome|anytime|"
+    r"np|no\s+probs?|no\s+problem|no\s+worries|no\s+hard\s+feelings|yw|(?:you'?re|ur|you\s+are)\s+welcome|anytime|"
     r"glad\s+(?:to|i\s+could)\s+help|good\s+luck|cheers|hehe*|heh|hah|brb|bbl|afk)\b|"
     r"(?<!\w)\+1\b|\^",
     re.IGNORECASE,
@@ -78,11 +79,24 @@ _ETIQUETTE = re.compile(
     r"请勿刷屏|不要刷屏|别刷屏|注意(?:言辞|用词|素质)|文明用语|跑题了|偏题了|别跑题|不要发广告",
     re.IGNORECASE,
 )
-# Declines to answer: the answerer cannot help, leaves it to someone else, or is coming.
+# Declines to answer: the answerer cannot help, leaves it to someone else, or is coming;
+# or rebukes the asker instead of answering.
 _DECLINE = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|can\s+not)\s+help\b|\b(?:some(?:one|body)|any(?:one|body))"
     r"\s+else\s+(?:knows?|will|might|may|can|could)\b|\bhang\s+on\b|\bhold\s+on\b|"
-    r"\bi'?(?:ve|\s+have)\s+never\s+(?:used|tried|done)\b|帮不了|帮不上|别人.{0,4}(?:知道|会)",
+    r"\bi'?(?:ve|\s+have)\s+never\s+(?:used|tried|done)\b|帮不了|帮不上|别人.{0,4}(?:知道|会)|"
+    # out of ideas, or hoping someone else knows: "that's all I can think of", 只知道这些
+    r"\bthat'?s\s+all\s+i\s+(?:can\s+think|know|got)\b|\b(?:maybe|perhaps|hopefully)\s+"
+    r"some(?:one|body)\w*\s+else\b|\bnever\s+(?:tried|used)\s+(?:it|that|this|dat|them)\b|"
+    r"(?:只|就)知道这(?:些|么多)|只能想到这些|我(?:也)?没(?:试|用)过|"
+    # a rebuke instead of an answer: the asker was told already (the whole message: one
+    # that goes on may repeat the answer), should do the work, or is asked back what they
+    # think ("i told you", "you tell us", 说过了, 自己去搜)
+    r"^(?:i\s+)?(?:already\s+)?told\s+(?:you|ya|u)(?:\s+(?:so|already|before|twice))?[\s.!…:)]*$|"
+    r"^you\s+tell\s+(?:us|me)[\s.!?…:)]*$|\bdo\s+(?:some\s+of\s+)?the\s+work\s+(?:by\s+)?"
+    r"yourself\b|\balready\s+helped\s+you\b|\bif\s+it\s+works,?\s+don'?t\s+(?:knock|touch|fix)\s+it\b|"
+    r"^我?(?:已经|早就|之前|上面)?(?:说|讲|告诉你)过了[啊呀吧嘛了。.!！~…]*$|自己(?:去)?(?:搜|百度|谷歌)|"
+    r"(?:百度|谷歌)一下|^你(?:自己)?说呢[?？。.!！]*$|能用就(?:行|别动)",
     re.IGNORECASE,
 )
 # Asks the asker for details without a question mark ("pastebin the output").

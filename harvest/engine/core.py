@@ -202,7 +202,8 @@ class HarvestEngine:
         group = entry if entry is not None and target_author != author and entry.qidx >= 0 else None
         if self._precise and group is not None and not directed and target is not None:
             group = None if ex.answers_nothing(msg, asks, reason, target, group) else group
-        group = None if helped else group  # reporting back to a helper answers none of theirs
+        if helped or (precise and group is not None and ex.thanked(chat, group, author, method)):
+            group = None  # reporting back to a helper; talk after the asker's thanks
         # 3. a message in another member's thread
         root: _Group | None = None
         if thread is not None:

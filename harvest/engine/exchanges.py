@@ -16,6 +16,10 @@ by turn-taking or by topic says nothing of roles.
 The question of A's that B last took up is the exchange's topic while B helps A: B's later
 message to a line A said to B that asks nothing ("done that", "it s not in the list")
 answers it, so a solution found after diagnostic back-and-forth pairs with the question.
+Once A thanked B (by a reply or a name; not "thanks, but it still fails", nor a thanks
+that asks on), that exchange is closed: a later message of B's
+that a guess, not the reply button, ties to a question A asked before the thanks answers
+newer talk ("you could also change that with grub-customizer"), not that question.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import re
 from collections import OrderedDict
 
 from harvest.engine.state import Answer, Group, names
-from harvest.model import ChatMessage
+from harvest.model import ChatMessage, PairMethod
 from harvest.question_rules import ZH_FAILURES
 from harvest.questions import asks_addressee
 
@@ -35,6 +39,7 @@ __all__ = [
     "addresses_other",
     "directs",
     "relays",
+    "says_thanks",
     "tells_trouble",
 ]
 
@@ -56,6 +61,20 @@ _TROUBLE = re.compile(
     rf"不了|失败|{ZH_FAILURES}",
     re.IGNORECASE,
 )
+
+
+# Thanks said to someone (by a reply or a name) closes the exchange on what they answered.
+_THANKS = re.compile(
+    r"\b(?:thanks|thank\s+(?:you|u)|thx|tnx|ty|tysm|cheers)\b|谢谢|多谢|感谢|谢了|谢啦",
+    re.IGNORECASE,
+)
+
+
+def says_thanks(text: str) -> bool:
+    """Whether ``text`` thanks someone ("thanks!", "ty", "cheers", 谢谢, 多谢, 感谢)."""
+    low = text.lower()  # cheap test first: most messages thank no one
+    hinted = "hank" in low or "ty" in low or "谢" in low or "thx" in low or "tnx" in low
+    return (hinted or "cheers" in low) and _THANKS.search(text) is not None
 
 
 def directs(reason: str, text: str, target: Group | None) -> bool:
@@ -105,7 +124,16 @@ def tells_trouble(text: str) -> bool:
 class Exchanges:
     """Bounded memory of who each message was directed at and who helps whom, per chat."""
 
-    __slots__ = ("_asked", "_directed", "_helps", "_max", "_named", "_told", "_topics")
+    __slots__ = (
+        "_asked",
+        "_directed",
+        "_helps",
+        "_max",
+        "_named",
+        "_thanks",
+        "_told",
+        "_topics",
+    )
 
     def __init__(self, max_tracked: int) -> None:
         self._max = max_tracked
@@ -119,6 +147,8 @@ class Exchanges:
         self._told: dict[tuple[str, str], list[tuple[float, str]]] = {}
         # (chat, helper, helped) → the question of the helped the helper last took up
         self._topics: OrderedDict[_Key, Group] = OrderedDict()
+        # (chat, thanked, thanker) → when the thanker last thanked them by a reply or a name
+        self._thanks: OrderedDict[_Key, float] = OrderedDict()
 
     def note(
         self,
@@ -145,6 +175,8 @@ class Exchanges:
                 if len(named) > self._max:
                     named.popitem(last=False)
                 self.respond(chat, author, target, to, at, target_asks)
+                if not asks and says_thanks(msg.text) and not tells_trouble(msg.text):
+                    self._thank(chat, to, author, at)  # not "thanks, but it still fails"
                 asking = asks and not self.helping(chat, author, to, at)
         if asking and asks_addressee(msg.text):
             asking = False  # "nick: have you tried X?" asks about them, for them
@@ -246,6 +278,22 @@ class Exchanges:
             return False
         back = self._helps.get((chat, helped, helper))
         return back is None or back < since
+
+    def _thank(self, chat: str, thanked: str, thanker: str, at: float) -> None:
+        thanks = self._thanks
+        thanks.pop((chat, thanked, thanker), None)
+        thanks[(chat, thanked, thanker)] = at
+        if len(thanks) > self._max:
+            thanks.popitem(last=False)
+
+    def thanked(self, chat: str, question: Group, author: str, method: PairMethod) -> bool:
+        """Whether ``author``'s message, linked (not by a reply button) to ``question``,
+        comes after its asker thanked ``author`` by a reply or a name: the asker closed
+        that exchange, what the helper says now answers newer talk, not the question."""
+        if method is not PairMethod.IMPLICIT:
+            return False
+        since = self._thanks.get((chat, author, question.author_id))
+        return since is not None and since > question.last_at
 
     def take_up(self, chat: str, helper: str, question: Group) -> None:
         """``helper`` answers (or asks back about) ``question``: the exchange's topic now."""

@@ -57,7 +57,9 @@ class PairingConfig:
     you tried X?") asks nothing to pair; a member's line to whoever helps them reports on
     their own problem and answers none of the helper's questions; a turn taken that opens
     by addressing someone else ("oga: …") answers not the asker; a channel bot's reply to
-    a command said for a member ("!ipod | max82fr") answers that member's question. Off:
+    a command said for a member ("!ipod | max82fr") answers that member's question; once
+    the asker thanked a helper by a reply or a name, the helper's later message linked to
+    the question by a guess (not the reply button) answers it no more. Off:
     the pairer without them (the pair-quality bench's baseline). ``learned_linking``:
     implicit links from :class:`harvest.reply_model.LearnedLinker` instead of the rules.
     """

@@ -71,12 +71,51 @@ def test_chat_etiquette_notices_are_no_answers(text: str) -> None:
         "I didn't forget you, just hang on with me for a second",
         "抱歉，这个我帮不了你",
         "这个问题别人可能知道",
+        "thats all i can think of",
+        "maybe somebody else will know...",
+        "hmm never tried that",
+        "我就知道这么多了",
+        "这个我也没用过",
     ],
 )
 def test_declining_to_answer_is_no_answer(text: str) -> None:
     """ "Sorry, I can't help you", "someone else may know", "hang on": the answerer
     declines or defers, the question stays unanswered."""
     assert answer_kind(text) == AnswerKind.ACK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i told you",
+        "mandrix: you tell us",
+        "some people already helped you out, youve gotta do some of the work by yourself.",
+        "if it works, don't knock it",
+        "no hard feelings :)",
+        "我已经说过了",
+        "自己去百度一下",
+        "能用就行",
+    ],
+)
+def test_rebukes_are_no_answers(text: str) -> None:
+    """ "I told you", "you tell us", "do the work yourself": a rebuke (or a shrug) instead
+    of an answer leaves the question unanswered."""
+    assert answer_kind(text) == AnswerKind.ACK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i told you: sudo apt-get install build-essential",
+        "I never tried it, but try gnome-do instead",
+        "我说过了，运行 sudo update-grub 就行",
+        "told you before, it is the gnome session",
+        "上面说过了，重启一下就好",
+    ],
+)
+def test_a_rebuke_with_the_answer_still_answers(text: str) -> None:
+    """A rebuke that repeats the instruction still answers."""
+    assert answer_kind(text) == AnswerKind.ANSWER
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from harvest.engine.core import HarvestEngine
-from harvest.engine.exchanges import HELPER_SECONDS, Exchanges, relays, tells_trouble
+from harvest.engine.exchanges import (
+    HELPER_SECONDS,
+    Exchanges,
+    relays,
+    says_thanks,
+    tells_trouble,
+)
 from harvest.engine.state import Group, names
 from harvest.linking import ImplicitLinker
 from harvest.model import ChatMessage
@@ -502,3 +508,41 @@ def test_commands_said_for_someone_are_recognised() -> None:
     assert relays(said, "2", "ubottu") is said.answers_to
     assert relays(said, "2", "a") is None  # the asker's own line is no bot reply
     assert relays(said, "9", "ubottu") is None
+
+
+def test_after_the_askers_thanks_the_helpers_next_message_answers_nothing_old() -> None:
+    """The asker thanked the helper by name: that exchange is closed, and what the helper
+    says to them minutes later answers newer talk, not the old question (an explicit reply
+    to the question still answers it)."""
+    thanked = [
+        _irc("1", "a", "my ipod touch won't mount, any idea?", 0),
+        _irc("2", "b", "Alice: unplug it, wait ten seconds and plug it back in", 60),
+        _irc("3", "a", "Bob: thanks, that did it!", 300),
+        _irc("4", "a", "the sync is really slow now though", 400),
+        _irc("5", "b", "Alice: gtkpod syncs faster, install it from the ppa", 600),
+    ]
+    assert summary(pairs(thanked)) == [("1", ("2",), "implicit")]
+    replied = [*thanked[:4], msg("5", "b", thanked[4].text, 600, reply_to_id="1", platform="irc")]
+    assert summary(pairs(replied)) == [("1", ("2",), "implicit"), ("1", ("5",), "reply")]
+    # "thanks, but it still fails" keeps the exchange open: the next suggestion answers
+    still = [*thanked[:2], _irc("3", "a", "Bob: thanks, but it still doesn't mount", 300)]
+    still.append(_irc("5", "b", "Alice: then run sudo ipod-touch-mount", 600))
+    assert summary(pairs(still)) == [("1", ("2",), "implicit"), ("1", ("5",), "implicit")]
+
+
+def test_after_the_askers_thanks_in_chinese() -> None:
+    found = pairs(
+        [
+            msg("1", "z", "我的U盘插上没反应，怎么办？", 0),
+            msg("2", "l", "张三：先换个USB口试试", 60),
+            msg("3", "z", "李四：谢谢，可以了", 300),
+            msg("4", "z", "就是拷文件有点慢", 400),
+            msg("5", "l", "张三：换成 exFAT 格式会快一些", 600),
+        ]
+    )
+    assert summary(found) == [("1", ("2",), "implicit")]
+
+
+def test_says_thanks() -> None:
+    assert says_thanks("Bob: thanks, that did it!") and says_thanks("ty") and says_thanks("谢谢")
+    assert not says_thanks("pretty empty type") and not says_thanks("the tank is full")

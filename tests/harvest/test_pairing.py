@@ -493,6 +493,22 @@ def test_the_askers_reply_to_a_helper_is_not_an_answer() -> None:
     assert summary(found) == [("1", ("2",), "reply")]
 
 
+@pytest.mark.parametrize(
+    ("question", "rebuke", "answer"),
+    [
+        ("how do I uninstall google earth?", "Alice: i told you", "Alice: sudo apt-get remove x"),
+        ("怎么卸载谷歌地球？", "张三：我已经说过了", "张三：运行 sudo apt-get remove x"),
+    ],
+)
+def test_a_rebuke_is_not_harvested_as_the_answer(question: str, rebuke: str, answer: str) -> None:
+    """ "I told you" said to an asker makes no pair; an answer that repeats the
+    instruction still does."""
+    asker = "z" if rebuke.startswith("张三") else "a"
+    assert pairs([msg("1", asker, question, 0), msg("2", "b", rebuke, 30)]) == []
+    found = pairs([msg("1", asker, question, 0), msg("2", "b", answer, 30)])
+    assert summary(found) == [("1", ("2",), "implicit")]
+
+
 def test_one_message_mentioning_several_askers_answers_each() -> None:
     """ "@ann @bob …" answers both open questions."""
     found = pairs(
