@@ -105,7 +105,7 @@ _PARALLEL = typer.Option(
     "--parallel/--no-parallel",
     help="Pair in a second process that reads the export too, while this one reads and "
     "writes: about 1.4x faster with a free CPU core (it uses two), slower without one. "
-    "Unset: automatic, for an export of 32 MiB or more when a CPU core is free.",
+    "Unset: automatic, for an export of 8 MiB or more when a CPU core is free.",
     show_default=False,
 )
 

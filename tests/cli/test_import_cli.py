@@ -203,7 +203,7 @@ def test_reader_choice_auto_flag_and_machine() -> None:
     chosen = choose_reader(None, big, idle)
     assert chosen.parallel and chosen.why.startswith("auto:") and "load 0.40" in chosen.why
     for size, host, because in (
-        (AUTO_MIN_BYTES - 1, idle, "under 32 MiB"),
+        (AUTO_MIN_BYTES - 1, idle, "under 8 MiB"),
         (big, Machine(2, 1.3, True), "no free CPU core (2 CPUs, load 1.30)"),
         (big, Machine(1, 0.0, True), "one CPU"),
         (big, Machine(8, None, True), "no load average"),
