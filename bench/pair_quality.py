@@ -9,7 +9,7 @@ each (asker, answer message) once: the labels pair one answer with every line of
 spread over several, a harvested pair has one). Fixture datasets are labelled completely;
 on IRC only predictions inside the labelled line ranges count. IRC groups: ``irc_dev``
 (the regions the rules were written against), ``irc_dev_heldout`` (labelled after the rules
-were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind3`` (labelled blind, from the text
+were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind4`` (labelled blind, from the text
 alone; see the README for how blind each still is).
 
 Three systems on the same run: ``baseline`` (the pairing rules with the precision
@@ -57,6 +57,7 @@ REAL_STYLE = (
     "irc_blind",
     "irc_blind2",
     "irc_blind3",
+    "irc_blind4",
 )
 
 
@@ -105,7 +106,14 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             roles |= {k: Role.MODERATOR for k in DEMO_MODERATORS}
             roles |= {k: Role.EXPERT for k in DEMO_EXPERTS}
         out.append(Dataset(name, msgs, roles, good, bad, None))
-    for name in ("irc_dev", "irc_fresh", "irc_blind", "irc_blind2", "irc_blind3"):
+    for name in (
+        "irc_dev",
+        "irc_fresh",
+        "irc_blind",
+        "irc_blind2",
+        "irc_blind3",
+        "irc_blind4",
+    ):
         good, bad, data = _labels(LABELS / f"{name}.json")
         for log in data["logs"]:
             raw = irc_data / f"{log['name']}.raw.txt"
