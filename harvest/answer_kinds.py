@@ -64,7 +64,8 @@ _PENDING = re.compile(
 # Sends the asker elsewhere without answering.
 _DEFLECT = re.compile(
     r"(?:might|would)\s+be\s+a\s+better\s+place|(?:try\s+)?ask(?:ing)?\s+(?:in|on)\s+#|"
-    r"wrong\s+(?:channel|place|group)|please\s+join\s+#|not\s+familiar\s+with|"
+    r"wrong\s+(?:channel|place|group)|\b(?:try|ask(?:ing)?)\s+(?:in|on)\s+(?:the\s+)?(?:\w+\s+)?forums?\b|"
+    r"去论坛(?:问|发帖)|please\s+join\s+#|not\s+familiar\s+with|"
     r"(?:can't|cannot)\s+help\s+(?:you\s+)?(?:with|there)|去.{0,6}群(?:里)?问",
     re.IGNORECASE,
 )
@@ -72,7 +73,7 @@ _DEFLECT = re.compile(
 # asking to ask, repeating, ranting, taking it elsewhere (a moderator's or bot's notice).
 _ETIQUETTE = re.compile(
     r"\boff[\s-]?topic\b|\bkeep\s+(?:it|this)\s+(?:on[\s-]?(?:channel|topic)|in\s+(?:the\s+)?"
-    r"channel)|\bwatch\s+(?:your|ur|the)\s+language\b|\bfamily[\s-]friendly\b|\b(?:don'?t|do\s+"
+    r"channel)|\b(?:watch|mind)\s+(?:your|ur|the)\s+language\b|\bfamily[\s-]friendly\b|\b(?:don'?t|do\s+"
     r"not|please\s+don'?t)\s+(?:ask\s+to\s+ask|feel\s+ignored|flood|spam|cross-?post|repeat)|"
     r"\brepeat(?:ing)?\s+your\s+question|\brant(?:ing)?\s+(?:here|in\s+here|isn'?t)|"
     r"\b(?:take|move)\s+(?:it|this|that)\s+(?:to|into)\s+#|"
@@ -108,7 +109,9 @@ _REQUEST_INFO = re.compile(
 )
 # A hedge that defers to someone else; only in short messages (a long one may still answer).
 _HEDGE = re.compile(
-    r"\bnot\s+(?:100%\s+)?sure\b|\bno\s+idea\b|\bdunno\b|\bidk\b|\bi\s+(?:want|wanna|would\s+"
+    r"\bnot\s+(?:100%\s+)?sure\b|\bunsure\b|\bno\s+idea\b|\bdunno\b|\bidk\b|"
+    r"^(?:well,?\s+)?(?:that|it)\s+(?:all\s+)?depends(?:\s+a\s+lot)?(?:\s+on\s+(?:your|the|ur)\s+\w+)?[\s.!…]*$|"
+    r"^(?:这|那)?(?:要)?看(?:情况|你的\S{1,6})吧?[。.!！…]*$|我(?:也)?不太?清楚|\bi\s+(?:want|wanna|would\s+"
     r"like)\s+to\s+know\s+too|不太确定|不确定|我也想知道|等.{0,4}确认|等大佬",
     re.IGNORECASE,
 )

@@ -60,6 +60,10 @@ class ImplicitLinker:
         # Further messages the last fed message answers: "@ann @bob @cy here's the link"
         # replies to ann's message and also to bob's and cy's.
         self.also: tuple[str, ...] = ()
+        # For a "question" link: how many messages others said between that question and
+        # the message linked to it (a turn taken right after it: 0; an expert's or a
+        # moderator's: 0 too, they answer later).
+        self.turns_since = 0
         self._extra: list[Speaker] = []
         # The message fed last and its record: the engine asks whether it is a question
         # right after feeding it (no second look-up).
@@ -211,7 +215,7 @@ class ImplicitLinker:
         ranked = role is Role.EXPERT or role is Role.MODERATOR
         limit = self.config.ranked_question_seconds if ranked else self.config.question_seconds
         qcfg = self.config.question
-        for rec in islice(reversed(conv.recent), self.config.question_lookback):
+        for turns, rec in enumerate(islice(reversed(conv.recent), self.config.question_lookback)):
             if at - rec.at > limit:
                 break
             if rec.author_id == me.author_id:
@@ -221,6 +225,7 @@ class ImplicitLinker:
             if rec.question is None:
                 rec.question = is_question(rec.text, qcfg)
             if rec.question and detect_language(rec.text) == language:
+                self.turns_since = 0 if ranked else turns  # experts answer later
                 return rec.message_id
         return None
 

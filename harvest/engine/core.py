@@ -201,7 +201,8 @@ class HarvestEngine:
         # 2. a reply (or link) to another member's question group
         group = entry if entry is not None and target_author != author and entry.qidx >= 0 else None
         if self._precise and group is not None and not directed and target is not None:
-            group = None if ex.answers_nothing(msg, asks, reason, target, group) else group
+            turns = self._linker.turns_since if self._linker is not None else 0
+            group = None if ex.answers_nothing(msg, asks, reason, target, group, turns) else group
         if helped or (precise and group is not None and ex.thanked(chat, group, author, method)):
             group = None  # reporting back to a helper; talk after the asker's thanks
         # 3. a message in another member's thread

@@ -49,6 +49,7 @@ HELPER_SECONDS = 30 * 60.0
 DIRECTED_LINKS = frozenset({"reply", "addressed"})
 
 _Key = tuple[str, str, str]  # (chat, helper, helped)
+_TURNS_TAKEN = 2  # others' messages after an open question that make a turn no answer
 _TOLD = 4  # a member's latest messages to everyone kept
 
 # Trouble told without asking ("it does not show any network interface :(", "it wouldn t
@@ -223,19 +224,29 @@ class Exchanges:
             directed.popitem(last=False)
 
     def answers_nothing(
-        self, msg: ChatMessage, asks: bool, reason: str, target: str, question: Group
+        self,
+        msg: ChatMessage,
+        asks: bool,
+        reason: str,
+        target: str,
+        question: Group,
+        turns: int = 0,
     ) -> bool:
         """Whether ``msg``, linked to another member's question ``target`` (of
         ``question``) but not directed at it (by turn-taking or topic only), is no answer to
         it: it asks itself (a question of its own); it opens by addressing someone else
         ("oga: all I can suggest is …"); it is a turn taken after a question that was not
         said to its author by a reply or a name; or it follows an open question only and
-        tells a trouble of its own ("Sound stopped working")."""
+        tells a trouble of its own ("Sound stopped working") or comes ``turns`` messages of
+        others after it, two or more ("sorry i did get phone call" three lines on: talk of
+        its own; the linker counts none for an expert's or a moderator's message)."""
         if asks or addresses_other(msg.text, question.msgs[0].author_name):
             return True
         if reason == "called":
             return self._named.get((msg.chat_id, target)) != msg.author_id
-        return reason == "question" and tells_trouble(msg.text)
+        if reason != "question":
+            return False
+        return turns >= _TURNS_TAKEN or tells_trouble(msg.text)
 
     def said_aside(self, answer: Answer, message_id: str) -> bool:
         """Whether ``message_id``, the answerer's own message outside ``answer``, was said

@@ -6,6 +6,7 @@ import pytest
 
 from harvest.answer_kinds import AnswerKind, answer_kind, is_answer, starts_new_topic
 from harvest.questions import is_question, is_small_talk
+from tests.harvest.test_pairing import msg, pairs
 
 
 @pytest.mark.parametrize(
@@ -257,3 +258,32 @@ def test_topic_shift_markers() -> None:
 def test_trouble_is_only_ones_own(text: str) -> None:
     """A helper's "that won't work" or a plain first-person remark is no request."""
     assert is_question(text) is False
+
+
+@pytest.mark.parametrize(
+    ("reply", "pairs_up"),
+    [
+        ("Alice: im unsure, i always use hardware raid", False),
+        ("Alice: that depends a lot on your site...", False),
+        ("Alice: mind your language", False),
+        ("Alice: maybe try in the ubuntu forums", False),
+        ("我也不清楚", False),
+        ("看情况吧", False),
+        ("去论坛问问", False),
+        ("Alice: it depends on your terminal, in gnome-terminal it's ctrl+shift+c", True),
+        ("看你的版本，18.04 以后直接 sudo apt install mdadm 就行", True),
+    ],
+)
+def test_unsure_it_depends_language_and_forum_replies_make_no_pair(
+    reply: str, pairs_up: bool
+) -> None:
+    """ "im unsure", a bare "that depends…", "mind your language", "try the forums" (我也不
+    清楚, 看情况吧, 去论坛问问) answer nothing: the question gets no pair from them; an
+    "it depends" that goes on to answer still pairs."""
+    found = pairs(
+        [
+            msg("1", "a", "how do I install grub on a software raid?", 0),
+            msg("2", "b", reply, 30, reply_to_id="1"),
+        ]
+    )
+    assert bool(found) is pairs_up

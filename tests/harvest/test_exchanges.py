@@ -12,7 +12,8 @@ from harvest.engine.exchanges import (
 )
 from harvest.engine.state import Group, names
 from harvest.linking import ImplicitLinker
-from harvest.model import ChatMessage
+from harvest.model import ChatMessage, Role
+from harvest.pairing import PairingConfig, pair_all
 from tests.harvest.test_pairing import msg, pairs, summary
 
 
@@ -251,6 +252,39 @@ def test_a_regulars_own_trouble_after_an_open_question_answers_nothing() -> None
         ]
     )
     assert summary(found)[-1] == ("1", ("2",), "implicit")
+
+
+def test_a_regulars_turn_after_others_took_turns_answers_no_open_question() -> None:
+    """A regular's line said to no one answers the unanswered question right before it
+    (or after one other line); once two other members spoke since the question, the guess
+    is no pair ("sorry i did get phone call" 3 lines on), unless an expert or moderator
+    says it (they answer later). The same in Chinese."""
+    for question, other1, other2, answer in (
+        (
+            "is there a way to share my laptop's wifi with my phone?",
+            "hi people!",
+            "my xp install in qemu is still going",
+            "make an ad hoc connection in network manager",
+        ),
+        (
+            "怎么把笔记本的无线网分享给手机？",
+            "大家好",
+            "我的虚拟机还在装系统",
+            "在网络管理器里建一个热点就行",
+        ),
+    ):
+        open_question = [*_a_regular_answerer(), _irc("1", "a", question, 300)]
+        right_after = pairs([*open_question, _irc("2", "b", answer, 330)])
+        assert summary(right_after)[-1] == ("1", ("2",), "implicit")
+        later = [
+            *open_question,
+            _irc("d", "d", other1, 310),
+            _irc("e", "e", other2, 320),
+            _irc("2", "b", answer, 330),
+        ]
+        assert [p.question_id for p in pairs(later)] == ["c0", "c1", "c2"]
+        expert = pair_all(later, PairingConfig(), {"b": Role.EXPERT})
+        assert summary(expert)[-1] == ("1", ("2",), "implicit")
 
 
 def test_the_answerers_talk_with_a_third_member_is_no_part_of_the_answer() -> None:
