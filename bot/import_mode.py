@@ -1,25 +1,35 @@
 """Whether an import pairs in a second process: the user's ``--parallel/--no-parallel``, or
-an automatic choice from the export's size and the machine's spare CPU.
+an automatic choice from the export's size and how idle the machine's CPUs are.
 
 The child-process reader (:mod:`bot.import_reader`) makes a big import about 1.4x faster
-when a CPU core is free and slower when none is (it then competes with whatever keeps
-the cores busy, a live bot included); for a small export the fork and the second read
-cost more than they save. :func:`choose_reader` is the pure decision; :func:`machine`
-and :func:`export_bytes` read what it decides from.
+when two CPU cores are free for it and slower when they are not (it then competes with
+whatever keeps the cores busy, a live bot included); for a small export the fork and the
+second read cost more than they save. :func:`choose_reader` is the pure decision;
+:func:`machine` and :func:`export_bytes` read what it decides from.
+
+Idle CPU is sampled (a quarter of a second of ``psutil.cpu_percent``), not read from the
+load average: the one-minute load lags a finished job by minutes, and on some virtual
+machines it sits near 1 while every core is idle.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import psutil
+
 __all__ = ["AUTO_MIN_BYTES", "Machine", "ReaderChoice", "choose_reader", "export_bytes", "machine"]
 
-AUTO_MIN_BYTES: Final = 8 * 2**20  # about 24,000 Telegram messages (measured break-even: ~10,000)
-_SPARE_CORE: Final = 1.0  # an idle core's worth of CPU, by the one-minute load average
+# Measured break-even on an idle 2-core machine: about 10,000 Telegram messages (3.4 MiB).
+AUTO_MIN_BYTES: Final = 8 * 2**20  # about 24,000 Telegram messages
+# The reader and the writer each keep a core busy: both must be (nearly) free.
+_IDLE_NEEDED: Final = 1.5
+_SAMPLE_S: Final = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +37,7 @@ class Machine:
     """What the automatic choice reads of this machine."""
 
     cpus: int  # CPUs this process may run on
-    load: float | None  # one-minute load average (None where the OS has none)
+    idle: float  # CPUs' worth of idle time in a short sample, at most ``cpus``
     fork: bool  # whether a child process can be forked
 
 
@@ -39,10 +49,11 @@ class ReaderChoice:
     why: str
 
 
-def choose_reader(requested: bool | None, size: int, host: Machine) -> ReaderChoice:
+def choose_reader(requested: bool | None, size: int, host: Callable[[], Machine]) -> ReaderChoice:
     """``requested`` (the flag) wins; unset, pair in a second process only for an export
-    of at least :data:`AUTO_MIN_BYTES` on a machine that can fork and has a core to spare
-    (CPUs minus the load average at least one)."""
+    of at least :data:`AUTO_MIN_BYTES` on a machine that can fork and has two cores'
+    worth of CPU idle, give or take half a core. ``host`` is asked only then (sampling the
+    CPUs takes a quarter of a second)."""
     if requested is not None:
         flag = "--parallel" if requested else "--no-parallel"
         return ReaderChoice(requested, f"{flag} given")
@@ -51,30 +62,26 @@ def choose_reader(requested: bool | None, size: int, host: Machine) -> ReaderCho
         return ReaderChoice(
             False, f"auto: a {mib:.1f} MiB export is under {AUTO_MIN_BYTES // 2**20} MiB"
         )
-    if not host.fork:
+    seen = host()
+    if not seen.fork:
         return ReaderChoice(False, "auto: this system cannot fork a reader process")
-    if host.cpus < 2:
+    if seen.cpus < 2:
         return ReaderChoice(False, "auto: one CPU")
-    if host.load is None:
-        return ReaderChoice(False, "auto: no load average to tell a free CPU core by")
-    spare = host.cpus - host.load
-    busy = f"{host.cpus} CPUs, load {host.load:.2f}"
-    if spare < _SPARE_CORE:
-        return ReaderChoice(False, f"auto: no free CPU core ({busy})")
-    return ReaderChoice(True, f"auto: a {mib:.0f} MiB export and a free CPU core ({busy})")
+    busy = f"{seen.cpus} CPUs, {seen.idle:.1f} idle"
+    if seen.idle < _IDLE_NEEDED:
+        return ReaderChoice(False, f"auto: not two free CPU cores ({busy})")
+    return ReaderChoice(True, f"auto: a {mib:.0f} MiB export and two free CPU cores ({busy})")
 
 
 def machine() -> Machine:
-    """This machine as :func:`choose_reader` sees it."""
+    """This machine as :func:`choose_reader` sees it (blocks for the CPU sample)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    try:
-        load: float | None = os.getloadavg()[0]
-    except (AttributeError, OSError):  # pragma: no cover - Windows
-        load = None
-    return Machine(cpus, load, "fork" in multiprocessing.get_all_start_methods())
+    busy = psutil.cpu_percent(interval=_SAMPLE_S) / 100.0
+    idle = min(float(cpus), (psutil.cpu_count() or cpus) * (1.0 - busy))
+    return Machine(cpus, idle, "fork" in multiprocessing.get_all_start_methods())
 
 
 def export_bytes(path: str | Path) -> int:

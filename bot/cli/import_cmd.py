@@ -33,7 +33,7 @@ def _run(
     engine = open_engine()
     pairing = PairingConfig(implicit=implicit)
     limit = get_settings().max_message_bytes
-    choice = choose_reader(requested, export_bytes(path), machine())
+    choice = choose_reader(requested, export_bytes(path), machine)
     parallel = choice.parallel
     if as_json:
         summary = import_export(
@@ -105,7 +105,7 @@ _PARALLEL = typer.Option(
     "--parallel/--no-parallel",
     help="Pair in a second process that reads the export too, while this one reads and "
     "writes: about 1.4x faster with a free CPU core (it uses two), slower without one. "
-    "Unset: automatic, for an export of 8 MiB or more when a CPU core is free.",
+    "Unset: automatic, for an export of 8 MiB or more when two CPU cores are idle.",
     show_default=False,
 )
 

@@ -195,26 +195,44 @@ def test_cli_parallel_import_stores_what_the_plain_one_does(tmp_path: Path, monk
 
 
 def test_reader_choice_auto_flag_and_machine() -> None:
-    """Unset, the second process is used only for a big export with a free core; a flag
-    always wins; every choice says why."""
+    """Unset, the second process is used only for a big export with two idle cores; a
+    flag always wins; every choice says why; the machine is sampled only when it matters."""
     from bot.import_mode import AUTO_MIN_BYTES, Machine, choose_reader
 
-    big, idle = AUTO_MIN_BYTES * 3, Machine(cpus=2, load=0.4, fork=True)
-    chosen = choose_reader(None, big, idle)
-    assert chosen.parallel and chosen.why.startswith("auto:") and "load 0.40" in chosen.why
-    for size, host, because in (
-        (AUTO_MIN_BYTES - 1, idle, "under 8 MiB"),
-        (big, Machine(2, 1.3, True), "no free CPU core (2 CPUs, load 1.30)"),
-        (big, Machine(1, 0.0, True), "one CPU"),
-        (big, Machine(8, None, True), "no load average"),
-        (big, Machine(8, 0.0, False), "cannot fork"),
+    asked = []
+
+    def host(cpus: int = 2, idle: float = 1.9, fork: bool = True):
+        def sample() -> Machine:
+            asked.append(True)
+            return Machine(cpus, idle, fork)
+
+        return sample
+
+    big = AUTO_MIN_BYTES * 3
+    chosen = choose_reader(None, big, host())
+    assert chosen.parallel and chosen.why.startswith("auto:") and "2 CPUs, 1.9 idle" in chosen.why
+    for size, sample, because in (
+        (big, host(idle=1.2), "not two free CPU cores (2 CPUs, 1.2 idle)"),
+        (big, host(cpus=1, idle=1.0), "one CPU"),
+        (big, host(cpus=8, idle=8.0, fork=False), "cannot fork"),
     ):
-        choice = choose_reader(None, size, host)
+        choice = choose_reader(None, size, sample)
         assert not choice.parallel and because in choice.why, choice
-    forced = choose_reader(True, 10, Machine(1, 9.0, False))
+    assert len(asked) == 4
+    small = choose_reader(None, AUTO_MIN_BYTES - 1, host())
+    assert not small.parallel and "under 8 MiB" in small.why
+    forced = choose_reader(True, 10, host(cpus=1, idle=0.0, fork=False))
     assert forced.parallel and forced.why == "--parallel given"
-    kept = choose_reader(False, big, idle)
+    kept = choose_reader(False, big, host())
     assert not kept.parallel and kept.why == "--no-parallel given"
+    assert len(asked) == 4  # neither a small export nor a flag samples the CPUs
+
+
+def test_machine_reads_this_machine() -> None:
+    from bot.import_mode import machine
+
+    seen = machine()
+    assert seen.cpus >= 1 and 0.0 <= seen.idle <= seen.cpus
 
 
 def test_export_bytes_of_file_folder_and_missing(tmp_path: Path) -> None:
@@ -231,7 +249,7 @@ def test_export_bytes_of_file_folder_and_missing(tmp_path: Path) -> None:
 
 def test_cli_import_chooses_the_second_process_by_itself(tmp_path: Path, monkeypatch) -> None:
     """Without the flag, `fanqa import` pairs in a second process when the export is big
-    enough and a core is free, and not when the machine is busy; the JSON says which and
+    enough and two cores are idle, and not when the machine is busy; the JSON says which and
     why, and both store the same rows."""
     import bot.cli.import_cmd
     import bot.import_mode
@@ -249,8 +267,8 @@ def test_cli_import_chooses_the_second_process_by_itself(tmp_path: Path, monkeyp
     monkeypatch.setattr(bot.import_mode, "AUTO_MIN_BYTES", 1024)  # the demo export is bigger
     runner = CliRunner()
     stored, said = [], []
-    for name, load in (("idle", 0.2), ("busy", 1.9)):
-        monkeypatch.setattr(bot.cli.import_cmd, "machine", lambda load=load: Machine(2, load, True))
+    for name, idle in (("idle", 1.9), ("busy", 0.6)):
+        monkeypatch.setattr(bot.cli.import_cmd, "machine", lambda idle=idle: Machine(2, idle, True))
         url = f"sqlite:///{tmp_path / name}.db"
         monkeypatch.setenv("FANQA_DATABASE_URL", url)
         get_settings.cache_clear()
@@ -259,6 +277,6 @@ def test_cli_import_chooses_the_second_process_by_itself(tmp_path: Path, monkeyp
         said.append(json.loads(done.stdout)["parallel"])
         stored.append(_stored(url))
     assert forked == [True]  # only the idle machine's import forked
-    assert said[0]["used"] is True and "free CPU core" in said[0]["why"]
-    assert said[1] == {"used": False, "why": "auto: no free CPU core (2 CPUs, load 1.90)"}
+    assert said[0]["used"] is True and "two free CPU cores" in said[0]["why"]
+    assert said[1] == {"used": False, "why": "auto: not two free CPU cores (2 CPUs, 0.6 idle)"}
     assert stored[0] == stored[1] and stored[0][0] >= 400
