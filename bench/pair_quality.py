@@ -9,7 +9,7 @@ each (asker, answer message) once: the labels pair one answer with every line of
 spread over several, a harvested pair has one). Fixture datasets are labelled completely;
 on IRC only predictions inside the labelled line ranges count. IRC groups: ``irc_dev``
 (the regions the rules were written against), ``irc_dev_heldout`` (labelled after the rules
-were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind4`` (labelled blind, from the text
+were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind5`` (labelled blind, from the text
 alone; see the README for how blind each still is).
 
 Three systems on the same run: ``baseline`` (the pairing rules with the precision
@@ -58,6 +58,7 @@ REAL_STYLE = (
     "irc_blind2",
     "irc_blind3",
     "irc_blind4",
+    "irc_blind5",
 )
 
 
@@ -113,6 +114,7 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
         "irc_blind2",
         "irc_blind3",
         "irc_blind4",
+        "irc_blind5",
     ):
         good, bad, data = _labels(LABELS / f"{name}.json")
         for log in data["logs"]:
