@@ -103,13 +103,29 @@ _COMMAND = re.compile(
 
 def relays(said_by: Group, target: str | None, author: str) -> Group | None:
     """The question ``author``'s reply to ``target``, a message of ``said_by``, answers when
-    ``target`` is a bot command said for the member whose question ``said_by`` answers (the
-    bot's factoid: "max82fr: For information on … iPod, see …"); else ``None``."""
+    ``target`` is a bot command said for the member whose question ``said_by`` answers, by
+    that member's name (the bot's factoid: "max82fr: For information on … iPod, see …");
+    else ``None``. A command for someone else ("!lts | carol" while helping Alice) relays
+    nothing to Alice's question."""
     question = said_by.answers_to
     if question is None or author in (said_by.author_id, question.author_id):
         return None
     said = said_by.message(target)
-    return question if said is not None and _COMMAND.match(said.text) else None
+    if said is None or _COMMAND.match(said.text) is None:
+        return None
+    first = question.msgs[0]
+    for_whom = _command_for(said.text)
+    return question if for_whom in (first.author_name.lower(), first.author_id.lower()) else None
+
+
+def _command_for(command: str) -> str:
+    """Whom a bot command is said for: the name after "|" ("!ipod | max82fr"), or the
+    addressee before it ("max82fr: !lts"), lower-cased."""
+    text = command.strip()
+    if text.startswith("!"):
+        after = text.partition("|")[2].split()
+        return after[0].lower().rstrip(":,") if after else ""
+    return re.split(r"[:,：]", text, maxsplit=1)[0].strip().lower()
 
 
 def addresses_other(text: str, name: str) -> bool:

@@ -537,11 +537,28 @@ def test_a_bots_reply_to_a_command_said_for_no_one_or_in_private_answers_nothing
 
 
 def test_commands_said_for_someone_are_recognised() -> None:
-    said = Group(msg("2", "b", "!info cheese | stevr1it", 0), 0.0, False)
+    said = Group(msg("2", "b", "!info cheese | Alice", 0), 0.0, False)
     said.answers_to = Group(msg("1", "a", "is cheese a software?", 0), 0.0, True)
     assert relays(said, "2", "ubottu") is said.answers_to
     assert relays(said, "2", "a") is None  # the asker's own line is no bot reply
     assert relays(said, "9", "ubottu") is None
+
+
+def test_a_command_said_for_another_member_relays_nothing_to_the_asker() -> None:
+    """The helper of Alice calls a factoid for someone else ("!lts | carol"): the reply to
+    that line (carol's own, or the bot's) answers nothing Alice asked; the pipe and the
+    "nick: !cmd" forms alike, and a Chinese name too."""
+    for command in ("!lts | carol", "carol: !lts", "!lts | 王五"):
+        found = pairs(
+            [
+                msg("1", "a", "which ubuntu release is supported longest?", 0),
+                msg("2", "b", command, 40, reply_to_id="1"),
+                msg("3", "c", "thanks, I'll stay on 22.04 then", 50, reply_to_id="2"),
+                msg("4", "ubottu", "LTS releases get five years of updates", 51, reply_to_id="2"),
+            ]
+        )
+        assert all(p.question_id != "1" or p.answer_ids == ("2",) for p in found), command
+        assert not any({"3", "4"} & set(p.answer_ids) for p in found), command
 
 
 def test_after_the_askers_thanks_the_helpers_next_message_answers_nothing_old() -> None:
