@@ -48,18 +48,9 @@ from harvest.pairing import PairingConfig, pair_all, role_of
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "bench" / "labels"
 DEFAULT_IRC = "/work/shared/realdata/ubuntu-irc-dev"
-REAL_STYLE = (
-    "discord_support",
-    "telegram_forum",
-    "irc_dev",
-    "irc_dev_heldout",
-    "irc_fresh",
-    "irc_blind",
-    "irc_blind2",
-    "irc_blind3",
-    "irc_blind4",
-    "irc_blind5",
-)
+# IRC label files (bench/labels/NAME.json); irc_dev's held-out logs form irc_dev_heldout.
+IRC_LABELS = ("irc_dev", "irc_fresh", *(f"irc_blind{n}" for n in ("", 2, 3, 4, 5)))
+REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev_heldout", *IRC_LABELS)
 
 
 @dataclass
@@ -107,15 +98,7 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
             roles |= {k: Role.MODERATOR for k in DEMO_MODERATORS}
             roles |= {k: Role.EXPERT for k in DEMO_EXPERTS}
         out.append(Dataset(name, msgs, roles, good, bad, None))
-    for name in (
-        "irc_dev",
-        "irc_fresh",
-        "irc_blind",
-        "irc_blind2",
-        "irc_blind3",
-        "irc_blind4",
-        "irc_blind5",
-    ):
+    for name in IRC_LABELS:
         good, bad, data = _labels(LABELS / f"{name}.json")
         for log in data["logs"]:
             raw = irc_data / f"{log['name']}.raw.txt"

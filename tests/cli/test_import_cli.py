@@ -157,13 +157,11 @@ def _stored(url: str) -> tuple[int, list[tuple[str, str, str, str, float]]]:
     return messages, pairs
 
 
-def test_cli_parallel_import_stores_what_the_plain_one_does(tmp_path: Path, monkeypatch) -> None:
-    """`fanqa import --parallel` (reader in a second process, progress bar shown) stores the
-    same messages and pairs as the plain import; a broken file still exits 2 with nothing
-    stored."""
+def _count_forks(monkeypatch) -> list[bool]:
+    """A list that gets an entry each time an import reads in a child process."""
     import bot.importer
 
-    forked = []
+    forked: list[bool] = []
     real = bot.importer.read_chunks_in_child
 
     def spy(*args, **kwargs):
@@ -171,6 +169,14 @@ def test_cli_parallel_import_stores_what_the_plain_one_does(tmp_path: Path, monk
         return real(*args, **kwargs)
 
     monkeypatch.setattr(bot.importer, "read_chunks_in_child", spy)
+    return forked
+
+
+def test_cli_parallel_import_stores_what_the_plain_one_does(tmp_path: Path, monkeypatch) -> None:
+    """`fanqa import --parallel` (reader in a second process, progress bar shown) stores the
+    same messages and pairs as the plain import; a broken file still exits 2 with nothing
+    stored."""
+    forked = _count_forks(monkeypatch)
     runner = CliRunner()
     stored = []
     for name, extra in (("plain", []), ("parallel", ["--parallel"])):
@@ -253,17 +259,9 @@ def test_cli_import_chooses_the_second_process_by_itself(tmp_path: Path, monkeyp
     why, and both store the same rows."""
     import bot.cli.import_cmd
     import bot.import_mode
-    import bot.importer
     from bot.import_mode import Machine
 
-    forked = []
-    real = bot.importer.read_chunks_in_child
-
-    def spy(*args, **kwargs):
-        forked.append(True)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(bot.importer, "read_chunks_in_child", spy)
+    forked = _count_forks(monkeypatch)
     monkeypatch.setattr(bot.import_mode, "AUTO_MIN_BYTES", 1024)  # the demo export is bigger
     runner = CliRunner()
     stored, said = [], []
