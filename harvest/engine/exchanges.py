@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from typing import TypeVar
 
 from harvest.engine.state import Answer, Group, names
 from harvest.model import ChatMessage, PairMethod
@@ -49,6 +50,8 @@ HELPER_SECONDS = 30 * 60.0
 DIRECTED_LINKS = frozenset({"reply", "addressed"})
 
 _Key = tuple[str, str, str]  # (chat, helper, helped)
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _TURNS_TAKEN = 2  # others' messages after an open question that make a turn no answer
 _TOLD = 4  # a member's latest messages to everyone kept
 
@@ -78,6 +81,14 @@ def says_thanks(text: str) -> bool:
     return (hinted or "cheers" in low) and _THANKS.search(text) is not None
 
 
+def _remember(store: OrderedDict[_K, _V], key: _K, value: _V, limit: int) -> None:
+    """Keep ``value`` under ``key`` as the newest entry; past ``limit`` the oldest goes."""
+    store.pop(key, None)
+    store[key] = value
+    if len(store) > limit:
+        store.popitem(last=False)
+
+
 def directs(reason: str, text: str, target: Group | None) -> bool:
     """Whether a message linked for ``reason`` to a message of ``target`` is directed at
     its author: a reply or a name the rules read, or a learned link to someone the text
@@ -96,7 +107,7 @@ _ADDRESSEE = re.compile(r"^\s*[^\s:：/@]{2,32}[:：](?:\s|$)")
 # answer to their question, the bot's reply to it answers that question. Not one said to
 # no one ("!usb": for whom is a guess) nor one the bot answers in private ("!appdb > x").
 _COMMAND = re.compile(
-    r"^\s*(?:![a-z][^|\n]{0,60}\|\s*\S|[^\s:：/@!]{2,32}[:,：]\s*![a-z][\w-]*(?:\s|$))",
+    r"^\s*(?:![a-z][^|\n]{0,60}\|\s*([^\s|]+)|([^\s:：/@!]{2,32})[:,：]\s*![a-z][\w-]*(?:\s|$))",
     re.IGNORECASE,
 )
 
@@ -111,21 +122,15 @@ def relays(said_by: Group, target: str | None, author: str) -> Group | None:
     if question is None or author in (said_by.author_id, question.author_id):
         return None
     said = said_by.message(target)
-    if said is None or _COMMAND.match(said.text) is None:
+    command = _COMMAND.match(said.text) if said is not None else None
+    if command is None:
         return None
+    # whom it is said for: the name after "|" ("!ipod | max82fr"), or the addressee before
+    # it ("max82fr: !lts"; up to its first comma, as "carol, bob: !lts" is for carol)
+    piped, addressee = command.group(1, 2)
+    for_whom = (piped.rstrip(":,") if piped else addressee.split(",", 1)[0]).lower()
     first = question.msgs[0]
-    for_whom = _command_for(said.text)
     return question if for_whom in (first.author_name.lower(), first.author_id.lower()) else None
-
-
-def _command_for(command: str) -> str:
-    """Whom a bot command is said for: the name after "|" ("!ipod | max82fr"), or the
-    addressee before it ("max82fr: !lts"), lower-cased."""
-    text = command.strip()
-    if text.startswith("!"):
-        after = text.partition("|")[2].split()
-        return after[0].lower().rstrip(":,") if after else ""
-    return re.split(r"[:,：]", text, maxsplit=1)[0].strip().lower()
 
 
 def addresses_other(text: str, name: str) -> bool:
@@ -193,7 +198,8 @@ class Exchanges:
                     named.popitem(last=False)
                 self.respond(chat, author, target, to, at, target_asks)
                 if not asks and says_thanks(msg.text) and not tells_trouble(msg.text):
-                    self._thank(chat, to, author, at)  # not "thanks, but it still fails"
+                    # (not "thanks, but it still fails")
+                    _remember(self._thanks, (chat, to, author), at, self._max)
                 asking = asks and not self.helping(chat, author, to, at)
         if asking and asks_addressee(msg.text):
             asking = False  # "nick: have you tried X?" asks about them, for them
@@ -226,11 +232,7 @@ class Exchanges:
 
     def ask(self, chat: str, author: str, at: float) -> None:
         """``author`` asked something (to anyone) at ``at``."""
-        asked = self._asked
-        asked.pop((chat, author), None)
-        asked[(chat, author)] = at
-        if len(asked) > self._max:
-            asked.popitem(last=False)
+        _remember(self._asked, (chat, author), at, self._max)
 
     def direct(self, chat: str, message_id: str, to_author: str) -> None:
         """``message_id`` answers or replies to ``to_author`` (however it was linked)."""
@@ -292,10 +294,7 @@ class Exchanges:
                 return
             if not target_asks and not self._seeks_help(chat, target_author, at):
                 return
-        helps.pop(key, None)
-        helps[key] = at
-        if len(helps) > self._max:
-            helps.popitem(last=False)
+        _remember(helps, key, at, self._max)
 
     def helping(self, chat: str, helper: str, helped: str, at: float) -> bool:
         """Whether ``helper`` helps ``helped`` now: within ``HELPER_SECONDS`` of their last
@@ -305,13 +304,6 @@ class Exchanges:
             return False
         back = self._helps.get((chat, helped, helper))
         return back is None or back < since
-
-    def _thank(self, chat: str, thanked: str, thanker: str, at: float) -> None:
-        thanks = self._thanks
-        thanks.pop((chat, thanked, thanker), None)
-        thanks[(chat, thanked, thanker)] = at
-        if len(thanks) > self._max:
-            thanks.popitem(last=False)
 
     def thanked(self, chat: str, question: Group, author: str, method: PairMethod) -> bool:
         """Whether ``author``'s message, linked (not by a reply button) to ``question``,
@@ -324,12 +316,7 @@ class Exchanges:
 
     def take_up(self, chat: str, helper: str, question: Group) -> None:
         """``helper`` answers (or asks back about) ``question``: the exchange's topic now."""
-        topics = self._topics
-        key = (chat, helper, question.author_id)
-        topics.pop(key, None)
-        topics[key] = question
-        if len(topics) > self._max:
-            topics.popitem(last=False)
+        _remember(self._topics, (chat, helper, question.author_id), question, self._max)
 
     def answered(
         self,
