@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from harvest.memo import MEMO_MAX_CHARS, MEMO_SIZE
 from harvest.questions import DEFAULT, QuestionConfig, is_question, is_small_talk
+from harvest.screened import screened
 
 __all__ = [
     "AnswerKind",
@@ -32,7 +33,7 @@ class AnswerKind(StrEnum):
 
 
 # Words that carry no answer on their own: reactions, agreement, thanks, waiting.
-_REACTION_EN = re.compile(
+_REACTION_EN = screened(
     r"\b(?:thanks?|thank\s+you|thx|ty|tysm|great|nice|cool|awesome|amazing|congrats|"
     r"congratulations|finally|love|noted|wow|lol|lmao|haha+|(?<!the\s)same|me\s+too|good\s+question|"
     r"following|bump|excellent|perfect|sweet|yay|neat|heads-up|heads\s+up|"
@@ -62,7 +63,7 @@ _PENDING = re.compile(
     re.IGNORECASE,
 )
 # Sends the asker elsewhere without answering.
-_DEFLECT = re.compile(
+_DEFLECT = screened(
     r"(?:might|would)\s+be\s+a\s+better\s+place|(?:try\s+)?ask(?:ing)?\s+(?:in|on)\s+#|"
     r"wrong\s+(?:channel|place|group)|\b(?:try|ask(?:ing)?)\s+(?:in|on)\s+(?:the\s+)?(?:\w+\s+)?forums?\b|"
     r"去论坛(?:问|发帖)|please\s+join\s+#|not\s+familiar\s+with|"
@@ -71,7 +72,7 @@ _DEFLECT = re.compile(
 )
 # Tells the asker how to behave in the chat instead of answering: off topic, language,
 # asking to ask, repeating, ranting, taking it elsewhere (a moderator's or bot's notice).
-_ETIQUETTE = re.compile(
+_ETIQUETTE = screened(
     r"\boff[\s-]?topic\b|\bkeep\s+(?:it|this)\s+(?:on[\s-]?(?:channel|topic)|in\s+(?:the\s+)?"
     r"channel)|\b(?:watch|mind)\s+(?:your|ur|the)\s+language\b|\bfamily[\s-]friendly\b|\b(?:don'?t|do\s+"
     r"not|please\s+don'?t)\s+(?:ask\s+to\s+ask|feel\s+ignored|flood|spam|cross-?post|repeat)|"
@@ -82,7 +83,7 @@ _ETIQUETTE = re.compile(
 )
 # Declines to answer: the answerer cannot help, leaves it to someone else, or is coming;
 # or rebukes the asker instead of answering.
-_DECLINE = re.compile(
+_DECLINE = screened(
     r"\b(?:can'?t|cannot|couldn'?t|can\s+not)\s+help\b|\b(?:some(?:one|body)|any(?:one|body))"
     r"\s+else\s+(?:knows?|will|might|may|can|could)\b|\bhang\s+on\b|\bhold\s+on\b|"
     r"\bi'?(?:ve|\s+have)\s+never\s+(?:used|tried|done)\b|帮不了|帮不上|别人.{0,4}(?:知道|会)|"
@@ -108,7 +109,7 @@ _REQUEST_INFO = re.compile(
     re.IGNORECASE,
 )
 # A hedge that defers to someone else; only in short messages (a long one may still answer).
-_HEDGE = re.compile(
+_HEDGE = screened(
     r"\bnot\s+(?:100%\s+)?sure\b|\bunsure\b|\bno\s+idea\b|\bdunno\b|\bidk\b|"
     r"^(?:well,?\s+)?(?:that|it)\s+(?:all\s+)?depends(?:\s+a\s+lot)?(?:\s+on\s+(?:your|the|ur)\s+\w+)?[\s.!…]*$|"
     r"^(?:这|那)?(?:要)?看(?:情况|你的\S{1,6})吧?[。.!！…]*$|我(?:也)?不太?清楚|\bi\s+(?:want|wanna|would\s+"

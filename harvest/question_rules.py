@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from harvest.screened import screened
+
 __all__ = [
     "ACKS",
     "ACK_STRIP",
@@ -267,7 +269,7 @@ GUARD_NAMES: tuple[str, ...] = (
 # the bot, not the members: never a question to pair, whatever follows it.
 BOT_COMMAND = re.compile(r"[!/][a-z][\w-]*(?:@\w+)?(?=\s|$)", re.IGNORECASE)
 
-SMALL_TALK = re.compile(
+SMALL_TALK = screened(
     r"^(?:(?:hi|hey|hello|so|and)[\s,!]+)?(?:how\s+(?:is|are|was|were|'s)\s+(?:every(?:one|body)|"
     r"you(?:\s+all)?|y'?all|it\s+going|your\s+(?:day|weekend|week|morning|evening)|things|"
     r"life|the\s+weekend)|how's\s+(?:every(?:one|body)|it\s+going|life|things|your)|how\s+are\s+u|"

@@ -32,6 +32,7 @@ from harvest.engine.state import Answer, Group, names
 from harvest.model import ChatMessage, PairMethod
 from harvest.question_rules import ZH_FAILURES
 from harvest.questions import asks_addressee
+from harvest.screened import screened
 
 __all__ = [
     "DIRECTED_LINKS",
@@ -57,7 +58,7 @@ _TOLD = 4  # a member's latest messages to everyone kept
 
 # Trouble told without asking ("it does not show any network interface :(", "it wouldn t
 # mount", 装不上): whoever answers it helps its author, as if they had asked.
-_TROUBLE = re.compile(
+_TROUBLE = screened(
     r"\b(?:doesn'?t|doesn\s+t|does\s+not|won'?t|won\s+t|wouldn'?t|wouldn\s+t|can'?t|can\s+t|"
     r"cannot|isn'?t|is\s+not|not)\s+(?:seem\s+to\s+)?(?:work|show|mount|boot|start|load|"
     r"connect|detect|recogni[sz]e|find|see|play|open|install|run)|\berrors?\b|\bfail(?:s|ed|"
