@@ -89,8 +89,16 @@ def _text_fields(rng: random.Random, text: str) -> str:
     return f'   "text": {value},\n   "text_entities": {entities}\n'
 
 
+def _distinct(rng: random.Random, text: str) -> str:
+    """``text`` made unique the way real lines are (a fund code in it), its end kept."""
+    code = f"{rng.randrange(100000, 999999)}"
+    if text[-1:] in "?？":
+        return f"{text[:-1]} {code}{text[-1]}"
+    return f"{text} #{code}"
+
+
 def _message(
-    rng: random.Random, msg_id: int, unix: int, last_question: int | None
+    rng: random.Random, msg_id: int, unix: int, last_question: int | None, distinct: bool = False
 ) -> tuple[str, bool]:
     """One message object, pretty-printed the way Telegram Desktop writes it; is it a question?"""
     roll = rng.random()
@@ -122,6 +130,8 @@ def _message(
         name = rng.choice(_NAMES)
         user = 1000 + _NAMES.index(name)
         text = rng.choice(_CHAT)
+    if distinct:
+        text = _distinct(rng, text)
     author = f'   "from": {json.dumps(name, ensure_ascii=False)},\n   "from_id": "user{user}",\n'
     extra = ""
     if rng.random() < 0.03:
@@ -139,8 +149,14 @@ def _message(
     return body, is_question
 
 
-def generate(path: str | Path, n_messages: int, seed: int = 0) -> dict[str, object]:
-    """Write a single-chat export of ``n_messages`` messages; return size and timing."""
+def generate(
+    path: str | Path, n_messages: int, seed: int = 0, *, distinct: bool = False
+) -> dict[str, object]:
+    """Write a single-chat export of ``n_messages`` messages; return size and timing.
+
+    ``distinct``: every text unique (a fund code added), as in a real chat, where the
+    engine's memo of recent texts rarely hits; by default the texts repeat a few dozen
+    templates."""
     rng = random.Random(seed)
     started = time.perf_counter()
     target = Path(path)
@@ -154,7 +170,7 @@ def generate(path: str | Path, n_messages: int, seed: int = 0) -> dict[str, obje
         buffer: list[str] = []
         for msg_id in range(1, n_messages + 1):
             unix += rng.randrange(5, 240)
-            text, is_question = _message(rng, msg_id, unix, last_question)
+            text, is_question = _message(rng, msg_id, unix, last_question, distinct)
             if is_question:
                 last_question = msg_id
             buffer.append(text)
@@ -180,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path")
     parser.add_argument("-n", "--messages", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--distinct", action="store_true", help="every text unique")
     args = parser.parse_args(argv)
-    json.dump(generate(args.path, args.messages, args.seed), sys.stdout)
+    json.dump(generate(args.path, args.messages, args.seed, distinct=args.distinct), sys.stdout)
     sys.stdout.write("\n")
     return 0
 

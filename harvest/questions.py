@@ -30,6 +30,7 @@ from harvest.question_rules import (
     URL_RE,
     WORD_RE,
 )
+from harvest.screened import Screened, Screens
 
 __all__ = [
     "DEFAULT",
@@ -95,8 +96,11 @@ def _compile_all(
     return re.compile("|".join(sources if flat else (f"(?:{s})" for s in sources)), flags)
 
 
-def _search_word(rx: re.Pattern[str], text: str) -> bool:
-    """True when ``rx`` matches ``text`` starting at a word boundary."""
+def _search_word(screened: Screened, text: str) -> bool:
+    """True when the pattern matches ``text`` starting at a word boundary."""
+    if not screened.possible(text):
+        return False
+    rx = screened.exact
     pos = 0
     while (m := rx.search(text, pos)) is not None:
         start = m.start()
@@ -142,18 +146,24 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
     use_small_talk = "small_talk" not in off
     use_commands = "bot_command" not in off
     min_length = config.min_length
+    # The alternations searched anywhere in a text, behind RE2 screens (harvest.screened):
+    # one scan of the text rules out most of them.
+    screens = Screens()
+    next_start = None if en_next_re is None else Screened(en_next_re, screens)
+    any_words = None if en_any_re is None else Screened(en_any_re, screens)
+    guard_words = None if en_guard_any_re is None else Screened(en_guard_any_re, screens)
 
     def english(low: str) -> bool:
         """Worded as an English question and not guarded as a statement."""
         found = en_start_re is not None and (
             en_start_re.match(low) is not None
-            or (en_next_re is not None and en_next_re.search(low) is not None)
+            or (next_start is not None and next_start.search(low) is not None)
         )
-        if not found and (en_any_re is None or not _search_word(en_any_re, low)):
+        if not found and (any_words is None or not _search_word(any_words, low)):
             return False
         if en_guard_start is not None and en_guard_start.match(low):
             return False
-        return en_guard_any_re is None or not _search_word(en_guard_any_re, low)
+        return guard_words is None or not _search_word(guard_words, low)
 
     def detect(text: str) -> bool:
         s = text.strip()

@@ -22,7 +22,7 @@ from typing import Any
 
 import re2
 
-__all__ = ["Screened", "screen_source", "screened"]
+__all__ = ["Screened", "Screens", "screen_source", "screened"]
 
 # Python's Unicode classes as RE2 class contents (a superset: marks count as word characters).
 _WIDE = {
@@ -113,50 +113,98 @@ def screen_source(source: str) -> str:
     return "".join(out)
 
 
-def _screen(pattern: re.Pattern[str]) -> Any:
-    flags = "".join(
-        f
-        for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL))
-        if pattern.flags & bit
-    )
+def _flags(pattern: re.Pattern[str]) -> str:
+    bits = (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL))
+    found = "".join(f for f, bit in bits if pattern.flags & bit)
+    return f"(?{found})" if found else ""
+
+
+def _options() -> Any:
     options = re2.Options()
     options.log_errors = False
+    return options
+
+
+class Screens:
+    """Screens in one RE2 set: one scan of a text says which of the patterns may match it.
+
+    The engine asks several word lists about the same text in a row (``answer_kind``), so
+    the latest text's answer is kept (one entry, replaced whole: safe across threads). The
+    module's word lists share one group; a question detector, built per configuration,
+    keeps its own (so rebuilding a configuration leaves nothing behind here).
+    """
+
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+        self._set: Any = None
+        self._size = 0
+        self._last: tuple[str, int, frozenset[int]] = ("", -1, frozenset())
+
+    def add(self, source: str) -> int:
+        self.sources.append(source)
+        return len(self.sources) - 1
+
+    def may_match(self, text: str, index: int) -> bool:
+        last_text, size, found = self._last
+        if size != len(self.sources) or (text is not last_text and text != last_text):
+            found = self._scan(text)
+            self._last = (text, len(self.sources), found)
+        return index in found
+
+    def _scan(self, text: str) -> frozenset[int]:
+        if self._size != len(self.sources):  # a pattern was screened since: build again
+            built = re2.Set.SearchSet(_options())
+            for source in self.sources:
+                built.Add(source)
+            built.Compile()
+            self._set, self._size = built, len(self.sources)
+        return frozenset(self._set.Match(text) or ())
+
+
+_SCREENS = Screens()
+
+
+def _screen(pattern: re.Pattern[str], group: Screens) -> int | None:
+    """The pattern's index in ``group``, None when RE2 cannot take its superset."""
     try:
-        source = screen_source(pattern.pattern)
-        return re2.compile(f"(?{flags}){source}" if flags else source, options)
+        source = _flags(pattern) + screen_source(pattern.pattern)
+        re2.compile(source, _options())  # checked alone, so a bad one fails here
     except (re2.error, ValueError):
         return None
+    return group.add(source)
 
 
 class Screened:
     """``search`` / ``match`` / ``sub`` of a compiled ``re`` pattern, screened by RE2."""
 
-    __slots__ = ("exact", "screen")
+    __slots__ = ("exact", "group", "screen")
 
-    def __init__(self, exact: re.Pattern[str]) -> None:
+    def __init__(self, exact: re.Pattern[str], group: Screens | None = None) -> None:
         self.exact = exact
-        self.screen = _screen(exact)
+        self.group = group or _SCREENS
+        self.screen = _screen(exact, self.group)  # its index in the group; None: unscreened
 
     @property
     def pattern(self) -> str:
         return self.exact.pattern
 
-    def _possible(self, text: str) -> bool:
+    def possible(self, text: str) -> bool:
+        """False only when the exact pattern cannot match anywhere in ``text``."""
         if self.screen is None:
             return True
         try:
-            return self.screen.search(text) is not None
+            return self.group.may_match(text, self.screen)
         except UnicodeEncodeError:  # a lone surrogate: RE2 takes UTF-8 only
             return True
 
     def search(self, text: str) -> re.Match[str] | None:
-        return self.exact.search(text) if self._possible(text) else None
+        return self.exact.search(text) if self.possible(text) else None
 
     def match(self, text: str) -> re.Match[str] | None:
-        return self.exact.match(text) if self._possible(text) else None
+        return self.exact.match(text) if self.possible(text) else None
 
     def sub(self, repl: str, text: str, count: int = 0) -> str:
-        return self.exact.sub(repl, text, count=count) if self._possible(text) else text
+        return self.exact.sub(repl, text, count=count) if self.possible(text) else text
 
 
 def screened(source: str, flags: int = 0) -> Screened:

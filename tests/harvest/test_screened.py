@@ -11,6 +11,7 @@ import pytest
 import harvest.answer_kinds
 import harvest.engine.exchanges
 import harvest.question_rules
+from harvest.questions import QuestionConfig, _build_detector
 from harvest.screened import Screened, screen_source, screened
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,10 @@ EDGES = [
     "",
     "١٢٣ errors",  # Arabic-Indic digits
     "K\u212a kelvin sign",
+    "so\u3000how do i fix it",  # question words apart by Unicode spaces, no mark
+    "anyone\u3000know a good editor",
+    "i wonder\u2003if this works",
+    "does\xa0anybody use zsh here",
 ]
 
 
@@ -97,6 +102,24 @@ def test_a_screened_pattern_finds_exactly_what_re_finds(name: str, pattern: Scre
             assert got is not None and got.span() == want.span()
 
 
+@pytest.mark.parametrize(
+    "config",
+    [QuestionConfig(), QuestionConfig(disabled_patterns=frozenset({"question_mark"}), min_length=2)],
+    ids=["default", "no-mark"],
+)
+def test_the_question_detector_decides_as_without_screens(
+    config: QuestionConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = _texts() + [t.lower() + suffix for t in EDGES for suffix in ("", " how", " or not")]
+    screened_detector = _build_detector(config)
+    with monkeypatch.context() as patch:
+        patch.setattr(Screened, "possible", lambda self, text: True)
+        plain = _build_detector(config)
+        want = [plain(t) for t in texts]
+    assert [screened_detector(t) for t in texts] == want
+    assert any(want) and not all(want)
+
+
 def test_the_screen_widens_what_re2_reads_narrowly() -> None:
     assert screen_source(r"(?<!the\s)same\b") == "same"
     assert screen_source(r"a(?=b(c)d)e") == "ae"
@@ -112,6 +135,14 @@ def test_an_unscreenable_pattern_still_matches_through_re() -> None:
     assert repeated.screen is None
     assert repeated.search("a book") is not None
     assert repeated.search("abc") is None
+
+
+def test_a_pattern_screened_later_is_not_answered_from_the_last_scan() -> None:
+    first = screened(r"\bhello\b")
+    assert first.search("hello world") is not None  # scanned: the latest text is cached
+    later = screened(r"\bworld\b")
+    assert later.search("hello world") is not None
+    assert later.search("hello there") is None
 
 
 def test_search_match_and_sub_agree_with_re() -> None:
