@@ -104,7 +104,10 @@ def test_a_screened_pattern_finds_exactly_what_re_finds(name: str, pattern: Scre
 
 @pytest.mark.parametrize(
     "config",
-    [QuestionConfig(), QuestionConfig(disabled_patterns=frozenset({"question_mark"}), min_length=2)],
+    [
+        QuestionConfig(),
+        QuestionConfig(disabled_patterns=frozenset({"question_mark"}), min_length=2),
+    ],
     ids=["default", "no-mark"],
 )
 def test_the_question_detector_decides_as_without_screens(
