@@ -158,7 +158,7 @@ class Screens:
                 built.Add(source)
             built.Compile()
             self._set, self._size = built, len(self.sources)
-        return frozenset(self._set.Match(text) or ())
+        return frozenset(self._set.Match(text.encode()) or ())  # bytes: no wrapper encode
 
 
 _SCREENS = Screens()
