@@ -59,6 +59,8 @@ lint: install
 bench: install
 	$(PY) bench/irc_linking.py
 	$(PY) bench/pair_quality.py
+	$(PY) bench/link_ceiling.py
+	$(PY) bench/word_lists.py
 	$(PY) bench/import_throughput.py
 	$(PY) bench/live_harvest.py
 	$(PY) bench/retrieval.py

@@ -89,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         engine = add(engine, score(ds, pairs))
         kept = add(kept, score(ds, [p for p in pairs if linked(p, parents)]))
     if not counts:
-        print(json.dumps({"error": f"no annotated IRC logs under {data}"}))
+        print(
+            json.dumps(
+                {"error": f"no annotated IRC logs under {data} (set --irc-data or FANQA_IRC_DATA)"}
+            )
+        )
         return 2
     report: dict[str, Any] = {
         "bench": "link_ceiling",

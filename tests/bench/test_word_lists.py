@@ -27,7 +27,7 @@ def test_it_reports_both_workloads_with_the_same_pairs(
     monkeypatch.setattr(word_lists, "_live_messages", lambda n: live(400))
     assert word_lists.main(["--irc-data", str(tmp_path), "--rounds", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["screens"] >= 7
+    assert report["word_list_screens"] >= 7
     assert report["irc_dev_import"]["messages"] == 4
     for part in ("irc_dev_import", "telegram_bench_live"):
         assert report[part]["same_pairs"] is True
