@@ -15,7 +15,14 @@ import re2
 
 from harvest.errors import InputError
 
-__all__ = ["MAX_PATTERN", "LinearPattern", "check_pattern", "compile_linear", "usable_patterns"]
+__all__ = [
+    "MAX_PATTERN",
+    "LinearPattern",
+    "check_pattern",
+    "compile_linear",
+    "re2_options",
+    "usable_patterns",
+]
 
 MAX_PATTERN = 500  # characters in one pattern
 
@@ -26,7 +33,8 @@ class LinearPattern(Protocol):
     def search(self, text: str) -> Any: ...
 
 
-def _options(ignore_case: bool) -> Any:
+def re2_options(ignore_case: bool = False) -> Any:
+    """RE2 options: errors raised (and named by the caller), never logged to stderr."""
     options = re2.Options()
     options.log_errors = False  # the error is raised (and named) here, not logged to stderr
     options.case_sensitive = not ignore_case
@@ -39,7 +47,7 @@ def _compile(source: str, ignore_case: bool, field: str) -> LinearPattern:
     if len(source) > MAX_PATTERN:
         raise InputError(f"a pattern is at most {MAX_PATTERN} characters", field=field)
     try:
-        compiled: LinearPattern = re2.compile(source, _options(ignore_case))
+        compiled: LinearPattern = re2.compile(source, re2_options(ignore_case))
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):

@@ -22,6 +22,8 @@ from typing import Any
 
 import re2
 
+from harvest.linear_regex import re2_options
+
 __all__ = ["Screened", "Screens", "screen_source", "screened"]
 
 # Python's Unicode classes as RE2 class contents (a superset: marks count as word characters).
@@ -119,12 +121,6 @@ def _flags(pattern: re.Pattern[str]) -> str:
     return f"(?{found})" if found else ""
 
 
-def _options() -> Any:
-    options = re2.Options()
-    options.log_errors = False
-    return options
-
-
 class Screens:
     """Screens in one RE2 set: one scan of a text says which of the patterns may match it.
 
@@ -136,28 +132,28 @@ class Screens:
 
     def __init__(self) -> None:
         self.sources: list[str] = []
-        self._set: Any = None
-        self._size = 0
-        self._last: tuple[str, int, frozenset[int]] = ("", -1, frozenset())
+        self._set: Any = None  # built at the first scan after a pattern is added
+        self._last: tuple[str | None, frozenset[int]] = (None, frozenset())
 
     def add(self, source: str) -> int:
         self.sources.append(source)
+        self._set, self._last = None, (None, frozenset())
         return len(self.sources) - 1
 
     def may_match(self, text: str, index: int) -> bool:
-        last_text, size, found = self._last
-        if size != len(self.sources) or (text is not last_text and text != last_text):
+        last_text, found = self._last
+        if text is not last_text and text != last_text:
             found = self._scan(text)
-            self._last = (text, len(self.sources), found)
+            self._last = (text, found)
         return index in found
 
     def _scan(self, text: str) -> frozenset[int]:
-        if self._size != len(self.sources):  # a pattern was screened since: build again
-            built = re2.Set.SearchSet(_options())
+        if self._set is None:
+            built = re2.Set.SearchSet(re2_options())
             for source in self.sources:
                 built.Add(source)
             built.Compile()
-            self._set, self._size = built, len(self.sources)
+            self._set = built
         return frozenset(self._set.Match(text.encode()) or ())  # bytes: no wrapper encode
 
 
@@ -168,7 +164,7 @@ def _screen(pattern: re.Pattern[str], group: Screens) -> int | None:
     """The pattern's index in ``group``, None when RE2 cannot take its superset."""
     try:
         source = _flags(pattern) + screen_source(pattern.pattern)
-        re2.compile(source, _options())  # checked alone, so a bad one fails here
+        re2.compile(source, re2_options())  # checked alone, so a bad one fails here
     except (re2.error, ValueError):
         return None
     return group.add(source)

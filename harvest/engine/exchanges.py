@@ -193,10 +193,7 @@ class Exchanges:
             assert target is not None
             self.direct(chat, msg.message_id, to)
             if directed:
-                named = self._named
-                named[(chat, msg.message_id)] = to
-                if len(named) > self._max:
-                    named.popitem(last=False)
+                _remember(self._named, (chat, msg.message_id), to, self._max)
                 self.respond(chat, author, target, to, at, target_asks)
                 if not asks and says_thanks(msg.text) and not tells_trouble(msg.text):
                     # (not "thanks, but it still fails")
@@ -237,10 +234,7 @@ class Exchanges:
 
     def direct(self, chat: str, message_id: str, to_author: str) -> None:
         """``message_id`` answers or replies to ``to_author`` (however it was linked)."""
-        directed = self._directed
-        directed[(chat, message_id)] = to_author
-        if len(directed) > self._max:
-            directed.popitem(last=False)
+        _remember(self._directed, (chat, message_id), to_author, self._max)
 
     def answers_nothing(
         self,
