@@ -17,7 +17,7 @@ import statistics
 import time
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -27,12 +27,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from bot.import_reader import Chunk, MessageRecord, read_chunks, read_chunks_in_child
+from harvest.community_config import community_pairing
 from harvest.engine import Decision, DecisionKind, HarvestEngine, PairingConfig, Scorer, pair_key
 from harvest.errors import ConflictError, InputError
 from harvest.exports import ExportChatInfo, read_export, sniff_export
 from harvest.exports.limits import DEFAULT_MAX_MESSAGE_BYTES
 from harvest.model import ChatMessage, PairedAnswer, Role
-from harvest.questions import QuestionConfig
 from storage.db import session_scope
 from storage.models import Community, Member, QAPair, utcnow
 from storage.repo.classifiers import auto_approve, classifier_scorer
@@ -278,17 +278,17 @@ def import_messages(
     ``reread()`` when given (a fresh reader of the same export), while this one reads and
     writes them.
 
-    The community's question patterns apply (as they do live) unless ``pairing`` names
-    its own question config; its pair classifier scores the pairs (as it does live) unless
-    ``scorer`` is given, and approves those above its ``auto_approve_above`` at the end.
+    The community's question patterns and reply linking apply as they do live
+    (:func:`harvest.community_config.community_pairing`), its question patterns unless
+    ``pairing`` names its own question config; its pair classifier scores the pairs (as it
+    does live) unless ``scorer`` is given, and approves those above its
+    ``auto_approve_above`` at the end.
     """
     started = utcnow()
     summary = ImportSummary(source=source, platform=platform, community=community)
     run = begin_run(engine, community, source, stale_after=stale_after)
     try:
-        pairing = pairing or PairingConfig()
-        if pairing.question == PairingConfig().question and run.patterns:
-            pairing = _with_patterns(pairing, run.patterns)
+        pairing = community_pairing(run.patterns, run.reply_linking, pairing)
         if scorer is None:
             with session_scope(engine) as session:
                 scorer = classifier_scorer(session, run.community_id)
@@ -322,10 +322,6 @@ def import_messages(
         summary.median_chunk_seconds = round(statistics.median(state.chunk_times), 4)
     summary.seconds = (utcnow() - started).total_seconds()
     return summary
-
-
-def _with_patterns(pairing: PairingConfig, patterns: tuple[str, ...]) -> PairingConfig:
-    return replace(pairing, question=QuestionConfig(extra_patterns=patterns), linker=None)
 
 
 def import_export(

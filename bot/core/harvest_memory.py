@@ -17,9 +17,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.core.events import MessageEvent
+from harvest.community_config import community_pairing
+from harvest.community_config import question_config as community_questions
 from harvest.engine import HarvestEngine, PairingConfig
 from harvest.engine.scoring import Scorer, score_pair
-from harvest.linear_regex import usable_patterns
 from harvest.model import ChatMessage, Role
 from harvest.questions import QuestionConfig
 from storage.models import Community, Member
@@ -31,7 +32,7 @@ __all__ = ["ChatWindow", "HarvestMemory", "question_config"]
 
 def question_config(community: Community) -> QuestionConfig:
     """A community's question detection: the built-in rules and its own patterns."""
-    return QuestionConfig(extra_patterns=usable_patterns(community.question_patterns or ()))
+    return community_questions(community.question_patterns or ())
 
 
 class ChatWindow:
@@ -85,15 +86,15 @@ class HarvestMemory:
         self.scorers = scorers
         # (platform, chat) → (expires, chat id, community id, question config): a linked chat
         # and its community's question patterns, so a message costs no look-up of either.
-        self._chats: dict[tuple[str, str], tuple[float, int, int, QuestionConfig]] = {}
+        self._chats: dict[tuple[str, str], tuple[float, int, int, PairingConfig]] = {}
         self._windows: OrderedDict[tuple[str, str], ChatWindow] = OrderedDict()
         # (community, platform, author) → (expires, member id, role, name)
         self._members: dict[tuple[int, str, str], tuple[float, int, str, str]] = {}
 
     def linked(
         self, session: Session, platform: str, chat_id: str
-    ) -> tuple[int, int, QuestionConfig] | None:
-        """(chat id, community id, question config) of a linked chat, cached ``cache_ttl`` s."""
+    ) -> tuple[int, int, PairingConfig] | None:
+        """(chat id, community id, engine config) of a linked chat, cached ``cache_ttl`` s."""
         key = (platform, chat_id)
         hit = self._chats.get(key)
         now = time.monotonic()
@@ -105,11 +106,16 @@ class HarvestMemory:
             return None
         community = session.get(Community, chat.community_id)
         assert community is not None
-        entry = (now + self.cache_ttl, chat.id or 0, chat.community_id, question_config(community))
+        pairing = community_pairing(
+            community.question_patterns or (),
+            community.reply_linking,
+            PairingConfig(merge_window=self.merge_window, max_tracked=self.window_messages),
+        )
+        entry = (now + self.cache_ttl, chat.id or 0, chat.community_id, pairing)
         if len(self._chats) > 10_000:
             self._chats.clear()
         if hit is not None and hit[1:] != entry[1:]:
-            self._windows.pop(key, None)  # re-linked or new patterns: rebuild its window
+            self._windows.pop(key, None)  # re-linked or new settings: rebuild its window
         self._chats[key] = entry
         return entry[1:]
 
@@ -184,7 +190,7 @@ class HarvestMemory:
         msg: ChatMessage,
         chat_pk: int,
         community_id: int,
-        config: QuestionConfig,
+        pairing: PairingConfig,
     ) -> ChatWindow:
         """The chat's engine; built from its latest stored messages when not in memory."""
         key = (msg.platform, msg.chat_id)
@@ -200,9 +206,6 @@ class HarvestMemory:
                 )
             ).all()
         }
-        pairing = PairingConfig(
-            merge_window=self.merge_window, max_tracked=self.window_messages, question=config
-        )
         scorer = self.scorers(community_id) if self.scorers is not None else self.scorer
         engine = HarvestEngine(pairing, roles, scorer=scorer)
         for old in recent_messages(

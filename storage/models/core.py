@@ -95,6 +95,11 @@ class Community(SQLModel, table=True):
     # (None: never, the default).
     classifier_refit_every: int = Field(default=25, sa_column_kwargs={"server_default": "25"})
     auto_approve_above: float | None = None
+    # How messages sent without the reply button are linked: rules | learned | off
+    # (harvest.community_config, applied on import and live alike).
+    reply_linking: str = Field(
+        default="rules", max_length=16, sa_column_kwargs={"server_default": "rules"}
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -35,6 +35,7 @@ class RunInfo:
     run_id: int
     community_id: int
     patterns: tuple[str, ...] = ()
+    reply_linking: str = "rules"
     created_community: bool = False
     created_chats: list[int] = field(default_factory=list)
     created_members: list[int] = field(default_factory=list)
@@ -63,6 +64,7 @@ def begin_run(engine: Engine, community: str, source: str, *, stale_after: timed
             run.id or 0,
             row.id or 0,
             tuple(row.question_patterns or ()),
+            row.reply_linking,
             created_community=existed is None,
         )
 

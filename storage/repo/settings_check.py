@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from harvest.community_config import REPLY_LINKING
 from harvest.errors import InputError
 from harvest.linear_regex import check_pattern
 
@@ -224,6 +225,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "base_models": _base_models,
     "classifier_refit_every": _integer(1, 100_000),
     "auto_approve_above": _auto_approve,
+    "reply_linking": _choice(REPLY_LINKING),
 }
 COMMUNITY_SETTINGS = tuple(_CHECKS)
 

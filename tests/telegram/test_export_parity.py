@@ -23,6 +23,7 @@ from bot.settings import get_settings
 from bot.telegram_bot import TelegramBot
 from harvest.exports import ExportChatInfo, read_export
 from harvest.model import ChatMessage
+from storage import make_engine, upgrade
 from storage.db import session_scope
 from storage.models import Community, QAPair
 from storage.repo.communities import get_or_create_community, upsert_chat
@@ -41,17 +42,20 @@ SOURCES = [
 SETTLER = 999_999
 
 
-def fanqa_import(engine: Engine, source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``fanqa import telegram SOURCE -c exported`` on the test database."""
+def fanqa(engine: Engine, monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
+    """``fanqa ARGS…`` on the test database; it must succeed."""
     monkeypatch.setenv("FANQA_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(
-            app, ["import", "telegram", str(source), "-c", "exported", "--json"]
-        )
+        result = CliRunner().invoke(app, list(args))
         assert result.exit_code == 0, result.output
     finally:
         get_settings.cache_clear()
+
+
+def fanqa_import(engine: Engine, source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fanqa import telegram SOURCE -c exported`` on the test database."""
+    fanqa(engine, monkeypatch, "import", "telegram", str(source), "-c", "exported", "--json")
 
 
 def pairs_of(engine: Engine, community: str) -> list[tuple[str, str, str]]:
@@ -135,32 +139,64 @@ class Replay:
             )
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
-async def test_live_replay_yields_the_same_pairs_as_the_import(
-    source: Path, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Replaying a Telegram export through the live bot gives the import's pair set."""
-    fanqa_import(sqlite_engine, source, monkeypatch)
+async def replay_live(engine: Engine, source: Path) -> None:
+    """Replay ``source`` through the emulator to the real bot, in chats of community "live"."""
     items = list(read_export(source))
     async with TelegramEmulator(TOKEN) as tg:
         replay = Replay(tg, items)
-        with session_scope(sqlite_engine) as s:
+        with session_scope(engine) as s:
             live = get_or_create_community(s, "live")
             for chat in replay.chats.values():
                 upsert_chat(s, live.id or 0, "telegram", str(chat), "live")
-        bot = TelegramBot(BotService(sqlite_engine), TOKEN, base_url=tg.base_url, poll_timeout=5)
+        bot = TelegramBot(BotService(engine), TOKEN, base_url=tg.base_url, poll_timeout=5)
         await bot.start()
         try:
             await replay.run()
             await replay.settle()
         finally:
             await bot.stop()
-    exported = pairs_of(sqlite_engine, "exported")
+
+
+def assert_same_pairs(engine: Engine) -> list[tuple[str, str, str]]:
+    """Community "live" holds exactly the pairs of community "exported"; those pairs."""
+    exported = pairs_of(engine, "exported")
     assert exported  # every fixture holds at least one pair
-    assert pairs_of(sqlite_engine, "live") == exported
+    assert pairs_of(engine, "live") == exported
     # field by field: both wrote through the one pair writer (user ids differ: names)
-    rows = pair_rows(sqlite_engine, "exported", people="display_name")
-    assert pair_rows(sqlite_engine, "live", people="display_name") == rows
+    rows = pair_rows(engine, "exported", people="display_name")
+    assert pair_rows(engine, "live", people="display_name") == rows
+    return exported
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+async def test_live_replay_yields_the_same_pairs_as_the_import(
+    source: Path, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replaying a Telegram export through the live bot gives the import's pair set."""
+    fanqa_import(sqlite_engine, source, monkeypatch)
+    await replay_live(sqlite_engine, source)
+    assert_same_pairs(sqlite_engine)
+
+
+async def test_learned_reply_linking_pairs_alike_on_import_and_live(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A community set to ``reply_linking=learned`` links answers sent without the reply
+    button with the learned model on import and live alike, and that changes its pairs."""
+    for name in ("exported", "live"):
+        fanqa(sqlite_engine, monkeypatch, "community", "create", name)
+        fanqa(sqlite_engine, monkeypatch, "community", "set", name, "reply_linking=learned")
+    fanqa_import(sqlite_engine, DEMO_EXPORT, monkeypatch)
+    await replay_live(sqlite_engine, DEMO_EXPORT)
+    learned = assert_same_pairs(sqlite_engine)
+    with_rules = make_engine(f"sqlite:///{tmp_path / 'rules.db'}")  # the default: rules
+    upgrade(with_rules)
+    fanqa_import(with_rules, DEMO_EXPORT, monkeypatch)
+    rules = pairs_of(with_rules, "exported")
+    assert [p for p in learned if p[2] == "reply"] == [p for p in rules if p[2] == "reply"]
+    implicit = {p for p in learned if p[2] == "implicit"}
+    assert implicit != {p for p in rules if p[2] == "implicit"}
+    assert len(implicit) > len([p for p in rules if p[2] == "implicit"])
 
 
 def test_announcement_topic_yields_no_pairs(engine: Engine) -> None:
