@@ -9,7 +9,7 @@ each (asker, answer message) once: the labels pair one answer with every line of
 spread over several, a harvested pair has one). Fixture datasets are labelled completely;
 on IRC only predictions inside the labelled line ranges count. IRC groups: ``irc_dev``
 (the regions the rules were written against), ``irc_dev_heldout`` (labelled after the rules
-were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind5`` (labelled blind, from the text
+were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind6`` (labelled blind, from the text
 alone; see the README for how blind each still is).
 
 Three systems on the same run: ``baseline`` (the pairing rules with the precision
@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "bench" / "labels"
 DEFAULT_IRC = "/work/shared/realdata/ubuntu-irc-dev"
 # IRC label files (bench/labels/NAME.json); irc_dev's held-out logs form irc_dev_heldout.
-IRC_LABELS = ("irc_dev", "irc_fresh", *(f"irc_blind{n}" for n in ("", 2, 3, 4, 5)))
+IRC_LABELS = ("irc_dev", "irc_fresh", *(f"irc_blind{n}" for n in ("", 2, 3, 4, 5, 6)))
 REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev_heldout", *IRC_LABELS)
 
 
