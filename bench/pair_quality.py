@@ -9,7 +9,7 @@ each (asker, answer message) once: the labels pair one answer with every line of
 spread over several, a harvested pair has one). Fixture datasets are labelled completely;
 on IRC only predictions inside the labelled line ranges count. IRC groups: ``irc_dev``
 (the regions the rules were written against), ``irc_dev_heldout`` (labelled after the rules
-were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind5`` (labelled blind, from the text
+were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind6`` (labelled blind, from the text
 alone; see the README for how blind each still is).
 
 Three systems on the same run: ``baseline`` (the pairing rules with the precision
@@ -18,7 +18,9 @@ predicates switched off: the harvester as it was), ``rules`` (today's rules), an
 half of the questions, evaluated on the other half, both rule systems re-scored on that
 half too), plus a learning curve after 0, 25, 50, 100 decisions, and (``by_confidence``)
 the engine's precision / recall when only pairs of at least a given confidence are kept:
-the operating points a community's ``auto_approve_above`` chooses from.
+the operating points a community's ``auto_approve_above`` chooses from (and, as
+``by_confidence_engine_only``, by the engine's score before the learned linker's probability
+for the answer's link entered it). ``--only GROUP`` scores one dataset group alone.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "bench" / "labels"
 DEFAULT_IRC = "/work/shared/realdata/ubuntu-irc-dev"
 # IRC label files (bench/labels/NAME.json); irc_dev's held-out logs form irc_dev_heldout.
-IRC_LABELS = ("irc_dev", "irc_fresh", *(f"irc_blind{n}" for n in ("", 2, 3, 4, 5)))
+IRC_LABELS = ("irc_dev", "irc_fresh", *(f"irc_blind{n}" for n in ("", 2, 3, 4, 5, 6)))
 REAL_STYLE = ("discord_support", "telegram_forum", "irc_dev_heldout", *IRC_LABELS)
 
 
@@ -274,22 +276,27 @@ def learned(
     return out, used
 
 
-CONFIDENCE_CUTS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
+CONFIDENCE_CUTS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
-def _confidence(pair: PairedAnswer) -> float:
-    return pair.confidence.value if pair.confidence is not None else 0.0
+def confidence_of(pair: PairedAnswer, engine_only: bool = False) -> float:
+    """The pair's confidence; ``engine_only``: the engine's score before the learned
+    linker's probability for the answer's link entered it (``engine_confidence``)."""
+    conf = pair.confidence
+    own = dict(conf.signals).get("engine_confidence") if conf and engine_only else None
+    return own if isinstance(own, float) else conf.value if conf is not None else 0.0
 
 
 def by_confidence(
-    datasets: list[Dataset], predictions: dict[str, list[PairedAnswer]]
+    datasets: list[Dataset], predictions: dict[str, list[PairedAnswer]], engine_only: bool = False
 ) -> dict[str, list[dict[str, Any]]]:
-    """Counts of the pairs of at least each confidence, on IRC and all real-style chats."""
+    """Counts of the pairs of at least each confidence, on IRC and all real-style chats
+    (``engine_only``: by the engine's score without the link probability)."""
     out: dict[str, list[dict[str, Any]]] = {"irc": [], "real_style": []}
     for cut in CONFIDENCE_CUTS:
         per: dict[str, dict[str, float | int]] = {}
         for ds in datasets:
-            kept = [p for p in predictions[ds.name] if _confidence(p) >= cut]
+            kept = [p for p in predictions[ds.name] if confidence_of(p, engine_only) >= cut]
             group = group_name(ds)
             per[group] = add(per.get(group, {}), score(ds, kept))
         irc = [g for g in per if g.startswith("irc_")]
@@ -320,8 +327,11 @@ def group_name(ds: Dataset) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--irc-data", default=os.environ.get("FANQA_IRC_DATA", DEFAULT_IRC))
+    parser.add_argument("--only", action="append", help="score only this dataset group")
     args = parser.parse_args(argv)
     datasets = load_datasets(Path(args.irc_data))
+    if args.only:
+        datasets = [ds for ds in datasets if group_name(ds) in args.only]
     report: dict[str, Any] = {"labels": {}, "systems": {}}
     predictions: dict[str, dict[str, list[PairedAnswer]]] = {}
     for system, config in systems().items():
@@ -352,7 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         counts["good"] += len(ds.good)
         counts["bad"] += len(ds.bad)
     report["labels"]["total"] = sum(c["good"] + c["bad"] for c in report["labels"].values())
-    report["by_confidence"] = by_confidence(datasets, predictions["rules_learned_linking"])
+    learned_pairs = predictions["rules_learned_linking"]
+    report["by_confidence"] = by_confidence(datasets, learned_pairs)
+    report["by_confidence_engine_only"] = by_confidence(datasets, learned_pairs, True)
     # Learning from moderators: half of the questions' pairs are decided, the rest scored.
     groups = sorted({group_name(ds) for ds in datasets})
     halves: dict[str, Any] = {}

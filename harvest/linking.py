@@ -64,6 +64,8 @@ class ImplicitLinker:
         # the message linked to it (a turn taken right after it: 0; an expert's or a
         # moderator's: 0 too, they answer later).
         self.turns_since = 0
+        # The learned linker's probability for the link it returned (None here: rules).
+        self.last_confidence: float | None = None
         self._extra: list[Speaker] = []
         # The message fed last and its record: the engine asks whether it is a question
         # right after feeding it (no second look-up).

@@ -302,7 +302,6 @@ class LearnedLinker(ImplicitLinker):
             raise InputError("min_confidence must be in [0, 1]", field="min_confidence")
         self.model = model or default_model()
         self.min_confidence = min_confidence
-        self.last_confidence: float | None = None
         self._features: OrderedDict[tuple[str, str, str], ReplyFeatures] = OrderedDict()
 
     def feed_at(self, msg: ChatMessage, at: float) -> str | None:

@@ -57,15 +57,21 @@ class PairBuilder:
             out.append(Decision(DecisionKind.CLOSE, answer.key(), pair))
 
     def answer_all(
-        self, msg: ChatMessage, at: float, groups: list[Group], out: list[Decision]
+        self,
+        msg: ChatMessage,
+        at: float,
+        groups: list[Group],
+        out: list[Decision],
+        link_prob: float | None = None,
     ) -> None:
-        """One message @mentioning several askers answers each one's open question."""
+        """One message @mentioning several askers answers each one's open question
+        (``link_prob``: the learned linker's probability for its decision on ``msg``)."""
         role = role_of(msg, self.roles)
         for group in groups:
             if group.author_id == msg.author_id or group.qidx < 0:
                 continue
             group.freeze()
-            answer = Answer(group, msg, at, PairMethod.IMPLICIT, "addressed", role)
+            answer = Answer(group, msg, at, PairMethod.IMPLICIT, "addressed", role, link_prob)
             self.publish(answer, out)
             self.close(answer, out)
 
@@ -104,6 +110,8 @@ class PairBuilder:
         asker = group.msgs[0]
         text = strip_address(text, asker.author_name)
         question = group.text()
+        probs = answer.link_probs if answer.method is PairMethod.IMPLICIT else {}
+        link_prob = max([probs[m.message_id] for m in msgs if m.message_id in probs], default=None)
         features = PairFeatures(
             method=answer.method,
             link_reason=answer.reason,
@@ -115,6 +123,7 @@ class PairBuilder:
             answer_parts=len(msgs),
             question_parts=len(group.msgs),
             position=answer.position,
+            link_prob=link_prob,
         )
         return PairedAnswer(
             chat_id=first.chat_id,

@@ -120,8 +120,10 @@ class HarvestEngine:
         target = None if msg.is_topic_root else msg.reply_to_id
         method, reason = PairMethod.REPLY, "reply"
         weak = False  # linked by turn-taking only: may still be an answer's follow-up
+        link_prob = None  # the learned linker's probability for its decision on ``msg``
         if self._linker is not None:
             linked = self._linker.feed_at(msg, at)
+            link_prob = self._linker.last_confidence
             if target is None and linked is not None:
                 target, method = linked, PairMethod.IMPLICIT
                 reason = self._linker.last_reason or "implicit"
@@ -192,8 +194,7 @@ class HarvestEngine:
                 )
             )
         ):
-            answer.msgs.append(msg)
-            answer.last_at = at
+            answer.grow(msg, at, link_prob)
             pending.move_to_end(key)
             self._remember(msg, at, key, True, False, asking)
             self._publish(answer, out)
@@ -231,7 +232,7 @@ class HarvestEngine:
             self._close(answer, out)
         if group is not None:
             group.freeze()
-            answer = _Answer(group, msg, at, method, reason, role_of(msg, self.roles))
+            answer = _Answer(group, msg, at, method, reason, role_of(msg, self.roles), link_prob)
             pending[key] = answer
             self._expire_at = min(self._expire_at, at + self._window)
             if len(pending) > self._max:
@@ -247,7 +248,7 @@ class HarvestEngine:
         linker = self._linker
         if self._precise and linker is not None and linker.also:
             found = [self._messages.get((chat, t)) for t in linker.also]
-            self._answer_all(msg, at, [g for g in found if g is not None], out)
+            self._answer_all(msg, at, [g for g in found if g is not None], out, link_prob)
         return Fed(out, asks)
 
     def flush(self) -> list[Decision]:

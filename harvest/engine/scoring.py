@@ -27,7 +27,10 @@ class PairFeatures:
     ``link_reason``: ``reply``, ``thread`` or the implicit linker's reason (``addressed``,
     ``called``, ``continuation``, ``question``); ``question_detected``: the question reads
     as one (False for a thread that asks by nature); ``delay_seconds``: from the
-    question's last line to the answer's first; ``position``: answers given before this one.
+    question's last line to the answer's first; ``position``: answers given before this one;
+    ``link_prob``: for an implicit pair under learned linking, the highest of the learned
+    reply linker's probabilities for its decision on each of the answer's messages (None
+    otherwise: a reply button, a thread, the rules' linker).
     """
 
     method: PairMethod
@@ -40,6 +43,7 @@ class PairFeatures:
     answer_parts: int
     question_parts: int
     position: int
+    link_prob: float | None = None
 
 
 # features, question text, answer text → confidence. The precision work plugs in here.
@@ -95,7 +99,10 @@ _KIND_WEIGHT = {
 def score_pair(features: PairFeatures, question: str, answer: str) -> Confidence:
     """A logistic score over hand-set weights: rule, answerer role, answer kind, timing.
 
-    Pure and cheap; a learned scorer with the same signature may replace it.
+    For an implicit link of the learned linker (``link_prob``), the confidence is the
+    geometric mean of that score and the linker's probability for the link; both stay in
+    the signals (``engine_confidence``, ``link_prob``). Pure and cheap; a learned scorer
+    with the same signature may replace it.
     """
     del question, answer  # the rules only look at features; learned scorers read the text
     f = features
@@ -120,4 +127,8 @@ def score_pair(features: PairFeatures, question: str, answer: str) -> Confidence
         ("question_parts", f.question_parts),
         ("position", f.position),
     )
+    if f.link_prob is not None and f.method is PairMethod.IMPLICIT:
+        prob = round(f.link_prob, 4)
+        signals += (("engine_confidence", value), ("link_prob", prob))
+        value = round(math.sqrt(value * prob), 4)
     return Confidence(value, rule, signals)

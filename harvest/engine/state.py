@@ -81,6 +81,7 @@ class Answer:
         "first_at",
         "group",
         "last_at",
+        "link_probs",
         "method",
         "msgs",
         "position",
@@ -96,6 +97,7 @@ class Answer:
         method: PairMethod,
         reason: str,
         role: Role,
+        link_prob: float | None = None,
     ) -> None:
         self.group = group
         self.msgs = [msg]
@@ -104,9 +106,20 @@ class Answer:
         self.method = method
         self.reason = reason
         self.role = role
+        # message id → the learned linker's probability for its decision on that message
+        self.link_probs: dict[str, float] = {}
+        if link_prob is not None:
+            self.link_probs[msg.message_id] = link_prob
         self.emitted = False
         self.position = group.answers
         group.answers += 1
+
+    def grow(self, msg: ChatMessage, at: float, link_prob: float | None = None) -> None:
+        """A follow-up of the answerer joins the answer."""
+        self.msgs.append(msg)
+        self.last_at = at
+        if link_prob is not None:
+            self.link_probs[msg.message_id] = link_prob
 
     def key(self) -> tuple[str, str, str]:
         return (self.msgs[0].chat_id, self.group.qid, self.msgs[0].message_id)
