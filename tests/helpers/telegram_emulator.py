@@ -354,12 +354,26 @@ class TelegramEmulator:
         return message
 
     async def post_photo(
-        self, chat_id: int, user_id: int, caption: str, *, at: int | None = None
+        self,
+        chat_id: int,
+        user_id: int,
+        caption: str,
+        *,
+        reply_to: int | None = None,
+        topic: int | None = None,
+        at: int | None = None,
     ) -> JSON:
-        """``user_id`` posts a photo with a caption."""
+        """``user_id`` posts a photo with a caption (a reply, in a topic: as :meth:`post`)."""
         photo = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90}]
         extra: JSON = {"photo": photo, "caption": caption}
-        message = self._new_message(self.chat(chat_id), self.users[user_id], extra=extra, at=at)
+        message = self._new_message(
+            self.chat(chat_id),
+            self.users[user_id],
+            reply_to=reply_to,
+            topic=topic,
+            extra=extra,
+            at=at,
+        )
         await self.push({"message": message})
         return message
 

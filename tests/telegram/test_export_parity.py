@@ -118,7 +118,9 @@ class Replay:
             topic = self.ids.get((msg.chat_id, msg.thread_id)) if msg.thread_id else None
             reply = self.live_id(msg.chat_id, msg.reply_to_id, author)
             if msg.has_media:
-                sent = await self.tg.post_photo(chat, author, msg.text, at=at)
+                sent = await self.tg.post_photo(
+                    chat, author, msg.text, reply_to=reply, topic=topic, at=at
+                )
             else:
                 sent = await self.tg.post(
                     chat, author, msg.text, reply_to=reply, topic=topic, at=at
