@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli.app import app, console, emit_json, handle_errors
 from bot.runtime import answer_retriever, open_engine
@@ -134,6 +135,30 @@ def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
             str(counts["approved"]),
             str(counts["rejected"]),
         )
+    console.print(table)
+
+
+@community_app.command("show")
+@handle_errors
+def show_cmd(
+    name: str = typer.Argument(..., help="Community name."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show a community's settings and pair counts."""
+    with session_scope(open_engine()) as session:
+        row = get_community(session, name)
+        data = _as_dict(row) | {"pairs": count_pairs(session, row.id or 0)}
+    if as_json:
+        emit_json(data)
+        return
+    table = Table("setting", "value", title=f"{name} (id {data['id']})")
+    for key in COMMUNITY_SETTINGS:
+        value = data[key]
+        shown = "|".join(value) if isinstance(value, list) else "" if value is None else str(value)
+        table.add_row(key, Text(shown))  # a prompt's "[...]" is text, not rich markup
+    counts = data["pairs"]
+    assert isinstance(counts, dict)
+    table.add_row("pairs", ", ".join(f"{n} {status}" for status, n in counts.items()))
     console.print(table)
 
 

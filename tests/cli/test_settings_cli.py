@@ -40,6 +40,7 @@ BAD = [
     (["auto_approve_above=abc"], "auto_approve_above"),
     (["auto_approve_above=0.5"], "auto_approve_above"),  # a coin toss is not "sure"
     (["classifier_refit_every=0"], "classifier_refit_every"),
+    (["reply_linking=smart"], "reply_linking"),
 ]
 
 
@@ -114,3 +115,35 @@ def test_schedule_command_uses_the_same_check(env: dict[str, str]) -> None:
     assert "time zone" in chat.stdout and "25" in chat.stdout, chat.stdout
     assert "Traceback" not in chat.output
     assert _settings(env) == before
+
+
+def test_show_prints_every_setting(env: dict[str, str]) -> None:
+    """`fanqa community show` prints what `set` stored: a prompt's brackets as typed."""
+    prompt = "Answer [briefly] as the club's moderator."
+    done = fanqa(
+        "community",
+        "set",
+        "fund",
+        "reply_linking=learned",
+        f"system_prompt={prompt}",
+        "question_patterns=求助",
+        env=env,
+    )
+    assert done.code == 0, done.output
+    shown = fanqa("community", "show", "fund", env=env)
+    assert shown.code == 0, shown.output
+    lines = {line.split()[1]: line for line in shown.stdout.splitlines() if line.count("│") > 2}
+    assert "learned" in lines["reply_linking"]
+    assert "[briefly]" in lines["system_prompt"]
+    assert "求助" in lines["question_patterns"]
+    assert "0 pending" in lines["pairs"]
+    as_json = json.loads(fanqa("community", "show", "fund", "--json", env=env).stdout)
+    assert as_json["reply_linking"] == "learned"
+    assert as_json["system_prompt"] == prompt
+    assert {k: v for k, v in as_json.items() if k != "pairs"} == _settings(env)
+
+
+def test_show_of_an_unknown_community_names_it(env: dict[str, str]) -> None:
+    done = fanqa("community", "show", "nope", env=env)
+    assert done.code == 2
+    assert "nope" in done.stderr and "fund" in done.stderr
