@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report: dict[str, Any] = {
         "bench": "word_lists",
-        "word_list_screens": len(_screened()),  # and each question detector's own three
+        "word_list_screens": len(_screened()),  # and each question detector's own four
     }
     logs = sorted(Path(args.irc_data).glob("*.raw.txt"))
     if logs:

@@ -155,12 +155,12 @@ def starts_new_topic(text: str) -> bool:
 
 def _is_reaction(text: str) -> bool:
     """A short message made of reactions / thanks / agreement only."""
-    if _INFORMATIVE.search(text):
-        return False
     if _HAN.search(text):
-        return len(_SPACE_RUN.sub("", text)) <= 12 and _REACTION_ZH.search(text) is not None
-    words = text.split()
-    return len(words) <= 6 and _REACTION_EN.search(text) is not None
+        reacts = len(_SPACE_RUN.sub("", text)) <= 12 and _REACTION_ZH.search(text) is not None
+    else:
+        reacts = len(text.split()) <= 6 and _REACTION_EN.search(text) is not None
+    # (the costly search last: most texts are no reaction at all)
+    return reacts and _INFORMATIVE.search(text) is None
 
 
 def _questions_only(text: str, config: QuestionConfig) -> bool:

@@ -132,7 +132,7 @@ class ImplicitLinker:
             self.last_reason = "continuation"
             return me.last_id, False
         if self._is_regular(me) and not starts_new_topic(text):
-            question = self._open_question(conv, me, at, detect_language(text))
+            question = self._open_question(conv, me, at, text)
             if question is not None:
                 self.last_reason = "question"
                 return question, False
@@ -209,10 +209,10 @@ class ImplicitLinker:
             return True
         return me.answers >= self.config.regular_min_answers
 
-    def _open_question(
-        self, conv: Conversation, me: Speaker, at: float, language: str
-    ) -> str | None:
-        """The latest unanswered question since my last message, in my message's language."""
+    def _open_question(self, conv: Conversation, me: Speaker, at: float, text: str) -> str | None:
+        """The latest unanswered question since my last message, in the language of my
+        message ``text`` (told only when a question is found; each question's is kept)."""
+        language: str | None = None
         role = self.roles.get(me.author_id)
         ranked = role is Role.EXPERT or role is Role.MODERATOR
         limit = self.config.ranked_question_seconds if ranked else self.config.question_seconds
@@ -226,7 +226,13 @@ class ImplicitLinker:
                 continue
             if rec.question is None:
                 rec.question = is_question(rec.text, qcfg)
-            if rec.question and detect_language(rec.text) == language:
+            if not rec.question:
+                continue
+            if language is None:
+                language = detect_language(text)
+            if rec.language is None:
+                rec.language = detect_language(rec.text)
+            if rec.language == language:
                 self.turns_since = 0 if ranked else turns  # experts answer later
                 return rec.message_id
         return None

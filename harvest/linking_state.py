@@ -61,7 +61,7 @@ class Speaker:
 class Recent:
     """One recent message: enough to find an unanswered question."""
 
-    __slots__ = ("answered", "at", "author_id", "message_id", "question", "text")
+    __slots__ = ("answered", "at", "author_id", "language", "message_id", "question", "text")
 
     def __init__(self, message_id: str, author_id: str, at: float, text: str) -> None:
         self.message_id = message_id
@@ -70,6 +70,7 @@ class Recent:
         self.text = text
         self.answered = False
         self.question: bool | None = None
+        self.language: str | None = None  # detect_language(text), once asked for
 
 
 class Conversation:

@@ -152,6 +152,8 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
     next_start = None if en_next_re is None else Screened(en_next_re, screens)
     any_words = None if en_any_re is None else Screened(en_any_re, screens)
     guard_words = None if en_guard_any_re is None else Screened(en_guard_any_re, screens)
+    # small talk too: every text it reaches is scanned once, for all four
+    small_talk = Screened(SMALL_TALK.exact, screens) if use_small_talk else None
 
     def english(low: str) -> bool:
         """Worded as an English question and not guarded as a statement."""
@@ -184,7 +186,7 @@ def _build_detector(config: QuestionConfig) -> Callable[[str], bool]:
             return False
         if use_acks and len(low) <= 24 and low.strip(ACK_STRIP) in ACKS:
             return False
-        if use_small_talk and SMALL_TALK.search(low) is not None:
+        if small_talk is not None and small_talk.search(low) is not None:
             return False  # chit-chat asks for nothing worth learning, "?" or not
         if marked:
             return WORD_RE.search(low) is not None

@@ -132,12 +132,14 @@ class Screens:
 
     def __init__(self) -> None:
         self.sources: list[str] = []
-        self._set: Any = None  # built at the first scan after a pattern is added
-        self._last: tuple[str | None, frozenset[int]] = (None, frozenset())
+        # RE2's own set (``re2.Set._set``: its Python wrapper costs as much as the match),
+        # built at the first scan after a pattern is added
+        self._set: Any = None
+        self._last: tuple[str | None, list[int]] = (None, [])
 
     def add(self, source: str) -> int:
         self.sources.append(source)
-        self._set, self._last = None, (None, frozenset())
+        self._set, self._last = None, (None, [])
         return len(self.sources) - 1
 
     def may_match(self, text: str, index: int) -> bool:
@@ -147,14 +149,16 @@ class Screens:
             self._last = (text, found)
         return index in found
 
-    def _scan(self, text: str) -> frozenset[int]:
+    def _scan(self, text: str) -> list[int]:
+        """The indexes of the screens that match ``text`` (a few at most: a list)."""
         if self._set is None:
             built = re2.Set.SearchSet(re2_options())
             for source in self.sources:
                 built.Add(source)
             built.Compile()
-            self._set = built
-        return frozenset(self._set.Match(text.encode()) or ())  # bytes: no wrapper encode
+            self._set = built._set
+        found: list[int] = self._set.Match(text.encode())
+        return found
 
 
 _SCREENS = Screens()
