@@ -98,7 +98,9 @@ def _engine() -> str:
 _COMMUNITY = typer.Option(..., "--community", "-c", help="Community the chats belong to.")
 _JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
 _IMPLICIT = typer.Option(
-    True, "--implicit/--no-implicit", help="Link answers given without the reply button."
+    True,
+    "--implicit/--no-implicit",
+    help="Link answers sent without the reply button (how: the community's reply_linking).",
 )
 _PARALLEL = typer.Option(
     None,
