@@ -84,8 +84,8 @@ class HarvestMemory:
         self.max_chats = max_chats
         self.scorer = scorer
         self.scorers = scorers
-        # (platform, chat) → (expires, chat id, community id, question config): a linked chat
-        # and its community's question patterns, so a message costs no look-up of either.
+        # (platform, chat) → (expires, chat id, community id, engine config): a linked chat
+        # and its community's harvest settings, so a message costs no look-up of either.
         self._chats: dict[tuple[str, str], tuple[float, int, int, PairingConfig]] = {}
         self._windows: OrderedDict[tuple[str, str], ChatWindow] = OrderedDict()
         # (community, platform, author) → (expires, member id, role, name)
