@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,23 +13,7 @@ from harvest.engine.scoring import PairFeatures, score_pair
 from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
 from harvest.pairing import PairingConfig, pair_all
 from harvest.reply_model import LearnedLinker
-
-T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-
-
-def msg(mid: str, author: str, text: str, t: float, **kw: object) -> ChatMessage:
-    """An IRC-style message ``t`` seconds after T0."""
-    return ChatMessage(
-        platform="irc",
-        chat_id="c",
-        message_id=mid,
-        author_id=author,
-        author_name=author,
-        text=text,
-        sent_at=T0 + timedelta(seconds=t),
-        **kw,  # type: ignore[arg-type]
-    )
-
+from tests.harvest.test_reply_model import msg
 
 CHAT = [
     msg("1", "alice", "how do I mount a usb disk on the command line?", 0),
