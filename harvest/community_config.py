@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from harvest.engine import PairingConfig
 from harvest.errors import InputError
 from harvest.linear_regex import usable_patterns
-from harvest.questions import DEFAULT, QuestionConfig
+
+if TYPE_CHECKING:
+    from harvest.engine import PairingConfig
+    from harvest.questions import QuestionConfig
 
 __all__ = ["DEFAULT_REPLY_LINKING", "REPLY_LINKING", "community_pairing", "question_config"]
 
@@ -34,6 +36,8 @@ DEFAULT_REPLY_LINKING: Final = "rules"
 def question_config(patterns: Iterable[str] = ()) -> QuestionConfig:
     """Question detection: the built-in rules and a community's own patterns (those RE2
     refuses, stored before patterns were validated, left out)."""
+    from harvest.questions import DEFAULT, QuestionConfig  # the settings check loads no engine
+
     usable = usable_patterns(patterns)
     return QuestionConfig(extra_patterns=usable) if usable else DEFAULT
 
@@ -50,6 +54,9 @@ def community_pairing(
     (a ``base`` that already turned implicit linking off, such as ``fanqa import
     --no-implicit``, keeps it off).
     """
+    from harvest.engine import PairingConfig
+    from harvest.questions import DEFAULT
+
     if reply_linking not in REPLY_LINKING:
         raise InputError(
             f"one of {', '.join(REPLY_LINKING)}, got {reply_linking!r}", field="reply_linking"
@@ -60,10 +67,8 @@ def community_pairing(
         question = question_config(patterns)
         if question != DEFAULT:
             changes["question"] = question
-            # the linker detects questions too: with the same patterns
-            changes["linker"] = (
-                None if base.linker is None else replace(base.linker, question=question)
-            )
+            if base.linker is not None:  # it detects questions too: with the same patterns
+                changes["linker"] = replace(base.linker, question=question)
     if reply_linking == "learned":
         changes["learned_linking"] = True
     elif reply_linking == "off":

@@ -9,6 +9,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
+from harvest.community_config import DEFAULT_REPLY_LINKING
 from storage.db import session_scope
 from storage.models import (
     Chat,
@@ -35,7 +36,7 @@ class RunInfo:
     run_id: int
     community_id: int
     patterns: tuple[str, ...] = ()
-    reply_linking: str = "rules"
+    reply_linking: str = DEFAULT_REPLY_LINKING
     created_community: bool = False
     created_chats: list[int] = field(default_factory=list)
     created_members: list[int] = field(default_factory=list)

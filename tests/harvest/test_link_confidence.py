@@ -10,9 +10,10 @@ from dataclasses import replace
 import pytest
 
 from harvest.engine.scoring import PairFeatures, score_pair
-from harvest.model import ChatMessage, PairedAnswer, PairMethod, Role
+from harvest.model import ChatMessage, PairedAnswer, PairMethod
 from harvest.pairing import PairingConfig, pair_all
 from harvest.reply_model import LearnedLinker
+from tests.harvest.test_engine import _features as engine_features
 from tests.harvest.test_reply_model import msg
 
 CHAT = [
@@ -24,20 +25,14 @@ CHAT = [
 
 
 def _features(**kw: object) -> PairFeatures:
-    base: dict[str, object] = {
+    """An implicit pair's features, as the learned linker leaves them."""
+    implicit: dict[str, object] = {
         "method": PairMethod.IMPLICIT,
         "link_reason": "learned",
-        "answerer_role": Role.MEMBER,
-        "asker_role": Role.MEMBER,
         "answer_kind": "code",
-        "question_detected": True,
         "delay_seconds": 60.0,
-        "answer_parts": 1,
-        "question_parts": 1,
-        "position": 0,
     }
-    base.update(kw)
-    return PairFeatures(**base)  # type: ignore[arg-type]
+    return engine_features(**(implicit | kw))
 
 
 def _pair_of(pairs: list[PairedAnswer], question: str, answer: str) -> PairedAnswer:
