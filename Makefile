@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PIP_EXTRA ?=
 PYTEST_ARGS ?=
+# make test runs the suite on this many pytest-xdist workers (auto: one per core; 0: in-process).
+TEST_WORKERS ?= auto
 
 .PHONY: install chromium test test-postgres demo lint bench clean
 
@@ -40,7 +42,7 @@ chromium:
 	  fi; }
 
 test: install chromium
-	$(PY) -m pytest -q -m "not postgres" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not postgres" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Storage and import tests against a real PostgreSQL: uses FANQA_TEST_POSTGRES_URL, else the
 # server on 127.0.0.1:5432, else installs and starts Debian's PostgreSQL (needs root + apt).
