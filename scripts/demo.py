@@ -129,7 +129,7 @@ HELD_OUT = [
     ("QDII基金限购了还有别的办法买吗", "qdii_quota"),
     ("How long until the money from selling my fund arrives?", "redemption_time"),
     ("货币基金放应急钱安全吗", "money_market"),
-    ("Is a bond fund guaranteed not to lose money?", "bond_fund_loss"),
+    ("Could my bond fund lose money?", "bond_fund_loss"),
 ]
 
 
