@@ -10,9 +10,18 @@ from bot.cli.app import app, console, emit_json, handle_errors
 from bot.learning import Learner
 from bot.runtime import open_engine
 from bot.settings import get_settings
+from harvest.errors import InputError
 from storage.db import session_scope
-from storage.models import QAPair
-from storage.repo import get_community, get_pair, list_pairs, list_review_events, review_pair
+from storage.models import PairStatus, QAPair
+from storage.repo import (
+    PairFilters,
+    get_community,
+    get_pair,
+    list_pairs,
+    list_review_events,
+    review_pair,
+)
+from storage.repo.classifiers import filter_label
 from storage.repo.pairs import set_golden
 
 pairs_app = typer.Typer(help="List and review harvested question → answer pairs.")
@@ -21,6 +30,15 @@ app.add_typer(pairs_app, name="pairs")
 _COMMUNITY = typer.Option(..., "--community", "-c", help="Community name.")
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 _ACTOR = "cli"
+_DONE = {"approve": "approved", "reject": "rejected"}
+_CHUNK = 500  # pairs a transaction when reviewing by filter
+_MIN = typer.Option(None, "--min-confidence", help="Only pairs at or above this confidence (0–1).")
+_MAX = typer.Option(None, "--max-confidence", help="Only pairs at or below this confidence (0–1).")
+_METHOD = typer.Option(None, "--method", help="Only pairs found this way (reply, thread, …).")
+_YES = typer.Option(
+    False, "--yes", help="Do it: with filters, review every pending pair they match."
+)
+_IDS = typer.Argument(None, help="Pair ids; or none, with filters.")
 
 
 def pair_dict(pair: QAPair) -> dict[str, object]:
@@ -50,12 +68,18 @@ def list_cmd(
     community: str = _COMMUNITY,
     status: str | None = typer.Option(None, help="pending | approved | rejected"),
     limit: int = typer.Option(20, min=1, help="How many."),
+    min_confidence: float | None = _MIN,
+    max_confidence: float | None = _MAX,
+    method: str | None = _METHOD,
     as_json: bool = _JSON,
 ) -> None:
     """List pairs, most likely good first (by confidence)."""
+    filters = PairFilters(
+        method=method, min_confidence=min_confidence, max_confidence=max_confidence
+    )
     with session_scope(open_engine()) as session:
         cid = get_community(session, community).id or 0
-        pairs = list_pairs(session, cid, status=status, limit=limit)
+        pairs = list_pairs(session, cid, status=status, filters=filters, limit=limit)
     if as_json:
         emit_json([pair_dict(p) for p in pairs])
         return
@@ -107,49 +131,128 @@ def show_cmd(pair_id: int, community: str = _COMMUNITY, as_json: bool = _JSON) -
 
 
 def _review(
-    pair_ids: list[int], action: str, community: str, as_json: bool, answer: str | None = None
+    pair_ids: list[int],
+    action: str,
+    community: str,
+    as_json: bool,
+    answer: str | None = None,
+    filters: PairFilters | None = None,
 ) -> None:
+    """Review ``pair_ids`` in one transaction (one fails: none is changed); or with
+    ``filters`` every pending pair they match, :data:`_CHUNK` a transaction so that a
+    running bot's writes get through (run it again to finish an interrupted one)."""
     limit = get_settings().max_answer_chars
-    with session_scope(open_engine()) as session:
+    engine = open_engine()
+    actor = _ACTOR
+    with session_scope(engine) as session:
         cid = get_community(session, community).id or 0
-        done = [
-            pair_dict(
-                review_pair(
-                    session,
-                    pid,
-                    action,
-                    community_id=cid,
-                    actor_label=_ACTOR,
-                    answer_text=answer,
-                    max_chars=limit,
+        if filters is not None:  # decided by a rule, not pair by pair: no training label
+            pending = list_pairs(session, cid, status=PairStatus.PENDING, filters=filters)
+            pair_ids = [p.id or 0 for p in pending]
+            actor = filter_label(_ACTOR, filters.describe())
+    size = max(len(pair_ids) if filters is None else _CHUNK, 1)
+    done: list[dict[str, object]] = []
+    for start in range(0, len(pair_ids), size):
+        with session_scope(engine) as session, session.no_autoflush:
+            done += [
+                pair_dict(
+                    review_pair(
+                        session,
+                        pid,
+                        action,
+                        community_id=cid,
+                        actor_label=actor,
+                        answer_text=answer,
+                        max_chars=limit,
+                        flush=False,
+                    )
                 )
-            )
-            for pid in pair_ids
-        ]
+                for pid in pair_ids[start : start + size]
+            ]
     refit = None
-    if action in ("approve", "reject"):  # moderators' decisions teach the pair classifier
-        refit = Learner(open_engine()).maybe_refit(cid)
+    if action in ("approve", "reject") and done:  # moderators' decisions teach the classifier
+        refit = Learner(engine).maybe_refit(cid)
     if as_json:
         emit_json(done)
+        return
+    if filters is not None:
+        console.print(
+            f"{len(done)} pending pair(s) with {filters.describe()} {_DONE[action]}",
+            highlight=False,
+        )
     else:
         for item in done:
             console.print(f"#{item['id']} → {item['status']}")
-        if refit is not None:
-            console.print(f"pair classifier: {refit.reason}", highlight=False)
+    if refit is not None:
+        console.print(f"pair classifier: {refit.reason}", highlight=False)
+
+
+def _bulk(
+    pair_ids: list[int] | None,
+    action: str,
+    community: str,
+    as_json: bool,
+    filters: PairFilters,
+    yes: bool,
+) -> None:
+    """``approve`` / ``reject`` by ids, or by filters over the pending pairs with ``--yes``
+    (without it, how many would change, and nothing changed: exit 2)."""
+    if pair_ids and filters.narrows:
+        raise InputError("give pair ids or filters, not both", field="pair_ids")
+    if pair_ids:
+        _review(pair_ids, action, community, as_json)
+        return
+    if not filters.narrows:
+        raise InputError(
+            "give pair ids, or filters (--min-confidence, --max-confidence, --method) "
+            "with --yes to review every pending pair they match",
+            field="pair_ids",
+        )
+    if not yes:
+        with session_scope(open_engine()) as session:
+            cid = get_community(session, community).id or 0
+            n = len(list_pairs(session, cid, status=PairStatus.PENDING, filters=filters))
+        raise InputError(
+            f"{n} pending pair(s) match; nothing changed: add --yes to {action} them",
+            field="yes",
+        )
+    _review([], action, community, as_json, filters=filters)
 
 
 @pairs_app.command("approve")
 @handle_errors
-def approve_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
-    """Approve pairs for training."""
-    _review(pair_ids, "approve", community, as_json)
+def approve_cmd(
+    pair_ids: list[int] | None = _IDS,
+    community: str = _COMMUNITY,
+    min_confidence: float | None = _MIN,
+    max_confidence: float | None = _MAX,
+    method: str | None = _METHOD,
+    yes: bool = _YES,
+    as_json: bool = _JSON,
+) -> None:
+    """Approve pairs for training: by id, or every pending pair the filters match (--yes)."""
+    filters = PairFilters(
+        method=method, min_confidence=min_confidence, max_confidence=max_confidence
+    )
+    _bulk(pair_ids, "approve", community, as_json, filters, yes)
 
 
 @pairs_app.command("reject")
 @handle_errors
-def reject_cmd(pair_ids: list[int], community: str = _COMMUNITY, as_json: bool = _JSON) -> None:
-    """Reject pairs."""
-    _review(pair_ids, "reject", community, as_json)
+def reject_cmd(
+    pair_ids: list[int] | None = _IDS,
+    community: str = _COMMUNITY,
+    min_confidence: float | None = _MIN,
+    max_confidence: float | None = _MAX,
+    method: str | None = _METHOD,
+    yes: bool = _YES,
+    as_json: bool = _JSON,
+) -> None:
+    """Reject pairs: by id, or every pending pair the filters match (--yes)."""
+    filters = PairFilters(
+        method=method, min_confidence=min_confidence, max_confidence=max_confidence
+    )
+    _bulk(pair_ids, "reject", community, as_json, filters, yes)
 
 
 @pairs_app.command("reset")

@@ -15,9 +15,15 @@ from bot.web.auth import CSRF_FIELD, check_csrf, grant_for
 from bot.web.views import redirect_with_note, render
 from harvest.errors import InputError, NotFound, PermissionDenied
 from storage.db import session_scope
-from storage.models import QAPair
-from storage.repo.pairs import get_pair, list_review_events, review_pair
-from storage.repo.review import QueueFilters, filter_choices, pair_sources, review_queue
+from storage.models import PairStatus, QAPair
+from storage.repo.pairs import (
+    PairFilters,
+    get_pair,
+    list_pairs,
+    list_review_events,
+    review_pair,
+)
+from storage.repo.review import filter_choices, pair_sources
 
 __all__ = ["router"]
 
@@ -58,17 +64,19 @@ def queue_page(
     author: str | None = None,
     method: str | None = None,
     min_confidence: float | None = None,
+    max_confidence: float | None = None,
     done: str | None = None,
 ) -> Response:
-    filters = QueueFilters(
+    filters = PairFilters(
         chat_id=_int_or_none(chat, "chat"),
         author_id=_int_or_none(author, "author"),
         method=method or None,
         min_confidence=min_confidence,
+        max_confidence=max_confidence,
     )
     with session_scope(request.app.state.engine) as session:
         desk, grant = grant_for(request, session, cid)
-        pairs = review_queue(session, cid, filters)
+        pairs = list_pairs(session, cid, status=PairStatus.PENDING, filters=filters, limit=100)
         rows = [(p, pair_sources(session, p)) for p in pairs]
         return render(
             request,

@@ -15,6 +15,7 @@ from storage.repo.communities import (
 )
 from storage.repo.messages import delete_message, edit_message, get_message, store_message
 from storage.repo.pairs import (
+    PairFilters,
     answer_message_ids,
     count_pairs,
     get_pair,
@@ -30,6 +31,7 @@ from storage.repo.privacy import ForgetReport, forget_member
 
 __all__ = [
     "ForgetReport",
+    "PairFilters",
     "answer_message_ids",
     "count_pairs",
     "delete_message",

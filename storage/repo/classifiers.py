@@ -35,10 +35,12 @@ __all__ = [
     "AUTO_MIN_DECISIONS",
     "AUTO_MIN_REJECTED",
     "CLASSIFIER_ACTOR",
+    "FILTER_ACTOR",
     "Labels",
     "auto_approve",
     "classifier_label",
     "classifier_scorer",
+    "filter_label",
     "is_classifier",
     "latest_classifier",
     "latest_versions",
@@ -52,6 +54,10 @@ __all__ = [
 ]
 
 CLASSIFIER_ACTOR = "classifier"  # every actor label of the classifier's own decisions
+# Every actor label of decisions taken by a filter (``fanqa pairs approve --min-confidence``):
+# a moderator chose the rule, not each pair, so they teach the classifier nothing.
+FILTER_ACTOR = "filter"
+_NOT_JUDGEMENTS = (CLASSIFIER_ACTOR, FILTER_ACTOR)
 DECISIONS = ("approve", "reject")
 # Review actions that set a pair's status: the latest one per pair is its label (or none).
 _STATUS_ACTIONS = (*DECISIONS, "reset", "reopened", "write")
@@ -68,13 +74,25 @@ def classifier_label(version: int, confidence: float) -> str:
     return f"{CLASSIFIER_ACTOR} v{version} ({confidence:.2f})"
 
 
+def filter_label(who: str, rule: str) -> str:
+    """The audit log's actor of a decision by filter, e.g. ``filter confidence ≤ 0.30 (cli)``."""
+    return f"{FILTER_ACTOR} {rule} ({who})"
+
+
 def is_classifier(actor_label: str) -> bool:
     """Whether a review event is the classifier's own decision (never a training label)."""
     return actor_label.startswith(CLASSIFIER_ACTOR)
 
 
+def _judged(actor_label: str) -> bool:
+    """Whether a review event is a moderator's judgement of that pair: neither the
+    classifier's decision nor one taken by a filter over many pairs."""
+    return not actor_label.startswith(_NOT_JUDGEMENTS)
+
+
 def _moderators() -> Any:
-    return ~col(ReviewEvent.actor_label).startswith(CLASSIFIER_ACTOR)
+    column = col(ReviewEvent.actor_label)
+    return ~column.startswith(CLASSIFIER_ACTOR) & ~column.startswith(FILTER_ACTOR)
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -138,7 +156,7 @@ def read_labels(session: Session, community_id: int) -> Labels:
     decided = {
         pid: action == "approve"
         for pid, (action, label) in latest.items()
-        if action in DECISIONS and not is_classifier(label)
+        if action in DECISIONS and _judged(label)
     }
     pairs: list[LabelledPair] = []
     ids: list[int] = []

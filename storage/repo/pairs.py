@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
@@ -14,6 +16,7 @@ from storage.models import PairMessage, PairStatus, QAPair, ReviewEvent, utcnow
 
 __all__ = [
     "HOLDOUT_PERCENT",
+    "PairFilters",
     "answer_message_ids",
     "count_pairs",
     "get_pair",
@@ -55,8 +58,10 @@ def record_event(
     actor_label: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> ReviewEvent:
-    """Append one audit row; nothing ever updates or deletes these."""
+    """Append one audit row; nothing ever updates or deletes these. ``flush=False`` leaves
+    the insert to the session's next flush (many rows in one statement)."""
     event = ReviewEvent(
         community_id=community_id,
         pair_id=pair_id,
@@ -67,7 +72,8 @@ def record_event(
         after=after,
     )
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()
     return event
 
 
@@ -81,15 +87,58 @@ def get_pair(session: Session, pair_id: int, *, community_id: int | None = None)
     return pair
 
 
+@dataclass(frozen=True, slots=True)
+class PairFilters:
+    """What a pair listing may be narrowed to (None: any). The review desk's queue, ``fanqa
+    pairs list`` and the bulk review commands take the same filters; checked when made."""
+
+    chat_id: int | None = None
+    author_id: int | None = None  # who answered
+    method: str | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("min_confidence", "max_confidence"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                raise InputError(f"{name} must be between 0 and 1, not {value}", field=name)
+        low, high = self.min_confidence, self.max_confidence
+        if low is not None and high is not None and low > high:
+            raise InputError(
+                f"min_confidence {low} is above max_confidence {high}", field="min_confidence"
+            )
+
+    @property
+    def narrows(self) -> bool:
+        """Whether any filter is set."""
+        return any(getattr(self, name) is not None for name in self.__slots__)
+
+    def describe(self) -> str:
+        """The filters set, for people and the audit log: ``confidence ≤ 0.30, method reply``."""
+        parts = []
+        if self.min_confidence is not None:
+            parts.append(f"confidence ≥ {self.min_confidence:.2f}")
+        if self.max_confidence is not None:
+            parts.append(f"confidence ≤ {self.max_confidence:.2f}")
+        for name in ("method", "chat_id", "author_id"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name.removesuffix('_id')} {value}")
+        return ", ".join(parts) or "any"
+
+
 def list_pairs(
     session: Session,
     community_id: int,
     *,
     status: str | None = None,
+    filters: PairFilters = PairFilters(),
     limit: int | None = None,
     offset: int = 0,
 ) -> list[QAPair]:
-    """Live pairs of a community, most likely good first (confidence, score, then age)."""
+    """Live pairs of a community, most likely good first (confidence, score, then age):
+    the one listing behind ``/pending``, ``fanqa pairs list`` and the desk's queue."""
     query = select(QAPair).where(
         QAPair.community_id == community_id, col(QAPair.deleted_at).is_(None)
     )
@@ -97,6 +146,16 @@ def list_pairs(
         if status not in {s.value for s in PairStatus}:
             raise InputError(f"unknown status {status!r}", field="status")
         query = query.where(QAPair.status == status)
+    if filters.chat_id is not None:
+        query = query.where(QAPair.chat_id == filters.chat_id)
+    if filters.author_id is not None:
+        query = query.where(QAPair.answerer_id == filters.author_id)
+    if filters.method is not None:
+        query = query.where(QAPair.method == filters.method)
+    if filters.min_confidence is not None:
+        query = query.where(col(QAPair.confidence) >= filters.min_confidence)
+    if filters.max_confidence is not None:
+        query = query.where(col(QAPair.confidence) <= filters.max_confidence)
     query = query.order_by(
         col(QAPair.confidence).desc(), col(QAPair.score).desc(), col(QAPair.id)
     ).offset(offset)
@@ -127,8 +186,10 @@ def review_pair(
     actor_label: str = "",
     answer_text: str | None = None,
     max_chars: int = MAX_ANSWER_CHARS,
+    flush: bool = True,
 ) -> QAPair:
-    """Approve, reject, reset (undo) or edit a pair, and audit it in review_events."""
+    """Approve, reject, reset (undo) or edit a pair, and audit it in review_events
+    (``flush=False``: written at the session's next flush, for many pairs at once)."""
     pair = get_pair(session, pair_id, community_id=community_id)
     before = _snapshot(pair)
     if action == "edit":
@@ -158,6 +219,7 @@ def review_pair(
         actor_label=actor_label,
         before=before,
         after=_snapshot(pair),
+        flush=flush,
     )
     return pair
 

@@ -1,4 +1,5 @@
-"""The review queue's reads: pending pairs with filters, their source messages, filter choices."""
+"""The review desk's reads beside the pair listing (``storage.repo.pairs.list_pairs``): a
+pair's source messages and the filter choices; and a pair written by hand."""
 
 from __future__ import annotations
 
@@ -15,23 +16,11 @@ from storage.models import Chat, Member, Message, PairMessage, PairStatus, QAPai
 from storage.repo.pairs import record_event, split_for_hash
 
 __all__ = [
-    "QueueFilters",
     "SourceMessage",
     "filter_choices",
     "pair_sources",
-    "review_queue",
     "write_pair",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class QueueFilters:
-    """What the queue may be narrowed to (None: any)."""
-
-    chat_id: int | None = None
-    author_id: int | None = None  # who answered
-    method: str | None = None
-    min_confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,40 +34,6 @@ class SourceMessage:
     platform: str
     chat_external_id: str
     external_id: str
-
-
-def _order(query: Any) -> Any:
-    """Most likely good first: the harvest engine's confidence (migration 0005), newest
-    first among equals (and for a schema without the column)."""
-    confidence = getattr(QAPair, "confidence", None)
-    if confidence is not None:
-        return query.order_by(col(confidence).desc(), col(QAPair.id).desc())
-    return query.order_by(col(QAPair.created_at).desc(), col(QAPair.id).desc())
-
-
-def review_queue(
-    session: Session,
-    community_id: int,
-    filters: QueueFilters = QueueFilters(),
-    *,
-    limit: int = 100,
-) -> list[QAPair]:
-    """Pending live pairs of a community, most likely good first, narrowed by ``filters``."""
-    query = select(QAPair).where(
-        QAPair.community_id == community_id,
-        QAPair.status == PairStatus.PENDING,
-        col(QAPair.deleted_at).is_(None),
-    )
-    if filters.chat_id is not None:
-        query = query.where(QAPair.chat_id == filters.chat_id)
-    if filters.author_id is not None:
-        query = query.where(QAPair.answerer_id == filters.author_id)
-    if filters.method is not None:
-        query = query.where(QAPair.method == filters.method)
-    confidence = getattr(QAPair, "confidence", None)
-    if filters.min_confidence is not None and confidence is not None:
-        query = query.where(col(confidence) >= filters.min_confidence)
-    return list(session.exec(_order(query).limit(limit)).all())
 
 
 def pair_sources(session: Session, pair: QAPair) -> list[SourceMessage]:

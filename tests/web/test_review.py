@@ -33,7 +33,8 @@ async def test_queue_lists_pending_most_confident_first_with_sources(
 async def test_queue_filters_by_method(
     client: httpx.AsyncClient, desk_engine: Engine, seeded: Seed
 ) -> None:
-    """?method=thread shows only pairs harvested from threads."""
+    """?method=thread shows only pairs harvested from threads; the confidence bounds narrow
+    it too (checked: a minimum above the maximum is refused)."""
     await log_in(client, desk_engine, seeded.moderator)
     page = (await client.get(f"/c/{seeded.fund}/queue?method=thread")).text
     shown = [pid for pid in seeded.pairs if f'id="pair-{pid}"' in page]
@@ -41,6 +42,11 @@ async def test_queue_filters_by_method(
     confident = (await client.get(f"/c/{seeded.fund}/queue?min_confidence=0.7")).text
     shown = [pid for pid in seeded.queue_order if f'id="pair-{pid}"' in confident]
     assert shown == seeded.queue_order[:2]
+    unsure = (await client.get(f"/c/{seeded.fund}/queue?max_confidence=0.7")).text
+    shown = [pid for pid in seeded.queue_order if f'id="pair-{pid}"' in unsure]
+    assert shown == seeded.queue_order[2:]
+    wrong = await client.get(f"/c/{seeded.fund}/queue?min_confidence=0.9&max_confidence=0.5")
+    assert wrong.status_code == 422 and "min_confidence" in wrong.text
 
 
 async def test_approve_with_htmx_is_audited_via_web(
