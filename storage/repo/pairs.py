@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from harvest.errors import InputError, NotFound, PermissionDenied
+from harvest.model import PairMethod
 from storage.models import PairMessage, PairStatus, QAPair, ReviewEvent, utcnow
 
 __all__ = [
@@ -99,6 +100,11 @@ class PairFilters:
     max_confidence: float | None = None
 
     def __post_init__(self) -> None:
+        methods = [m.value for m in PairMethod]
+        if self.method is not None and self.method not in methods:
+            raise InputError(
+                f"unknown method {self.method!r}: one of {', '.join(methods)}", field="method"
+            )
         for name in ("min_confidence", "max_confidence"):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):

@@ -56,7 +56,8 @@ def test_list_narrows_by_confidence_and_method_and_checks_the_bounds(tmp_path: P
     assert json.loads(none.stdout) == []
     for bad, field in ((("--min-confidence", "1.5"), "min_confidence"),
                        (("--min-confidence", "0.6", "--max-confidence", "0.2"), "min_confidence"),
-                       (("--max-confidence", "nan"), "max_confidence")):  # fmt: skip
+                       (("--max-confidence", "nan"), "max_confidence"),
+                       (("--method", "replies"), "method")):  # fmt: skip
         result = fanqa("pairs", "list", "-c", "fund", *bad, env=env)
         assert result.code == 2, result.output
         assert f"field '{field}'" in result.stderr, result.stderr
