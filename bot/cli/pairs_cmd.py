@@ -21,8 +21,8 @@ from storage.repo import (
     list_review_events,
     review_pair,
 )
-from storage.repo.classifiers import filter_label
-from storage.repo.pairs import set_golden
+from storage.repo.bulk_review import review_matching
+from storage.repo.pairs import count_matching, set_golden
 
 pairs_app = typer.Typer(help="List and review harvested question → answer pairs.")
 app.add_typer(pairs_app, name="pairs")
@@ -31,7 +31,6 @@ _COMMUNITY = typer.Option(..., "--community", "-c", help="Community name.")
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 _ACTOR = "cli"
 _DONE = {"approve": "approved", "reject": "rejected"}
-_CHUNK = 500  # pairs a transaction when reviewing by filter
 _MIN = typer.Option(None, "--min-confidence", help="Only pairs at or above this confidence (0–1).")
 _MAX = typer.Option(None, "--max-confidence", help="Only pairs at or below this confidence (0–1).")
 _METHOD = typer.Option(None, "--method", help="Only pairs found this way (reply, thread, …).")
@@ -138,37 +137,29 @@ def _review(
     answer: str | None = None,
     filters: PairFilters | None = None,
 ) -> None:
-    """Review ``pair_ids`` in one transaction (one fails: none is changed); or with
-    ``filters`` every pending pair they match, :data:`_CHUNK` a transaction so that a
-    running bot's writes get through (run it again to finish an interrupted one)."""
+    """Review ``pair_ids`` in one transaction (one fails: none is changed), or with
+    ``filters`` every pending pair they match (:func:`review_matching`)."""
     limit = get_settings().max_answer_chars
     engine = open_engine()
-    actor = _ACTOR
     with session_scope(engine) as session:
         cid = get_community(session, community).id or 0
-        if filters is not None:  # decided by a rule, not pair by pair: no training label
-            pending = list_pairs(session, cid, status=PairStatus.PENDING, filters=filters)
-            pair_ids = [p.id or 0 for p in pending]
-            actor = filter_label(_ACTOR, filters.describe())
-    size = max(len(pair_ids) if filters is None else _CHUNK, 1)
-    done: list[dict[str, object]] = []
-    for start in range(0, len(pair_ids), size):
-        with session_scope(engine) as session, session.no_autoflush:
-            done += [
+        if filters is None:
+            done = [
                 pair_dict(
                     review_pair(
                         session,
                         pid,
                         action,
                         community_id=cid,
-                        actor_label=actor,
+                        actor_label=_ACTOR,
                         answer_text=answer,
                         max_chars=limit,
-                        flush=False,
                     )
                 )
-                for pid in pair_ids[start : start + size]
+                for pid in pair_ids
             ]
+    if filters is not None:
+        done = [pair_dict(p) for p in review_matching(engine, cid, action, filters, who=_ACTOR)]
     refit = None
     if action in ("approve", "reject") and done:  # moderators' decisions teach the classifier
         refit = Learner(engine).maybe_refit(cid)
@@ -211,7 +202,7 @@ def _bulk(
     if not yes:
         with session_scope(open_engine()) as session:
             cid = get_community(session, community).id or 0
-            n = len(list_pairs(session, cid, status=PairStatus.PENDING, filters=filters))
+            n = count_matching(session, cid, status=PairStatus.PENDING, filters=filters)
         raise InputError(
             f"{n} pending pair(s) match; nothing changed: add --yes to {action} them",
             field="yes",

@@ -16,8 +16,10 @@ from bot.web.views import redirect_with_note, render
 from harvest.errors import InputError, NotFound, PermissionDenied
 from storage.db import session_scope
 from storage.models import PairStatus, QAPair
+from storage.repo.bulk_review import review_matching
 from storage.repo.pairs import (
     PairFilters,
+    count_matching,
     get_pair,
     list_pairs,
     list_review_events,
@@ -56,6 +58,23 @@ def _own(session: Session, pid: int, cid: int) -> QAPair:
         raise NotFound(f"no pair #{pid}", kind="pair", key=pid) from None
 
 
+def _filters(
+    chat: str | None,
+    author: str | None,
+    method: str | None,
+    min_confidence: float | None,
+    max_confidence: float | None,
+) -> PairFilters:
+    """The queue's filters from a query string or form (empty: any; checked)."""
+    return PairFilters(
+        chat_id=_int_or_none(chat, "chat"),
+        author_id=_int_or_none(author, "author"),
+        method=method or None,
+        min_confidence=min_confidence,
+        max_confidence=max_confidence,
+    )
+
+
 @router.get("/c/{cid}/queue")
 def queue_page(
     request: Request,
@@ -67,16 +86,11 @@ def queue_page(
     max_confidence: float | None = None,
     done: str | None = None,
 ) -> Response:
-    filters = PairFilters(
-        chat_id=_int_or_none(chat, "chat"),
-        author_id=_int_or_none(author, "author"),
-        method=method or None,
-        min_confidence=min_confidence,
-        max_confidence=max_confidence,
-    )
+    filters = _filters(chat, author, method, min_confidence, max_confidence)
     with session_scope(request.app.state.engine) as session:
         desk, grant = grant_for(request, session, cid)
         pairs = list_pairs(session, cid, status=PairStatus.PENDING, filters=filters, limit=100)
+        total = count_matching(session, cid, status=PairStatus.PENDING, filters=filters)
         rows = [(p, pair_sources(session, p)) for p in pairs]
         return render(
             request,
@@ -84,6 +98,7 @@ def queue_page(
             desk=desk,
             grant=grant,
             rows=rows,
+            total=total,
             filters=filters,
             choices=filter_choices(session, cid),
             flash=done,
@@ -123,6 +138,35 @@ def review_one(
     if back == "pair":
         return RedirectResponse(f"/c/{cid}/pairs/{pid}", status_code=303)
     return redirect_with_note(f"/c/{cid}/queue", note)
+
+
+@router.post("/c/{cid}/queue/matching")
+def review_matching_page(
+    request: Request,
+    cid: int,
+    csrf: Csrf,
+    action: Annotated[str, Form()],
+    tasks: BackgroundTasks,
+    chat: Annotated[str | None, Form()] = None,
+    author: Annotated[str | None, Form()] = None,
+    method: Annotated[str | None, Form()] = None,
+    min_confidence: Annotated[float | None, Form()] = None,
+    max_confidence: Annotated[float | None, Form()] = None,
+) -> Response:
+    """Approve or reject every pending pair the queue's filters match (``fanqa pairs
+    reject --max-confidence …`` does the same): audited as a filter's decision, never a
+    training label for the pair classifier."""
+    check_csrf(request, csrf)
+    filters = _filters(chat, author, method, min_confidence, max_confidence)
+    engine = request.app.state.engine
+    with session_scope(engine) as session:
+        _, grant = grant_for(request, session, cid)
+        member_id, label = grant.member.id, grant.label
+    done = review_matching(engine, cid, action, filters, who=label, actor_id=member_id)
+    _learn(tasks, request, cid, action)
+    return redirect_with_note(
+        f"/c/{cid}/queue", f"{len(done)} pair(s) with {filters.describe()} {ACTIONS[action]}"
+    )
 
 
 @router.post("/c/{cid}/queue/bulk")

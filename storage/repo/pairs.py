@@ -19,6 +19,7 @@ __all__ = [
     "HOLDOUT_PERCENT",
     "PairFilters",
     "answer_message_ids",
+    "count_matching",
     "count_pairs",
     "get_pair",
     "list_pairs",
@@ -134,6 +135,26 @@ class PairFilters:
         return ", ".join(parts) or "any"
 
 
+def _matching(community_id: int, status: str | None, filters: PairFilters) -> list[Any]:
+    """The WHERE clauses of a listing: live pairs of the community, ``status``, ``filters``."""
+    where: list[Any] = [QAPair.community_id == community_id, col(QAPair.deleted_at).is_(None)]
+    if status is not None:
+        if status not in {s.value for s in PairStatus}:
+            raise InputError(f"unknown status {status!r}", field="status")
+        where.append(QAPair.status == status)
+    if filters.chat_id is not None:
+        where.append(QAPair.chat_id == filters.chat_id)
+    if filters.author_id is not None:
+        where.append(QAPair.answerer_id == filters.author_id)
+    if filters.method is not None:
+        where.append(QAPair.method == filters.method)
+    if filters.min_confidence is not None:
+        where.append(col(QAPair.confidence) >= filters.min_confidence)
+    if filters.max_confidence is not None:
+        where.append(col(QAPair.confidence) <= filters.max_confidence)
+    return where
+
+
 def list_pairs(
     session: Session,
     community_id: int,
@@ -145,29 +166,27 @@ def list_pairs(
 ) -> list[QAPair]:
     """Live pairs of a community, most likely good first (confidence, score, then age):
     the one listing behind ``/pending``, ``fanqa pairs list`` and the desk's queue."""
-    query = select(QAPair).where(
-        QAPair.community_id == community_id, col(QAPair.deleted_at).is_(None)
+    query = (
+        select(QAPair)
+        .where(*_matching(community_id, status, filters))
+        .order_by(col(QAPair.confidence).desc(), col(QAPair.score).desc(), col(QAPair.id))
+        .offset(offset)
     )
-    if status is not None:
-        if status not in {s.value for s in PairStatus}:
-            raise InputError(f"unknown status {status!r}", field="status")
-        query = query.where(QAPair.status == status)
-    if filters.chat_id is not None:
-        query = query.where(QAPair.chat_id == filters.chat_id)
-    if filters.author_id is not None:
-        query = query.where(QAPair.answerer_id == filters.author_id)
-    if filters.method is not None:
-        query = query.where(QAPair.method == filters.method)
-    if filters.min_confidence is not None:
-        query = query.where(col(QAPair.confidence) >= filters.min_confidence)
-    if filters.max_confidence is not None:
-        query = query.where(col(QAPair.confidence) <= filters.max_confidence)
-    query = query.order_by(
-        col(QAPair.confidence).desc(), col(QAPair.score).desc(), col(QAPair.id)
-    ).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query).all())
+
+
+def count_matching(
+    session: Session,
+    community_id: int,
+    *,
+    status: str | None = None,
+    filters: PairFilters = PairFilters(),
+) -> int:
+    """How many pairs :func:`list_pairs` would list without a limit."""
+    where = _matching(community_id, status, filters)
+    return int(session.exec(select(func.count()).select_from(QAPair).where(*where)).one())
 
 
 def count_pairs(session: Session, community_id: int) -> dict[str, int]:

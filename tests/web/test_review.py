@@ -118,6 +118,36 @@ async def test_bulk_reject_is_all_or_nothing(
     assert empty.status_code == 422
 
 
+async def test_reject_all_matching_the_filters(
+    client: httpx.AsyncClient, desk_engine: Engine, seeded: Seed
+) -> None:
+    """With a filter the queue offers "all N matching"; it rejects every pending pair the
+    filter matches (not only those shown), audited as the filter's decision; no filter,
+    a forged token or a reset by filter change nothing."""
+    csrf = await log_in(client, desk_engine, seeded.moderator)
+    page = (await client.get(f"/c/{seeded.fund}/queue?max_confidence=0.7")).text
+    assert "All 2 matching" in page and 'name="max_confidence" value="0.7"' in page
+    assert "All 4 matching" not in (await client.get(f"/c/{seeded.fund}/queue")).text
+    url = f"/c/{seeded.fund}/queue/matching"
+    for data, status in (
+        ({"csrf": "nope", "action": "reject", "max_confidence": "0.7"}, 403),
+        ({"csrf": csrf, "action": "reject"}, 422),  # no filter: not "everything"
+        ({"csrf": csrf, "action": "reset", "max_confidence": "0.7"}, 422),
+    ):
+        assert (await client.post(url, data=data)).status_code == status
+    assert _statuses(desk_engine, seeded.pairs) == ["pending"] * 4
+    done = await client.post(url, data={"csrf": csrf, "action": "reject", "max_confidence": "0.7"})
+    assert done.status_code == 303 and "2+pair" in done.headers["location"]
+    low = seeded.queue_order[2:]
+    assert _statuses(desk_engine, low) == ["rejected", "rejected"]
+    assert _statuses(desk_engine, seeded.queue_order[:2]) == ["pending", "pending"]
+    with session_scope(desk_engine) as session:
+        events = list_review_events(session, seeded.fund, pair_id=low[0])
+        assert [(e.action, e.actor_label, e.actor_id) for e in events] == [
+            ("reject", "filter confidence ≤ 0.70 (telegram:42 via web)", seeded.moderator)
+        ]
+
+
 async def test_edit_validates_and_keeps_the_answer_on_error(
     client: httpx.AsyncClient, desk_engine: Engine, seeded: Seed
 ) -> None:
