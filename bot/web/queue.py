@@ -42,6 +42,16 @@ def _int_or_none(raw: str | None, name: str) -> int | None:
     return int(raw)
 
 
+def _float_or_none(raw: str | None, name: str) -> float | None:
+    """A filter menu's value: "" is "any" (a browser sends every menu of the form)."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InputError(f"{name} must be a number between 0 and 1", field=name) from None
+
+
 def _learn(tasks: BackgroundTasks, request: Request, cid: int, action: str) -> None:
     """After the response: refit the community's pair classifier when enough moderator
     decisions came (``bot.learning``; the same check as chat and CLI reviews)."""
@@ -62,16 +72,16 @@ def _filters(
     chat: str | None,
     author: str | None,
     method: str | None,
-    min_confidence: float | None,
-    max_confidence: float | None,
+    min_confidence: str | None,
+    max_confidence: str | None,
 ) -> PairFilters:
     """The queue's filters from a query string or form (empty: any; checked)."""
     return PairFilters(
         chat_id=_int_or_none(chat, "chat"),
         author_id=_int_or_none(author, "author"),
         method=method or None,
-        min_confidence=min_confidence,
-        max_confidence=max_confidence,
+        min_confidence=_float_or_none(min_confidence, "min_confidence"),
+        max_confidence=_float_or_none(max_confidence, "max_confidence"),
     )
 
 
@@ -82,8 +92,8 @@ def queue_page(
     chat: str | None = None,
     author: str | None = None,
     method: str | None = None,
-    min_confidence: float | None = None,
-    max_confidence: float | None = None,
+    min_confidence: str | None = None,
+    max_confidence: str | None = None,
     done: str | None = None,
 ) -> Response:
     filters = _filters(chat, author, method, min_confidence, max_confidence)
@@ -150,8 +160,8 @@ def review_matching_page(
     chat: Annotated[str | None, Form()] = None,
     author: Annotated[str | None, Form()] = None,
     method: Annotated[str | None, Form()] = None,
-    min_confidence: Annotated[float | None, Form()] = None,
-    max_confidence: Annotated[float | None, Form()] = None,
+    min_confidence: Annotated[str | None, Form()] = None,
+    max_confidence: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Approve or reject every pending pair the queue's filters match (``fanqa pairs
     reject --max-confidence …`` does the same): audited as a filter's decision, never a

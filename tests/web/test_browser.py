@@ -123,6 +123,33 @@ def test_bulk_reject(live: tuple[str, Engine, Seed], page: Any) -> None:
     assert actual == ["rejected", "rejected", "pending", "pending"]
 
 
+def test_reject_all_matching_a_filter_after_a_confirm(
+    live: tuple[str, Engine, Seed], page: Any
+) -> None:
+    """Choosing "at most 0.7" narrows the queue; "Reject all" asks first (dismissed:
+    nothing happens), then rejects the two pairs the filter matches."""
+    url, engine, ids = live
+    _log_in(page, url, engine, ids.moderator)
+    page.select_option('select[name="max_confidence"]', "0.7")
+    page.wait_for_selector("#matching-reject")
+    asked: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, False))
+    page.click("#matching-reject")
+    assert asked and "2" in asked[0] and "0.70" in asked[0]
+    assert [_status(engine, pid) for pid in ids.queue_order] == ["pending"] * 4
+    page.once("dialog", lambda d: answer(d, True))
+    page.click("#matching-reject")
+    page.wait_for_selector(".flash")
+    assert "2 pair(s) with confidence ≤ 0.70 rejected" in page.text_content(".flash")
+    actual = [_status(engine, pid) for pid in ids.queue_order]
+    assert actual == ["pending", "pending", "rejected", "rejected"]
+
+
 def test_edit_with_validation(live: tuple[str, Engine, Seed], page: Any) -> None:
     """e opens the editor; a blank answer is refused (nothing changed), a Chinese one saved."""
     url, engine, ids = live

@@ -45,8 +45,13 @@ async def test_queue_filters_by_method(
     unsure = (await client.get(f"/c/{seeded.fund}/queue?max_confidence=0.7")).text
     shown = [pid for pid in seeded.queue_order if f'id="pair-{pid}"' in unsure]
     assert shown == seeded.queue_order[2:]
+    # a browser sends every menu of the form, "any" as an empty value
+    every = await client.get(f"/c/{seeded.fund}/queue?chat=&author=&method=&min_confidence=")
+    assert every.status_code == 200 and all(f'id="pair-{p}"' in every.text for p in seeded.pairs)
     wrong = await client.get(f"/c/{seeded.fund}/queue?min_confidence=0.9&max_confidence=0.5")
     assert wrong.status_code == 422 and "min_confidence" in wrong.text
+    word = await client.get(f"/c/{seeded.fund}/queue?max_confidence=high")
+    assert word.status_code == 422 and "max_confidence" in word.text
 
 
 async def test_approve_with_htmx_is_audited_via_web(
