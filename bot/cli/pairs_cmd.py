@@ -210,40 +210,32 @@ def _bulk(
     _review([], action, community, as_json, filters=filters)
 
 
-@pairs_app.command("approve")
-@handle_errors
-def approve_cmd(
-    pair_ids: list[int] | None = _IDS,
-    community: str = _COMMUNITY,
-    min_confidence: float | None = _MIN,
-    max_confidence: float | None = _MAX,
-    method: str | None = _METHOD,
-    yes: bool = _YES,
-    as_json: bool = _JSON,
-) -> None:
-    """Approve pairs for training: by id, or every pending pair the filters match (--yes)."""
-    filters = PairFilters(
-        method=method, min_confidence=min_confidence, max_confidence=max_confidence
-    )
-    _bulk(pair_ids, "approve", community, as_json, filters, yes)
+def _decision_command(action: str, doc: str) -> None:
+    """``fanqa pairs approve|reject``: by id, or by filters over the pending pairs."""
+
+    def command(
+        pair_ids: list[int] | None = _IDS,
+        community: str = _COMMUNITY,
+        min_confidence: float | None = _MIN,
+        max_confidence: float | None = _MAX,
+        method: str | None = _METHOD,
+        yes: bool = _YES,
+        as_json: bool = _JSON,
+    ) -> None:
+        filters = PairFilters(
+            method=method, min_confidence=min_confidence, max_confidence=max_confidence
+        )
+        _bulk(pair_ids, action, community, as_json, filters, yes)
+
+    command.__doc__ = doc
+    command.__name__ = f"{action}_cmd"
+    pairs_app.command(action)(handle_errors(command))
 
 
-@pairs_app.command("reject")
-@handle_errors
-def reject_cmd(
-    pair_ids: list[int] | None = _IDS,
-    community: str = _COMMUNITY,
-    min_confidence: float | None = _MIN,
-    max_confidence: float | None = _MAX,
-    method: str | None = _METHOD,
-    yes: bool = _YES,
-    as_json: bool = _JSON,
-) -> None:
-    """Reject pairs: by id, or every pending pair the filters match (--yes)."""
-    filters = PairFilters(
-        method=method, min_confidence=min_confidence, max_confidence=max_confidence
-    )
-    _bulk(pair_ids, "reject", community, as_json, filters, yes)
+_decision_command(
+    "approve", "Approve pairs for training: by id, or every pending pair the filters match (--yes)."
+)
+_decision_command("reject", "Reject pairs: by id, or every pending pair the filters match (--yes).")
 
 
 @pairs_app.command("reset")
