@@ -67,6 +67,7 @@ def list_cmd(
     community: str = _COMMUNITY,
     status: str | None = typer.Option(None, help="pending | approved | rejected"),
     limit: int = typer.Option(20, min=1, help="How many."),
+    offset: int = typer.Option(0, min=0, help="Skip this many first (to page through)."),
     min_confidence: float | None = _MIN,
     max_confidence: float | None = _MAX,
     method: str | None = _METHOD,
@@ -78,7 +79,7 @@ def list_cmd(
     )
     with session_scope(open_engine()) as session:
         cid = get_community(session, community).id or 0
-        pairs = list_pairs(session, cid, status=status, filters=filters, limit=limit)
+        pairs = list_pairs(session, cid, status=status, filters=filters, limit=limit, offset=offset)
     if as_json:
         emit_json([pair_dict(p) for p in pairs])
         return

@@ -52,6 +52,8 @@ def test_list_narrows_by_confidence_and_method_and_checks_the_bounds(tmp_path: P
         "--method", "reply", "--json", env=env,
     )  # fmt: skip
     assert [p["id"] for p in json.loads(band.stdout)] == [ids[6], ids[5]]
+    page2 = fanqa("pairs", "list", "-c", "fund", "--limit", "3", "--offset", "3", "--json", env=env)
+    assert [p["id"] for p in json.loads(page2.stdout)] == [ids[4], ids[3], ids[2]]
     none = fanqa("pairs", "list", "-c", "fund", "--method", "thread", "--json", env=env)
     assert json.loads(none.stdout) == []
     for bad, field in ((("--min-confidence", "1.5"), "min_confidence"),
@@ -61,6 +63,8 @@ def test_list_narrows_by_confidence_and_method_and_checks_the_bounds(tmp_path: P
         result = fanqa("pairs", "list", "-c", "fund", *bad, env=env)
         assert result.code == 2, result.output
         assert f"field '{field}'" in result.stderr, result.stderr
+    negative = fanqa("pairs", "list", "-c", "fund", "--offset", "-1", env=env)
+    assert negative.code == 2 and "'--offset'" in negative.stderr
 
 
 def test_bulk_reject_by_filter_needs_yes_is_audited_and_teaches_nothing(tmp_path: Path) -> None:
