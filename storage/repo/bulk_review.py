@@ -42,9 +42,11 @@ def review_matching(
     for start in range(0, len(ids), CHUNK):
         with session_scope(engine) as session, session.no_autoflush:
             chunk = ids[start : start + CHUNK]
-            still = session.exec(  # decided meanwhile (a moderator, a reaction): left alone
+            still = session.exec(  # decided or deleted meanwhile: left alone
                 select(QAPair.id).where(
-                    col(QAPair.id).in_(chunk), QAPair.status == PairStatus.PENDING
+                    col(QAPair.id).in_(chunk),
+                    QAPair.status == PairStatus.PENDING,
+                    col(QAPair.deleted_at).is_(None),
                 )
             ).all()
             pending_now = set(still)
