@@ -37,6 +37,7 @@ import torch
 from bench.irc_linking import prf, read_links, read_log, score, score_all_links
 from harvest import reply_features, reply_model
 from harvest.linking import LinkerConfig
+from scripts.fit_linker import logs
 
 DATA = Path("/work/shared/realdata")
 # (log, child, candidate ids, log-probs, the network's parent or None, annotated parents)
@@ -63,11 +64,7 @@ def record(folder: Path) -> tuple[list[Item], dict[tuple[str, int], str], dict[s
     texts: dict[tuple[str, int], str] = {}
     golds: dict[str, Any] = {}
     try:
-        for raw in sorted(folder.glob("*.raw.txt")):
-            name = raw.name.removesuffix(".raw.txt")
-            ann = raw.with_name(f"{name}.annotation.txt")
-            if not ann.exists():
-                continue
+        for name, raw, ann in logs(folder):
             gold = read_links(ann)
             first = min(c for _, c in gold)
             golds[name] = (gold, first)

@@ -10,7 +10,7 @@ from harvest.errors import InputError
 from storage.db import session_scope
 from storage.models import PairStatus, QAPair
 from storage.repo.classifiers import filter_label
-from storage.repo.pairs import PairFilters, list_pairs, review_pair
+from storage.repo.pairs import PairFilters, matching_ids, review_pair
 
 __all__ = ["CHUNK", "review_matching"]
 
@@ -36,31 +36,29 @@ def review_matching(
         raise InputError("a review by filter needs at least one filter", field="filters")
     label = filter_label(who, filters.describe())
     with session_scope(engine) as session:
-        pending = list_pairs(session, community_id, status=PairStatus.PENDING, filters=filters)
-        ids = [p.id or 0 for p in pending]
+        ids = matching_ids(session, community_id, status=PairStatus.PENDING, filters=filters)
     done: list[QAPair] = []
     for start in range(0, len(ids), CHUNK):
         with session_scope(engine) as session, session.no_autoflush:
-            chunk = ids[start : start + CHUNK]
-            still = session.exec(  # decided or deleted meanwhile: left alone
-                select(QAPair.id).where(
-                    col(QAPair.id).in_(chunk),
+            still = session.exec(  # one read a chunk; decided or deleted meanwhile: left alone
+                select(QAPair)
+                .where(
+                    col(QAPair.id).in_(ids[start : start + CHUNK]),
                     QAPair.status == PairStatus.PENDING,
                     col(QAPair.deleted_at).is_(None),
                 )
+                .order_by(col(QAPair.id))
             ).all()
-            pending_now = set(still)
-            done += [
+            done += [  # review_pair finds each pair in the session: no read of its own
                 review_pair(
                     session,
-                    pid,
+                    pair.id or 0,
                     action,
                     community_id=community_id,
                     actor_id=actor_id,
                     actor_label=label,
                     flush=False,
                 )
-                for pid in chunk
-                if pid in pending_now
+                for pair in still
             ]
     return done

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import and_, bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -91,8 +91,9 @@ def _judged(actor_label: str) -> bool:
 
 
 def _moderators() -> Any:
+    """:func:`_judged` in SQL."""
     column = col(ReviewEvent.actor_label)
-    return ~column.startswith(CLASSIFIER_ACTOR) & ~column.startswith(FILTER_ACTOR)
+    return and_(*(~column.startswith(prefix) for prefix in _NOT_JUDGEMENTS))
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:

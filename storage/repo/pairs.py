@@ -24,6 +24,7 @@ __all__ = [
     "get_pair",
     "list_pairs",
     "list_review_events",
+    "matching_ids",
     "pair_for_message",
     "record_event",
     "review_pair",
@@ -175,6 +176,20 @@ def list_pairs(
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query).all())
+
+
+def matching_ids(
+    session: Session,
+    community_id: int,
+    *,
+    status: str | None = None,
+    filters: PairFilters = PairFilters(),
+) -> list[int]:
+    """The ids of the pairs :func:`list_pairs` would list without a limit, ascending; no
+    rows loaded."""
+    where = _matching(community_id, status, filters)
+    query = select(QAPair.id).where(*where).order_by(col(QAPair.id))
+    return [int(i) for i in session.exec(query).all() if i is not None]
 
 
 def count_matching(
