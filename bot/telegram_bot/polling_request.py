@@ -8,19 +8,31 @@ costs a fraction of that. Only the polling call uses it: what the bot sends (fil
 still goes through ``HTTPXRequest``. PTB itself still builds the request, checks the status,
 decodes the JSON and turns it into ``Update`` objects; timeouts and connection errors become
 PTB's ``TimedOut`` and ``NetworkError``, which its polling loop retries.
+
+Proxies: ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``NO_PROXY`` apply, as they do to
+``HTTPXRequest``'s calls, read once per host (a process's environment does not change).
+aiohttp's own ``trust_env`` would read them, and ``~/.netrc``, again on every call, in two
+trips to a thread pool: at 1,000 updates/s that was about a tenth of the bot process's
+time under the GIL (``bench/telegram_latency.py``, sampled with py-spy). ``~/.netrc`` is
+not read at all: httpx does not read it either, and a Bot API call carries its token in
+the URL.
 """
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlencode
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 __all__ = ["PollingRequest"]
 
 _Default = type(BaseRequest.DEFAULT_NONE)  # what PTB passes for "not given"
+_Proxy = tuple[URL | None, aiohttp.BasicAuth | None]
 _HEADERS = {
     "User-Agent": BaseRequest.USER_AGENT,
     "Content-Type": "application/x-www-form-urlencoded",
@@ -54,6 +66,7 @@ class PollingRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str | None, int | None], _Proxy] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -64,13 +77,25 @@ class PollingRequest(BaseRequest):
         """Open the session (again, after a shutdown)."""
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size)
-            # trust_env: HTTPS_PROXY and friends apply, as they do to HTTPXRequest's calls
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            # Not trust_env: the proxy is looked up once per host (see the module docstring).
+            self._session = aiohttp.ClientSession(connector=connector)
 
     async def shutdown(self) -> None:
         """Close the session and its connections."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
+
+    async def _proxy_for(self, url: str) -> _Proxy:
+        """The environment's proxy for ``url``'s scheme and host (and its credentials), or
+        none; looked up the first time, off the event loop, then remembered."""
+        target = URL(url)
+        key = (target.scheme, target.host, target.port)
+        if key not in self._proxies:
+            try:
+                self._proxies[key] = await asyncio.to_thread(get_env_proxy_for_url, target)
+            except LookupError:  # no proxy set for the scheme, or NO_PROXY names the host
+                self._proxies[key] = (None, None)
+        return self._proxies[key]
 
     async def do_request(
         self,
@@ -98,9 +123,16 @@ class PollingRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(total=total, connect=connect, sock_read=read)
         # Encoded here: aiohttp's FormData would build (and discard) a multipart writer per call.
         body = urlencode(request_data.json_parameters).encode() if request_data else None
+        proxy, proxy_auth = await self._proxy_for(url)
         try:
             async with self._session.request(
-                method, url, data=body, headers=_HEADERS, timeout=timeout
+                method,
+                url,
+                data=body,
+                headers=_HEADERS,
+                timeout=timeout,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:  # asyncio's (aiohttp's timeouts derive from it)

@@ -39,6 +39,51 @@ _NEW = DecisionKind.NEW
 _GROWN = ("question_text", "answer_text", "method", "score", "confidence", "confidence_reason")
 
 
+def _stored_statement() -> Any:
+    """Stored pairs of one community by source key or content hash, built once: a batch
+    binds its values (a statement built per batch cost the harvest thread about as much
+    Python as running it). Two index searches, not one OR: SQLite answers "key IN … OR hash
+    IN …" by walking every pair of the community, a batch then costing more with each pair
+    stored. UNION, not UNION ALL: a pair found both ways counts once."""
+    p = _PAIRS.c
+    columns = (p.id, p.source_key, p.content_hash, p.status, p.deleted_at)
+    community: Any = bindparam("community_id")
+    return union(
+        select(*columns).where(
+            p.community_id == community, p.source_key.in_(bindparam("keys", expanding=True))
+        ),
+        select(*columns).where(
+            p.community_id == community,
+            p.content_hash.in_(bindparam("hashes", expanding=True)),
+        ),
+    )
+
+
+_STORED = _stored_statement()
+_MESSAGE_IDS = select(_MESSAGES.c.external_id, _MESSAGES.c.id).where(
+    _MESSAGES.c.chat_id == bindparam("chat_id"),
+    _MESSAGES.c.external_id.in_(bindparam("externals", expanding=True)),
+)
+_MEMBER_IDS = select(_MEMBERS.c.external_id, _MEMBERS.c.id).where(
+    _MEMBERS.c.community_id == bindparam("community_id"),
+    _MEMBERS.c.platform == bindparam("platform"),
+    _MEMBERS.c.external_id.in_(bindparam("externals", expanding=True)),
+)
+# A new pair is pending (no index bump): Core rows, no ORM objects. RETURNING gives each its
+# id, matched by (community, source key) whatever order the rows come in.
+_INSERT = _PAIRS.insert().returning(_PAIRS.c.id, _PAIRS.c.community_id, _PAIRS.c.source_key)
+_UPDATE = (
+    _PAIRS.update()
+    .where(_PAIRS.c.id == bindparam("b_id"))
+    .values(
+        {
+            name: bindparam(f"b_{name}", type_=_PAIRS.c[name].type)
+            for name in (*_GROWN, "content_hash", "split", "updated_at")
+        }
+    )
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What a message's decisions did: ``paired`` (a new pair), ``merged`` (a pair grew),
@@ -220,21 +265,10 @@ class PairBatch:
         rows: dict[tuple[int, str], _Row] = {}
         hashes: Counter[tuple[int, str]] = Counter()
         connection = self.session.connection()
-        p = _PAIRS.c
-        columns = (p.id, p.source_key, p.content_hash, p.status, p.deleted_at)
         for community_id, (keys, chashes) in wanted.items():
-            # Two index searches, not one OR: SQLite answers "key IN … OR hash IN …" by
-            # walking every pair of the community, a batch then costing more with each pair
-            # stored. UNION, not UNION ALL: a pair found both ways counts once.
             found = connection.execute(
-                union(
-                    select(*columns).where(
-                        p.community_id == community_id, p.source_key.in_(sorted(keys))
-                    ),
-                    select(*columns).where(
-                        p.community_id == community_id, p.content_hash.in_(sorted(chashes))
-                    ),
-                )
+                _STORED,
+                {"community_id": community_id, "keys": sorted(keys), "hashes": sorted(chashes)},
             )
             for pid, key, chash, status, deleted_at in found:
                 pending = status == PairStatus.PENDING and deleted_at is None
@@ -257,16 +291,11 @@ class PairBatch:
                 elif (w.chat_pk, ext) not in found:
                     missing.setdefault(w.chat_pk, set()).add(ext)
         connection = self.session.connection()
-        m = _MESSAGES.c
         for chat_pk, exts in missing.items():
             exts -= {e for c, e in found if c == chat_pk}
             if not exts:
                 continue
-            rows = connection.execute(
-                select(m.external_id, m.id).where(
-                    m.chat_id == chat_pk, m.external_id.in_(sorted(exts))
-                )
-            )
+            rows = connection.execute(_MESSAGE_IDS, {"chat_id": chat_pk, "externals": sorted(exts)})
             found.update({(chat_pk, ext): mid for ext, mid in rows})
         return found
 
@@ -282,14 +311,10 @@ class PairBatch:
                 else:
                     missing.setdefault((w.community_id, w.platform), set()).add(author)
         connection = self.session.connection()
-        c = _MEMBERS.c
         for (community_id, platform), authors in missing.items():
             rows = connection.execute(
-                select(c.external_id, c.id).where(
-                    c.community_id == community_id,
-                    c.platform == platform,
-                    c.external_id.in_(sorted(authors)),
-                )
+                _MEMBER_IDS,
+                {"community_id": community_id, "platform": platform, "externals": sorted(authors)},
             )
             found.update({(community_id, platform, ext): mid for ext, mid in rows})
         return found
@@ -319,10 +344,7 @@ class PairBatch:
         if self.import_id is not None:
             for row in values:
                 row["import_id"] = self.import_id
-        # A new pair is pending (no index bump): Core rows, no ORM objects. RETURNING gives
-        # each its id, matched by (community, source key) whatever order the rows come in.
-        stmt = _PAIRS.insert().returning(_PAIRS.c.id, _PAIRS.c.community_id, _PAIRS.c.source_key)
-        ids = {(c, k): pid for pid, c, k in self.session.connection().execute(stmt, values)}
+        ids = {(c, k): pid for pid, c, k in self.session.connection().execute(_INSERT, values)}
         for w in writes:
             w.id = ids[(w.community_id, w.key)]
 
@@ -343,14 +365,7 @@ class PairBatch:
                     "b_updated_at": now,
                 }
             )
-        c = _PAIRS.c
-        columns = (*_GROWN, "content_hash", "split", "updated_at")
-        stmt = (
-            _PAIRS.update()
-            .where(c.id == bindparam("b_id"))
-            .values({name: bindparam(f"b_{name}", type_=c[name].type) for name in columns})
-        )
-        self.session.connection().execute(stmt, rows)
+        self.session.connection().execute(_UPDATE, rows)
 
     def _link(self, writes: list[_Write]) -> None:
         """Tie each pair to its answer messages; links already stored stay as they are."""
