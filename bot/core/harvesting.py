@@ -108,6 +108,11 @@ class Harvester(HarvestMemory):
             raise
         return out
 
+    def handle_in(self, session: Session, events: Sequence[MessageEvent]) -> list[HarvestOutcome]:
+        """The batch in ``session``'s transaction, committed or rolled back by the caller
+        (no retry message by message: ``bot.core.warm_up`` rolls it back whatever happens)."""
+        return self._handle_batch(session, events)
+
     def _forget_windows(self, events: Sequence[MessageEvent]) -> None:
         """Drop the windows and members a rolled-back transaction taught (rebuilt later)."""
         for event in events:

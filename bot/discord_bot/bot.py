@@ -22,6 +22,7 @@ from bot.core.commands import REFUSAL
 from bot.core.events import CommandEvent, ReactionEvent
 from bot.core.service import BotService
 from bot.core.units.chats import linked_chats
+from bot.core.warm_up import warm_up
 from bot.discord_bot.client import FanqaShardedClient, build_client
 from bot.discord_bot.commands import build_commands
 from bot.discord_bot.locate import Locator
@@ -119,6 +120,8 @@ class DiscordBot:
             raise
         user = self.client.user
         log.info("logged in to Discord as %s (id %s)", user, user.id if user else "?")
+        # the harvest path compiled before the first event (bot.core.warm_up), then frozen
+        await self.service.db.offload(warm_up, self.service.engine, PLATFORM)
         settle_heap()  # before the gateway connects: no full collection stalls events later
         if isinstance(self.client, FanqaShardedClient):
             _, _, limits = await self.client.http.get_bot_gateway()

@@ -32,6 +32,7 @@ from telegram.request import HTTPXRequest
 from bot.core.commands import COMMANDS
 from bot.core.service import BotService
 from bot.core.units.chats import linked_chats
+from bot.core.warm_up import warm_up
 from bot.runtime import settle_heap
 from bot.telegram_bot.adapter import (
     PLATFORM,
@@ -179,6 +180,8 @@ class TelegramBot:
         self.me = BotIdentity(user.id, user.username or "")
         log.info("telegram: connected as @%s (id %s)", user.username, user.id)
         await self._register_commands()
+        # the harvest path compiled before the first update (bot.core.warm_up), then frozen
+        await self.service.db.offload(warm_up, self.service.engine, PLATFORM)
         settle_heap()
         await app.start()
         assert app.updater is not None
