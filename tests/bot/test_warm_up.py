@@ -56,3 +56,17 @@ def test_a_locked_database_skips_it(tmp_path: Path) -> None:
         connection.begin()  # BEGIN IMMEDIATE: the write lock, held until this block ends
         assert warm_up(impatient, "telegram") is None
     assert _counts(impatient)["communities"] == 0
+
+
+def test_loads_the_reply_model_only_when_a_community_uses_it(sqlite_engine: Engine) -> None:
+    """A community with learned reply linking: its model is read at start, not by its first
+    message; otherwise the warm-up leaves it unread."""
+    from harvest.reply_model import default_model
+
+    default_model.cache_clear()
+    assert warm_up(sqlite_engine, "telegram") is not None
+    assert default_model.cache_info().currsize == 0
+    with session_scope(sqlite_engine) as s:
+        get_or_create_community(s, "irc-bridge", reply_linking="learned")
+    assert warm_up(sqlite_engine, "telegram") is not None
+    assert default_model.cache_info().currsize == 1
