@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -192,6 +193,29 @@ def prf(hit: int, predicted: int, gold: int) -> dict[str, float | int]:
     }
 
 
+class LinkTotals:
+    """Reply-link and all-link counts (correct, predicted, gold) summed over logs."""
+
+    def __init__(self) -> None:
+        self.counts = {"reply_links": [0, 0, 0], "all_links": [0, 0, 0]}
+
+    def add(self, parents: Parents, gold: Links, first_child: int) -> dict[str, dict[str, Any]]:
+        """Score one log's ``parents`` (both definitions), add them in, return them."""
+        links = {(p, c) for c, p in parents.items() if p != c}
+        results = {
+            "reply_links": score(links, gold, first_child),
+            "all_links": score_all_links(parents, gold),
+        }
+        for key, result in results.items():
+            for i, name in enumerate(("correct", "predicted", "gold")):
+                self.counts[key][i] += int(result[name])
+        return results
+
+    def results(self) -> dict[str, dict[str, float | int]]:
+        """Precision, recall and F1 of everything added, by definition."""
+        return {key: prf(*counts) for key, counts in self.counts.items()}
+
+
 def _fail(message: str) -> str:
     return json.dumps({"error": message})
 
@@ -222,8 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         "learned_for_pairs": lambda msgs: _parents(LearnedLinker(config, model=model), msgs),
         "baseline_previous": lambda msgs: previous_parents(msgs, config),
     }
-    reply_totals = {name: [0, 0, 0] for name in systems}
-    all_totals = {name: [0, 0, 0] for name in systems}
+    totals = {name: LinkTotals() for name in systems}
     seconds = dict.fromkeys(systems, 0.0)
     reasons: dict[str, list[int]] = {}  # rule → [correct, predicted]
     files: dict[str, dict[str, dict[str, float | int]]] = {}
@@ -247,15 +270,13 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             parents = run(messages)
             seconds[system] += time.perf_counter() - started
-            links = {(p, c) for c, p in parents.items() if p != c}
-            result = score(links, gold, first_child)
-            every = score_all_links(parents, gold)
-            files[name][system] = {"reply_links_f1": result["f1"], "all_links_f1": every["f1"]}
-            for i, key in enumerate(("correct", "predicted", "gold")):
-                reply_totals[system][i] += int(result[key])
-                all_totals[system][i] += int(every[key])
-    reply = {name: prf(*reply_totals[name]) for name in systems}
-    every_link = {name: prf(*all_totals[name]) for name in systems}
+            result = totals[system].add(parents, gold, first_child)
+            files[name][system] = {
+                "reply_links_f1": result["reply_links"]["f1"],
+                "all_links_f1": result["all_links"]["f1"],
+            }
+    reply = {name: totals[name].results()["reply_links"] for name in systems}
+    every_link = {name: totals[name].results()["all_links"] for name in systems}
     load = os.getloadavg()
     report = {
         "data": str(data),

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import torch
 
-from bench.irc_linking import prf, read_links, read_log, score, score_all_links
+from bench.irc_linking import LinkTotals, read_links, read_log
 from harvest.linking import ImplicitLinker, LinkerConfig
 from harvest.reply_features import FEATURES, ReplyFeatures, Seen
 from harvest.reply_model import LearnedLinker, Network, ReplyModel
@@ -170,7 +170,7 @@ def train(
 
 def evaluate(folder: Path, model: ReplyModel) -> dict[str, dict[str, float | int]]:
     """Reply-link and all-link (the paper's) figures of ``model``'s own choices."""
-    totals = {"reply_links": [0, 0, 0], "all_links": [0, 0, 0]}
+    totals = LinkTotals()
     for _name, raw, ann in logs(folder):
         gold = read_links(ann)
         first = min(c for _, c in gold)
@@ -180,14 +180,8 @@ def evaluate(folder: Path, model: ReplyModel) -> dict[str, dict[str, float | int
             parent = linker.feed(msg)
             child = int(msg.message_id)
             parents[child] = child if parent is None else int(parent)
-        links = {(p, c) for c, p in parents.items() if p != c}
-        for key, result in (
-            ("reply_links", score(links, gold, first)),
-            ("all_links", score_all_links(parents, gold)),
-        ):
-            for i, name in enumerate(("correct", "predicted", "gold")):
-                totals[key][i] += int(result[name])
-    return {key: prf(*counts) for key, counts in totals.items()}
+        totals.add(parents, gold, first)
+    return totals.results()
 
 
 def progress(*parts: object) -> None:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import torch
 
-from bench.irc_linking import prf, read_links, read_log, score, score_all_links
+from bench.irc_linking import LinkTotals, read_links, read_log
 from harvest import reply_features, reply_model
 from harvest.linking import LinkerConfig
 from scripts.fit_linker import logs
@@ -170,17 +170,10 @@ def evaluate(
     for name, child, _, _, chosen, _ in items:
         fallback = child if chosen is None else chosen
         parents.setdefault(name, {})[child] = choice.get((name, child), fallback)
-    totals = {"reply_links": [0, 0, 0], "all_links": [0, 0, 0]}
+    totals = LinkTotals()
     for name, (gold, first) in golds.items():
-        got = parents.get(name, {})
-        links = {(p, c) for c, p in got.items() if p != c}
-        for key, result in (
-            ("reply_links", score(links, gold, first)),
-            ("all_links", score_all_links(got, gold)),
-        ):
-            for i, field in enumerate(("correct", "predicted", "gold")):
-                totals[key][i] += int(result[field])
-    return {key: float(prf(*counts)["f1"]) for key, counts in totals.items()}
+        totals.add(parents.get(name, {}), gold, first)
+    return {key: float(result["f1"]) for key, result in totals.results().items()}
 
 
 def main(argv: list[str] | None = None) -> int:
