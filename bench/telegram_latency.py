@@ -143,8 +143,6 @@ def _emulator_process(conn: Connection, rate: float, duration: float) -> None:
         # and a full collection here (104 ms measured mid-run, its update log growing by
         # 1,000 a second) held up updates it had already stamped as enqueued, a pause that
         # was then counted as the bot's latency. Refcounting still frees what it drops.
-        gc.collect()
-        gc.freeze()
         gc.disable()
         try:
             conn.send(await _load(tg, rate, duration))
