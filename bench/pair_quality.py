@@ -10,7 +10,7 @@ spread over several, a harvested pair has one). Fixture datasets are labelled co
 on IRC only predictions inside the labelled line ranges count. IRC groups: ``irc_dev``
 (the regions the rules were written against), ``irc_dev_heldout`` (labelled after the rules
 were frozen), ``irc_fresh`` and ``irc_blind``…``irc_blind6`` (labelled blind, from the text
-alone; see the README for how blind each still is).
+alone; see docs/benchmarks.md for how blind each still is).
 
 Three systems on the same run: ``baseline`` (the pairing rules with the precision
 predicates switched off: the harvester as it was), ``rules`` (today's rules), and
@@ -89,8 +89,9 @@ def _labels(path: Path) -> tuple[set[tuple[str, str]], dict[tuple[str, str], str
     return good, bad, data
 
 
-def load_datasets(irc_data: Path) -> list[Dataset]:
-    """Every labelled dataset whose messages are available."""
+def load_datasets(irc_data: Path, skipped: list[str] | None = None) -> list[Dataset]:
+    """Every labelled dataset whose messages are available (the IRC logs' names that are not
+    under ``irc_data`` are added to ``skipped``)."""
     out: list[Dataset] = []
     for name in ("demo_export", "discord_support", "telegram_forum"):
         good, bad, data = _labels(LABELS / f"{name}.json")
@@ -105,6 +106,8 @@ def load_datasets(irc_data: Path) -> list[Dataset]:
         for log in data["logs"]:
             raw = irc_data / f"{log['name']}.raw.txt"
             if not raw.exists():
+                if skipped is not None:
+                    skipped.append(f"{data['dataset']}:{log['name']}")
                 continue
             prefix = log["name"] + ":"
             msgs = read_log(raw)
@@ -329,10 +332,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--irc-data", default=os.environ.get("FANQA_IRC_DATA", DEFAULT_IRC))
     parser.add_argument("--only", action="append", help="score only this dataset group")
     args = parser.parse_args(argv)
-    datasets = load_datasets(Path(args.irc_data))
+    skipped: list[str] = []
+    datasets = load_datasets(Path(args.irc_data), skipped)
+    if skipped:
+        print(
+            f"{len(skipped)} labelled IRC region(s) left out: their logs are not under"
+            f" {args.irc_data} (set --irc-data or FANQA_IRC_DATA to"
+            " ../shared/realdata/ubuntu-irc-dev)",
+            file=sys.stderr,
+        )
     if args.only:
         datasets = [ds for ds in datasets if group_name(ds) in args.only]
     report: dict[str, Any] = {"labels": {}, "systems": {}}
+    if skipped:
+        report["skipped_irc_logs"] = {"data": str(args.irc_data), "logs": skipped}
     predictions: dict[str, dict[str, list[PairedAnswer]]] = {}
     for system, config in systems().items():
         per: dict[str, dict[str, float | int]] = {}

@@ -4,7 +4,7 @@ linker's best candidates raise dev reply-link F1? Prints JSON lines; changes not
     python scripts/try_reply_reranker.py [--encoder PATH_OR_HUB_ID] [--k 3] [--unsure 0.8]
         [--epochs 1] [--budget-s 1800] [--train DIR] [--dev DIR]
 
-Round 2 stop 25 ran it on 2 CPU threads for about a fifth of an epoch: no gain (README,
+Round 2 stop 25 ran it on 2 CPU threads for about a fifth of an epoch: no gain (docs/benchmarks.md,
 learned reply linking). On a GPU it covers every training message in minutes; that would
 settle it. Steps: (1) run the shipped linker as it runs live over the train and dev logs
 (Kummerfeld et al., ACL 2019; ``/work/shared/realdata``), recording each annotated message's
