@@ -19,7 +19,9 @@ in the bot's process and event loop; ``--in-process`` still measures that way. T
 emulator's process runs its load with the cyclic garbage collector off (since round 2 stop
 26): one of its full collections, mid-run, held up updates it had stamped as enqueued and
 was counted as the bot's latency. ``bot_cpu_ms_per_update`` is the bot process's CPU (every
-thread) per update handled, a figure other people's load moves less than latency.
+thread) per update handled, a figure other people's load moves less than latency;
+``ptb_parse_cpu_ms_per_update`` is how much of it python-telegram-bot's own parsing of an
+update takes (``Update.de_json`` on the same kind of updates, same run).
 
     .venv/bin/python bench/telegram_latency.py [--rate 1000] [--duration 30] [--quick]
                                                [--poll-interval S]
@@ -44,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from telegram import Bot, Update
 
 from bot.core.events import MessageEvent
 from bot.core.port import ChatPlatform
@@ -252,6 +256,24 @@ async def _baseline(folder: Path, count: int) -> tuple[float, float]:
     return count / elapsed, cpu * 1000 / count
 
 
+async def _ptb_parse(count: int) -> float:
+    """CPU milliseconds python-telegram-bot itself spends turning one of this load's updates
+    into an ``Update`` (``Update.de_json``, as ``Bot.get_updates`` does for every update):
+    the part of ``bot_cpu_ms_per_update`` that is the client library's, measured in the same
+    run on the same updates (a question, then a reply that quotes it)."""
+    tg = _emulator()
+    for n in range(2):
+        question, answer = _texts(n)
+        sent = await tg.post(CHAT, 1, question)
+        await tg.post(CHAT, 1 + USERS, answer, reply_to=sent["message_id"])
+    bodies = [json.loads(json.dumps(update)) for update in tg.log]  # as received over HTTP
+    bot = Bot(TOKEN)
+    started = time.process_time()
+    for n in range(count):
+        Update.de_json(bodies[n % len(bodies)], bot)
+    return (time.process_time() - started) * 1000 / count
+
+
 def _quantile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -286,6 +308,7 @@ def main() -> None:
             _telegram(folder, args.rate, duration, args.drain, args.in_process, args.poll_interval)
         )
         baseline, baseline_cpu = asyncio.run(_baseline(folder, min(2000, result["updates_sent"])))
+    ptb_parse = asyncio.run(_ptb_parse(5000))
     report = {
         "bench": "telegram_latency",
         "target_rate_per_s": args.rate,
@@ -293,6 +316,7 @@ def main() -> None:
         "emulator": "in the bot's process" if args.in_process else "own process",
         "poll_interval_s": args.poll_interval,
         **result,
+        "ptb_parse_cpu_ms_per_update": round(ptb_parse, 3),
         "baseline_core_rate_per_s": round(baseline, 1),
         "ratio_vs_core": round(result["processed_rate_per_s"] / baseline, 3),
         "baseline_core_cpu_ms_per_message": round(baseline_cpu, 3),
