@@ -13,10 +13,12 @@ is cleaned by the next import once its heartbeat is stale.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections import ChainMap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -256,6 +258,28 @@ def _member_id(members: dict[tuple[str, str], int], platform: str, author: str) 
     return members.get((platform, author))
 
 
+# The cyclic collector's thresholds while an import runs (CPython's defaults: 700, 10, 10).
+# An import keeps many objects alive for a while (the engine's window, the chunk being
+# written), and with the defaults the collector walked them and the rest of the heap again
+# and again: 1.8 s of CPU in a 25 s import of 200,000 distinct messages (416 young, 38
+# middle and 4 full collections), against 0.1 s with these; the same peak memory (nearly
+# everything is freed by reference counting: the collector only finds cycles).
+_IMPORT_GC_THRESHOLDS = (20_000, 20, 20)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the block (or the decorated function) with the collector's import thresholds,
+    then put the old ones back. A reader process forked inside inherits them."""
+    before = gc.get_threshold()
+    gc.set_threshold(*_IMPORT_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@_fewer_collections()
 def import_messages(
     engine: Engine,
     items: Iterable[ExportChatInfo | ChatMessage],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -115,6 +116,34 @@ def test_a_failed_import_leaves_nothing_behind(
             live, path, community="fund", progress=progress, reader_process=reader_process
         )
     assert counts(live) == before
+
+
+@pytest.mark.parametrize("malformed", [False, True])
+def test_an_import_collects_less_often_and_puts_the_collector_back(
+    live: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, malformed: bool
+) -> None:
+    """While it runs, the import has the cyclic collector walk its objects less often; when
+    it ends, finished or failed, the process's own thresholds are back."""
+    monkeypatch.setattr(importer, "CHUNK", 300)
+    own = (900, 11, 12)
+    before = gc.get_threshold()
+    gc.set_threshold(*own)
+    seen: list[tuple[int, ...]] = []
+    path = export(tmp_path / "result.json", 3000)  # progress is told every 1,000 read
+    if malformed:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text[: int(len(text) * 0.8)], encoding="utf-8")
+    try:
+        try:
+            importer.import_export(
+                live, path, community="fund", progress=lambda _: seen.append(gc.get_threshold())
+            )
+        except InputError:
+            assert malformed
+        assert gc.get_threshold() == own
+    finally:
+        gc.set_threshold(*before)
+    assert seen and set(seen) == {(20_000, 20, 20)}
 
 
 def test_an_abandoned_import_is_removed_by_the_next(live: Engine, tmp_path: Path) -> None:
