@@ -28,7 +28,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.irc_linking import read_links
-from bench.pair_quality import DEFAULT_IRC, Dataset, add, load_datasets, score
+from bench.pair_labels import DEFAULT_IRC, Dataset, load_datasets
+from bench.pair_quality import add, score
 from harvest.model import PairedAnswer
 from harvest.pairing import PairingConfig, pair_all
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.link_ceiling import compare, linked, main, parents_of
-from bench.pair_quality import Dataset
+from bench.pair_labels import Dataset
 from harvest.model import ChatMessage, PairedAnswer, PairMethod
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.pair_quality import IRC_LABELS, LABELS, load_datasets, main
+from bench.pair_labels import IRC_LABELS, LABELS, load_datasets
+from bench.pair_quality import main
 
 
 def test_missing_irc_logs_are_listed_not_silently_dropped(tmp_path: Path) -> None:
